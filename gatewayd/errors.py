@@ -1,0 +1,58 @@
+"""The error tree. Library exceptions are translated at the bus boundary into these.
+
+    GatewayError
+    ├── ConfigError           the TOML file is refused (lists every problem)
+    ├── DeviceError           one device failed this poll; carries the Quality to report
+    │   ├── CommError         no answer, timeout, link gone          -> BAD_COMM / BAD_TIMEOUT
+    │   ├── ProtocolError     garbage, short reply, CRC mismatch     -> BAD_MALFORMED
+    │   └── DeviceException   the device answered "no" (exception)  -> BAD_DEVICE_EXCEPTION
+    ├── StoreError            the durable queue cannot be used
+    └── UpdateRefused         a release or command was refused (reason in the message)
+"""
+
+from __future__ import annotations
+
+from .model import Quality
+
+
+class GatewayError(Exception):
+    """Base of every error gatewayd raises on purpose."""
+
+
+class ConfigError(GatewayError):
+    def __init__(self, problems: list[str], path: str = "") -> None:
+        self.problems = problems
+        self.path = path
+        head = f"{path}: " if path else ""
+        super().__init__(head + f"{len(problems)} problem(s)\n" + "\n".join(problems))
+
+
+class DeviceError(GatewayError):
+    """A device failed; the message names the device (`unit 3 on /dev/ttyAMA0: CRC mismatch`)."""
+
+    quality: Quality = Quality.BAD_COMM
+
+    def __init__(self, message: str, quality: Quality | None = None) -> None:
+        super().__init__(message)
+        if quality is not None:
+            self.quality = quality
+
+
+class CommError(DeviceError):
+    quality = Quality.BAD_COMM
+
+
+class ProtocolError(DeviceError):
+    quality = Quality.BAD_MALFORMED
+
+
+class DeviceException(DeviceError):
+    quality = Quality.BAD_DEVICE_EXCEPTION
+
+
+class StoreError(GatewayError):
+    pass
+
+
+class UpdateRefused(GatewayError):
+    pass

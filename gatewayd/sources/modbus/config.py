@@ -1,0 +1,63 @@
+"""Config of a Modbus device (TCP, or RTU on an RS-485 line)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ...config import DeviceConfig, Model, PointConfig
+
+RegisterType = Literal[
+    "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "bool", "bit"
+]
+WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "int64": 4, "uint64": 4,
+         "float32": 2, "float64": 4, "bool": 1, "bit": 1}
+
+
+class ModbusPoint(PointConfig):
+    table: Literal["holding", "input", "coil", "discrete"] = "holding"
+    # `register` in the TOML; a different attribute name because pydantic's metaclass has one
+    address: int = Field(alias="register", ge=0, le=65535, description="0-based protocol address")
+    data_type: RegisterType = "uint16"
+    bit: int | None = Field(default=None, ge=0, le=15, description="for data_type = 'bit'")
+    byte_order: Literal["big", "little"] = "big"
+    word_order: Literal["big", "little"] = "big"
+    gain: float = 1.0
+    offset: float = 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModbusPoint:
+        if self.table in ("coil", "discrete") and self.data_type not in ("bool", "bit"):
+            raise ValueError(f"a {self.table} holds one bit: data_type must be 'bool'")
+        if self.data_type == "bit" and self.bit is None:
+            raise ValueError("data_type 'bit' needs bit = 0..15")
+        if self.address + WIDTH[self.data_type] > 65536:
+            raise ValueError("the value runs past register 65535")
+        return self
+
+    @property
+    def width(self) -> int:
+        return 1 if self.table in ("coil", "discrete") else WIDTH[self.data_type]
+
+
+class Config(DeviceConfig):
+    kind: Literal["modbus"]
+    transport: Literal["tcp", "rtu"] = "tcp"
+    host: str = "127.0.0.1"
+    port: int = Field(default=502, ge=1, le=65535)
+    serial_port: str = "/dev/ttyUSB0"
+    baudrate: int = Field(default=9600, ge=300, le=1_000_000)
+    parity: Literal["N", "E", "O"] = "E"
+    stopbits: Literal[1, 2] = 1
+    unit: int = Field(default=1, ge=0, le=247)
+    timeout_ms: int = Field(default=1000, ge=10, le=60_000)
+    retries: int = Field(default=1, ge=0, le=10)
+    max_registers_per_read: int = Field(default=125, ge=1, le=125)
+    max_gap: int = Field(default=0, ge=0, le=100, description="unused registers a read may span")
+    profile: str | None = None
+    points: list[ModbusPoint] = Field(default_factory=list)
+
+    @property
+    def bus_key(self) -> str:
+        return f"tcp:{self.host}:{self.port}" if self.transport == "tcp" else self.serial_port
