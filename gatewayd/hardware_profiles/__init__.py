@@ -1,0 +1,1 @@
+"""Device profiles (TOML data, no code); `hardware/` in the repository points here."""
