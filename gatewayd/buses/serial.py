@@ -1,0 +1,215 @@
+"""Serial lines: the only module that imports pyserial.
+
+A `SerialLine` is one physical port (an RS-232 instrument, or an RS-485 line several devices
+share). Devices take `line.lock` around a transaction so two never interleave on the wire.
+When the port disappears (a USB adapter unplugged) every pyserial error becomes a CommError
+naming the port; the line then reopens itself on later use, waiting an exponentially growing
+time between attempts so a missing adapter is not hammered.
+
+`acquire()` hands out one line per port path, counted, so devices configured on the same port
+share it; `release()` closes it with its last user.
+"""
+
+from __future__ import annotations
+
+import select
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import serial
+
+from ..errors import CommError
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How characters go on the wire."""
+
+    baudrate: int = 9600
+    bytesize: int = 8
+    parity: str = "N"  # N, E, O, M, S
+    stopbits: float = 1
+
+
+class Chunk(NamedTuple):
+    """Bytes read up to a terminator (`complete`) or whatever came before the deadline."""
+
+    data: bytes
+    complete: bool
+
+
+class Backoff:
+    """Doubling delay between reopen attempts, reset by a success."""
+
+    def __init__(self, min_s: float, max_s: float, clock: Callable[[], float]) -> None:
+        self.min_s, self.max_s, self.clock = min_s, max_s, clock
+        self.delay_s = 0.0
+        self.next_try = 0.0
+
+    def ready(self) -> bool:
+        return self.clock() >= self.next_try
+
+    def failed(self) -> None:
+        self.delay_s = min(self.max_s, max(self.min_s, self.delay_s * 2))
+        self.next_try = self.clock() + self.delay_s
+
+    def succeeded(self) -> None:
+        self.delay_s = 0.0
+        self.next_try = 0.0
+
+
+class SerialLine:
+    """One port, opened lazily, reopened with backoff after it disappears."""
+
+    def __init__(
+        self,
+        port: str,
+        framing: Framing,
+        reopen_min_s: float = 0.5,
+        reopen_max_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.port = port
+        self.framing = framing
+        self.lock = threading.RLock()
+        self.opens = 0
+        self._serial: serial.Serial | None = None
+        self._buf = bytearray()
+        self._backoff = Backoff(reopen_min_s, reopen_max_s, clock)
+
+    @property
+    def is_open(self) -> bool:
+        return self._serial is not None
+
+    def ensure_open(self) -> serial.Serial:
+        """The open port; opens it if the backoff allows, else raises CommError."""
+        if self._serial is not None:
+            return self._serial
+        if not self._backoff.ready():
+            wait = self._backoff.next_try - self._backoff.clock()
+            raise CommError(f"{self.port}: port gone, next reopen in {wait:.1f} s")
+        try:
+            self._serial = self._open()
+        except (OSError, serial.SerialException, ValueError) as e:
+            self._backoff.failed()
+            raise CommError(f"{self.port}: cannot open: {e}") from None
+        self._backoff.succeeded()
+        self.opens += 1
+        return self._serial
+
+    def _open(self) -> serial.Serial:
+        f = self.framing
+        s = serial.Serial(
+            self.port, f.baudrate, bytesize=f.bytesize, parity=f.parity, stopbits=f.stopbits,
+            timeout=0, write_timeout=1.0,
+        )
+        s.reset_input_buffer()  # what piled up while nobody listened is stale
+        self._buf.clear()
+        return s
+
+    def close(self) -> None:
+        if self._serial is not None:
+            try:
+                self._serial.close()
+            except (OSError, serial.SerialException):
+                pass  # the port is already gone; closing is all we wanted
+            self._serial = None
+        self._buf.clear()
+
+    def _broken(self, what: str, err: Exception) -> CommError:
+        """Close after an I/O failure so the next use reopens (after the backoff)."""
+        self.close()
+        self._backoff.failed()
+        return CommError(f"{self.port}: {what} failed: {err}")
+
+    def write(self, data: bytes) -> None:
+        port = self.ensure_open()
+        try:
+            port.write(data)
+            port.flush()
+        except (OSError, serial.SerialException) as e:
+            raise self._broken("write", e) from None
+
+    def discard_input(self) -> None:
+        """Forget unread bytes (before a poll, so an old reply is not taken for the new one)."""
+        self._fill(0.0)
+        self._buf.clear()
+
+    def _fill(self, timeout_s: float) -> None:
+        """Append what the port has; wait up to `timeout_s` for at least one byte."""
+        port = self.ensure_open()
+        try:
+            # select rather than pyserial's timeout: setting that reconfigures the tty each time
+            if select.select([port.fileno()], [], [], max(0.0, timeout_s))[0]:
+                self._buf += port.read(max(1, port.in_waiting))
+        except (OSError, serial.SerialException) as e:
+            raise self._broken("read", e) from None
+
+    def read_until(self, terminator: bytes, timeout_s: float) -> Chunk:
+        """Bytes up to `terminator` (removed), or what arrived before the deadline."""
+        deadline = time.monotonic() + timeout_s
+        while (end := self._buf.find(terminator)) < 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                data = bytes(self._buf)
+                self._buf.clear()
+                return Chunk(data, False)
+            self._fill(left)
+        data = bytes(self._buf[:end])
+        del self._buf[: end + len(terminator)]
+        return Chunk(data, True)
+
+    def read_exactly(self, n: int, timeout_s: float) -> Chunk:
+        """`n` bytes, or what arrived before the deadline."""
+        deadline = time.monotonic() + timeout_s
+        while len(self._buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                data = bytes(self._buf)
+                self._buf.clear()
+                return Chunk(data, False)
+            self._fill(left)
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return Chunk(data, True)
+
+    def pending_until(self, terminator: bytes) -> list[bytes]:
+        """Every complete piece already received (free-running instruments), without waiting."""
+        self._fill(0.0)
+        pieces = []
+        while (end := self._buf.find(terminator)) >= 0:
+            pieces.append(bytes(self._buf[:end]))
+            del self._buf[: end + len(terminator)]
+        return pieces
+
+
+_lines: dict[str, tuple[SerialLine, int]] = {}
+_lines_lock = threading.Lock()
+
+
+def acquire(port: str, framing: Framing, reopen_min_s: float = 0.5, reopen_max_s: float = 30.0,
+            clock: Callable[[], float] = time.monotonic) -> SerialLine:
+    """The shared line for `port`; every device on one port must use the same framing."""
+    with _lines_lock:
+        line, users = _lines.get(port, (None, 0))
+        if line is None:
+            line = SerialLine(port, framing, reopen_min_s, reopen_max_s, clock)
+        elif line.framing != framing:
+            raise CommError(f"{port}: framing {framing} differs from {line.framing} already in use")
+        _lines[port] = (line, users + 1)
+        return line
+
+
+def release(line: SerialLine) -> None:
+    """Drop one user of the line; the last one closes the port."""
+    with _lines_lock:
+        _, users = _lines.get(line.port, (line, 1))
+        if users > 1:
+            _lines[line.port] = (line, users - 1)
+            return
+        _lines.pop(line.port, None)
+    with line.lock:
+        line.close()
