@@ -15,6 +15,7 @@ from types import ModuleType
 
 KINDS: tuple[str, ...] = (
     "modbus",
+    "iolink",
 )
 
 
