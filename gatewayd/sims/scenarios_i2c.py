@@ -1,0 +1,68 @@
+"""Simulated I2C buses for `bus = "sim:<scenario>"` (the demo) and the benchmarks.
+
+"demo": an ADS1115 at 0x48 whose inputs are 4-20 mA transmitters across 150 ohm shunts
+(AIN0 a tank level moving slowly, AIN1 a differential-pressure flow transmitter, AIN2 a steady
+12 mA, AIN3 a loop with a broken wire), and a BME280 at 0x76 in a slowly warming enclosure.
+"empty": a bus with nothing on it (every address NACKs).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .ads1115 import ADS1115
+from .bme280 import BME280
+from .i2c import SimBus
+
+DEMO_SHUNT_OHMS = 150.0
+
+
+@dataclass
+class Transmitter:
+    """A 2-wire 4-20 mA transmitter: process value -> loop current, NAMUR NE43 signalling.
+
+    The measuring range saturates at 3.8 / 20.5 mA; `fault` drives the loop to a failure
+    current (e.g. 0 for a broken wire, 21.5 for a detected sensor fault)."""
+
+    low: float
+    high: float
+    process: Callable[[float], float]
+    fault: float | None = None
+
+    def milliamps(self, t: float) -> float:
+        if self.fault is not None:
+            return self.fault
+        ma = 4.0 + 16.0 * (self.process(t) - self.low) / (self.high - self.low)
+        return min(max(ma, 3.8), 20.5)
+
+    def volts_across(self, shunt_ohms: float) -> Callable[[float], float]:
+        return lambda t: self.milliamps(t) / 1000 * shunt_ohms
+
+
+def demo(clock: Callable[[], float] = time.monotonic) -> SimBus:
+    adc = ADS1115(clock)
+    loops = [
+        Transmitter(0.0, 5.0, lambda t: 2.5 + 2.0 * math.sin(t / 60)),  # level, m
+        Transmitter(0.0, 250.0, lambda t: 100 + 20 * math.sin(t / 7)),  # dp, mbar
+        Transmitter(0.0, 100.0, lambda t: 50.0),
+        Transmitter(0.0, 100.0, lambda t: 0.0, fault=0.0),
+    ]
+    for pin, loop in enumerate(loops):
+        adc.set_input(pin, loop.volts_across(DEMO_SHUNT_OHMS))
+    env = BME280(clock)
+    env.temperature_c = lambda t: 24.0 + 3.0 * math.sin(t / 600)
+    env.humidity_pct = lambda t: 40.0 + 5.0 * math.sin(t / 900)
+    return SimBus({0x48: adc, 0x76: env})
+
+
+SCENARIOS: dict[str, Callable[[], SimBus]] = {"demo": demo, "empty": SimBus}
+
+
+def build_scenario(name: str) -> SimBus:
+    """A fresh bus of the named scenario; ValueError listing the names for an unknown one."""
+    if name not in SCENARIOS:
+        raise ValueError(f"a scenario name: one of {', '.join(SCENARIOS)}")
+    return SCENARIOS[name]()
