@@ -12,6 +12,7 @@ share it; `release()` closes it with its last user.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import threading
 import time
@@ -112,10 +113,8 @@ class SerialLine:
 
     def close(self) -> None:
         if self._serial is not None:
-            try:
-                self._serial.close()
-            except (OSError, serial.SerialException):
-                pass  # the port is already gone; closing is all we wanted
+            with contextlib.suppress(OSError, serial.SerialException):
+                self._serial.close()  # the port may be gone already; closing is all we want
             self._serial = None
         self._buf.clear()
 

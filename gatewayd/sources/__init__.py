@@ -16,6 +16,7 @@ from types import ModuleType
 KINDS: tuple[str, ...] = (
     "modbus",
     "iolink",
+    "serial",
 )
 
 

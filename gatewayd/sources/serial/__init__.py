@@ -1,0 +1,1 @@
+"""Serial instruments (kind "serial"): ASCII line or fixed binary frames over pyserial."""
