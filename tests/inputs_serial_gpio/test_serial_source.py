@@ -1,0 +1,208 @@
+"""Serial sources over pty pairs against the simulated instruments, faults included."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gatewayd.errors import CommError, DeviceError, ProtocolError
+from gatewayd.model import Quality, Reading
+from gatewayd.sims.serial_instruments import BinaryMeter, PollSensor, Scale, SerialSim
+from gatewayd.sources.serial.config import Config
+from gatewayd.sources.serial.source import SerialDevice
+
+SCALE_CFG = {
+    "kind": "serial", "name": "scale-1", "mode": "free_running", "timeout_ms": 300,
+    "pattern": r"^(?P<status>ST|US),GS,(?P<weight>[-+]\d+\.\d+) kg$",
+    "uncertain_if": {"status": ["US"]}, "reopen_min_ms": 100, "reopen_max_ms": 400,
+    "points": [{"alias": 1, "name": "scale.weight", "field": "weight", "unit": "kg"}],
+}
+PROBE_CFG = {
+    "kind": "serial", "name": "probe", "command": "?T\r", "terminator": "\r",
+    "pattern": r"^T=(?P<t>[-+]?\d+\.\d+)$", "checksum": "xor8", "timeout_ms": 200,
+    "points": [{"alias": 2, "name": "probe.t", "field": "t"}],
+}
+METER_CFG = {
+    "kind": "serial", "name": "meter", "command": "\x05R", "format": "binary",
+    "sync_hex": "AA55", "frame_bytes": 11, "checksum": "xor8", "timeout_ms": 200,
+    "points": [
+        {"alias": 3, "name": "m.t", "byte_offset": 2, "data_type": "int16", "gain": 0.1},
+        {"alias": 4, "name": "m.p", "byte_offset": 4, "data_type": "uint16", "gain": 0.01},
+        {"alias": 5, "name": "m.n", "byte_offset": 6, "data_type": "uint32", "type": "int"},
+    ],
+}
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SerialSim]:
+    with SerialSim(tmp_path) as s:
+        yield s
+
+
+@pytest.fixture
+def devices() -> Iterator[list[SerialDevice]]:
+    made: list[SerialDevice] = []
+    yield made
+    for d in made:
+        d.close()
+
+
+def make(devices: list[SerialDevice], base: dict[str, Any], port: str, **change: Any
+         ) -> SerialDevice:
+    device = SerialDevice(Config.model_validate({**base, "port": port, **change}))
+    device.open()
+    devices.append(device)
+    return device
+
+
+def poll(device: SerialDevice) -> list[Reading] | DeviceError:
+    try:
+        return list(device.read(1000))
+    except DeviceError as e:
+        return e
+
+
+def test_free_running_scale(sim: SerialSim, devices: list[SerialDevice]) -> None:
+    """A free-running scale gives its newest weight, good while stable, uncertain while not."""
+    scale = Scale(weight=12.34)
+    dev = make(devices, SCALE_CFG, sim.add("scale", scale).path)
+    assert poll(dev) == [Reading(1, 1000, pytest.approx(12.34), Quality.GOOD)]
+    scale.stable, scale.weight = False, -3.5
+    time.sleep(0.1)
+    assert poll(dev) == [Reading(1, 1000, pytest.approx(-3.5), Quality.UNCERTAIN)]
+    assert dev.counters["good"] >= 2 and dev.counters["garbage"] == 0
+
+
+def test_polled_sensor_with_checksum(sim: SerialSim, devices: list[SerialDevice]) -> None:
+    """A polled sensor answers its command; the checksum is verified and stripped."""
+    probe = PollSensor({"T": 23.45})
+    dev = make(devices, PROBE_CFG, sim.add("probe", probe).path)
+    for value in (23.45, -4.0):
+        probe.values["T"] = value
+        assert poll(dev) == [Reading(2, 1000, pytest.approx(value), Quality.GOOD)]
+    assert dev.counters == {**dict.fromkeys(dev.counters, 0), "lines": 2, "good": 2}
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "quality", "counter"),
+    [
+        ("garbage", ProtocolError, Quality.BAD_MALFORMED, "garbage"),
+        ("partial", ProtocolError, Quality.BAD_MALFORMED, "partial"),
+        ("bad_checksum", ProtocolError, Quality.BAD_MALFORMED, "checksum"),
+        ("silence", CommError, Quality.BAD_TIMEOUT, "silence"),
+    ],
+)
+def test_polled_faults_counted(
+    sim: SerialSim, devices: list[SerialDevice], fault: str, error: type, quality: Quality,
+    counter: str,
+) -> None:
+    """Each fault of a polled sensor is counted, gives its bad quality, and heals."""
+    probe = PollSensor({"T": 23.45})
+    dev = make(devices, PROBE_CFG, sim.add("probe", probe).path)
+    probe.fault = fault
+    for _ in range(2):
+        result = poll(dev)
+        assert isinstance(result, error) and result.quality == quality
+        assert "probe" in str(result)
+    assert dev.counters[counter] == 2 and dev.counters["good"] == 0
+    probe.fault = None
+    assert poll(dev) == [Reading(2, 1000, pytest.approx(23.45), Quality.GOOD)]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "counter"),
+    [("garbage", ProtocolError, "garbage"), ("partial", ProtocolError, "partial"),
+     ("silence", CommError, "silence")],
+)
+def test_free_running_faults_counted(
+    sim: SerialSim, devices: list[SerialDevice], fault: str, error: type, counter: str
+) -> None:
+    """Garbage, partial lines and silence from a free-running scale are counted and bad."""
+    scale = Scale()
+    dev = make(devices, SCALE_CFG, sim.add("scale", scale).path)
+    assert isinstance(poll(dev), list)
+    scale.fault = fault
+    time.sleep(0.1)
+    poll(dev)  # may still hold good lines sent before the fault
+    result = poll(dev)
+    assert isinstance(result, error), result
+    assert dev.counters[counter] >= 1
+
+
+def test_unplug_and_replug(sim: SerialSim, devices: list[SerialDevice]) -> None:
+    """An unplugged adapter gives bad_comm fast while backing off, then reopens when back."""
+    port = sim.add("ttyUSB0", Scale())
+    dev = make(devices, SCALE_CFG, port.path)
+    assert isinstance(poll(dev), list)
+    sim.unplug(port)
+    first = poll(dev)
+    assert isinstance(first, CommError) and first.quality == Quality.BAD_COMM
+    started = time.monotonic()
+    again = poll(dev)
+    assert isinstance(again, CommError) and "next reopen" in str(again)
+    assert time.monotonic() - started < 0.05  # no waiting on a missing port
+    sim.replug(port)
+    deadline = time.monotonic() + 3
+    while isinstance(result := poll(dev), DeviceError) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert result == [Reading(1, 1000, pytest.approx(12.34), Quality.GOOD)]
+    assert dev.line is not None and dev.line.opens == 2
+    assert dev.counters["comm"] >= 1
+
+
+def test_missing_port_refuses_open(tmp_path: Path) -> None:
+    """Opening a device whose port does not exist raises a CommError naming it."""
+    dev = SerialDevice(Config.model_validate({**SCALE_CFG, "port": str(tmp_path / "none")}))
+    with pytest.raises(CommError, match=r"scale-1: .*none"):
+        dev.open()
+    dev.close()
+
+
+def test_shared_rs485_line(sim: SerialSim, devices: list[SerialDevice]) -> None:
+    """Two addressed sensors on one line, polled from two threads, never mix their replies."""
+    port = sim.add("rs485", PollSensor({"T": 11.0}, "01"), PollSensor({"T": 22.0}, "02"))
+    a = make(devices, PROBE_CFG, port.path, command="01?T\r")
+    b = make(devices, PROBE_CFG, port.path, name="probe2", command="02?T\r")
+    assert a.line is b.line
+    results: dict[str, list[Any]] = {"a": [], "b": []}
+
+    def run(key: str, dev: SerialDevice) -> None:
+        results[key] = [poll(dev) for _ in range(40)]
+
+    threads = [threading.Thread(target=run, args=(k, d)) for k, d in (("a", a), ("b", b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r[0].value for r in results["a"]] == [11.0] * 40
+    assert [r[0].value for r in results["b"]] == [22.0] * 40
+
+
+def test_shared_line_needs_same_framing(sim: SerialSim, devices: list[SerialDevice]) -> None:
+    """A second device on a port with other framing is refused."""
+    port = sim.add("rs485", PollSensor())
+    make(devices, PROBE_CFG, port.path)
+    with pytest.raises(CommError, match="framing"):
+        make(devices, PROBE_CFG, port.path, name="other", baudrate=19200)
+
+
+def test_binary_meter(sim: SerialSim, devices: list[SerialDevice]) -> None:
+    """A binary frame is aligned on its sync, checked, and unpacked into scaled points."""
+    meter = BinaryMeter(values=(-215, 1013, 70000))
+    dev = make(devices, METER_CFG, sim.add("meter", meter).path)
+    assert poll(dev) == [
+        Reading(3, 1000, pytest.approx(-21.5)),
+        Reading(4, 1000, pytest.approx(10.13)),
+        Reading(5, 1000, 70000),
+    ]
+    meter.fault = "bad_checksum"
+    result = poll(dev)
+    assert isinstance(result, ProtocolError) and dev.counters["checksum"] == 1
+    meter.fault = "silence"
+    result = poll(dev)
+    assert isinstance(result, CommError) and result.quality == Quality.BAD_TIMEOUT
