@@ -1,4 +1,4 @@
-"""gatewayd.systemd against real AF_UNIX datagram sockets made by the tests, with injected clocks."""
+"""gatewayd.systemd against real AF_UNIX datagram sockets made by the tests; injected clocks."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def test_watchdog_respects_half_the_period() -> None:
 def _parse_native(data: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     while data:
-        line, sep, rest = data.partition(b"\n")
+        line, _, rest = data.partition(b"\n")
         if b"=" in line:
             key, _, value = line.partition(b"=")
             out[key.decode()] = value.decode()

@@ -1,4 +1,4 @@
-"""The systemd units: hardened to an exposure of at most 2.0, and clean under systemd-analyze verify."""
+"""The systemd units: exposure at most 2.0, and clean under systemd-analyze verify."""
 
 from __future__ import annotations
 

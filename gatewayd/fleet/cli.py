@@ -1,0 +1,219 @@
+"""`gatewayd release ...`: keygen, build, sign, verify, install, rollback, status.
+
+The lead's gatewayd/cli.py calls `add_commands(subparsers)`; each handler returns an exit code.
+Paths default to a real gateway (root /, state in $STATE_DIRECTORY or /var/lib/gatewayd, keys
+in /etc/gatewayd/keys); tests and the fleet benchmark pass --root and --state-dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import UpdateRefused
+
+STATE_DIR = Path(os.environ.get("STATE_DIRECTORY", "/var/lib/gatewayd").split(":")[0])
+KEYS_DIR = Path("/etc/gatewayd/keys")
+
+
+def add_commands(subparsers: Any) -> None:
+    release = subparsers.add_parser("release", help="build, sign and install releases")
+    sub = release.add_subparsers(dest="release_command", required=True)
+    for add in (_keygen, _build, _sign, _verify, _install, _rollback, _status):
+        add(sub)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, default=Path("/"), help="install prefix (tests)")
+    p.add_argument("--state-dir", type=Path, default=STATE_DIR)
+
+
+def _keygen(sub: Any) -> None:
+    p = sub.add_parser("keygen", help="make an Ed25519 fleet key pair")
+    p.add_argument("private", type=Path)
+    p.add_argument("public", type=Path)
+    p.set_defaults(func=cmd_keygen)
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .signing import keygen
+
+    print(f"key id {keygen(args.private, args.public)}")
+    return 0
+
+
+def _build(sub: Any) -> None:
+    p = sub.add_parser("build", help="bundle the project and its dependency wheels + manifest")
+    p.add_argument("--project", type=Path, default=Path("."))
+    p.add_argument("--out", type=Path, default=Path("dist"))
+    p.add_argument("--platform", default="any", help="linux_aarch64, linux_armv7l, ... or any")
+    p.add_argument("--python-version", default="3.11")
+    p.add_argument("--wheelhouse", type=Path, help="collect dependencies offline from here")
+    p.add_argument("--version", dest="set_version", help="override the project's version")
+    p.add_argument("--min-from-version", default="0")
+    p.add_argument("--allow-downgrade", action="store_true")
+    p.add_argument("--gateways", help="comma-separated gateway ids")
+    p.add_argument("--sites", help="comma-separated sites")
+    p.add_argument("--percent", type=int, default=100)
+    p.set_defaults(func=cmd_build)
+
+
+def _csv(text: str | None) -> list[str] | None:
+    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .bundle import BuildOptions, build
+    from .manifest import Target
+
+    target = Target(gateways=_csv(args.gateways), sites=_csv(args.sites), percent=args.percent)
+    opts = BuildOptions(args.platform, args.python_version, args.wheelhouse, target,
+                        args.min_from_version, args.allow_downgrade, args.set_version)
+    m = build(args.project, args.out, opts).manifest
+    print(f"{args.out / m.bundle_name}: {m.bundle_size} bytes, sha256 {m.bundle_sha256}")
+    print(f"{args.out / f'gatewayd-{m.version}.manifest.json'}: unsigned, sign it next")
+    return 0
+
+
+def _sign(sub: Any) -> None:
+    p = sub.add_parser("sign", help="sign a manifest with a fleet private key (in place)")
+    p.add_argument("manifest", type=Path)
+    p.add_argument("--key", type=Path, required=True)
+    p.set_defaults(func=cmd_sign)
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    from .manifest import parse_signed
+    from .signing import load_private, sign_manifest
+
+    signed = sign_manifest(parse_signed(args.manifest.read_text()), load_private(args.key))
+    args.manifest.write_text(signed.to_json())
+    print(f"{args.manifest}: signed by {signed.signatures[-1].key_id}")
+    return 0
+
+
+def _verify(sub: Any) -> None:
+    p = sub.add_parser("verify", help="check a manifest's signature (and a bundle's hash)")
+    p.add_argument("manifest", type=Path)
+    p.add_argument("--keys", type=Path, default=KEYS_DIR, help="*.pub file or directory")
+    p.add_argument("--bundle", type=Path)
+    p.set_defaults(func=cmd_verify)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .bundle import sha256_file
+    from .manifest import parse_signed
+    from .signing import load_trusted, verify_manifest
+
+    try:
+        signed = parse_signed(args.manifest.read_text())
+        key = verify_manifest(signed, load_trusted(args.keys))
+        if args.bundle and sha256_file(args.bundle) != signed.manifest.bundle_sha256:
+            raise UpdateRefused(f"tampered bundle: {args.bundle} does not match the manifest")
+    except UpdateRefused as e:
+        print(f"{args.manifest}: REFUSED: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.manifest}: version {signed.manifest.version}, signed by {key}: OK")
+    return 0
+
+
+def _install(sub: Any) -> None:
+    p = sub.add_parser("install", help="install a bundle as a release and switch to it")
+    p.add_argument("bundle", help="path or URL of the bundle")
+    p.add_argument("--manifest", type=Path, help="signed manifest: run the verified update flow")
+    p.add_argument("--version", dest="set_version", help="without --manifest: the version")
+    p.add_argument("--keys", type=Path, default=KEYS_DIR)
+    p.add_argument("--config", type=Path, help="config for the self-test and the gateway id")
+    p.add_argument("--gateway-id", default="")
+    p.add_argument("--site", default="default")
+    p.add_argument("--health-timeout-s", type=float, default=300.0)
+    p.add_argument("--share-site-packages", type=Path, help=argparse.SUPPRESS)
+    _common(p)
+    p.set_defaults(func=cmd_install)
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from .releases import Releases
+
+    releases = Releases(args.root)
+    if args.manifest is None:  # the operator's first install (scripts/install): trusted as root
+        if not args.set_version:
+            print("release install: --version is needed without --manifest", file=sys.stderr)
+            return 2
+        releases.install(Path(args.bundle), args.set_version, args.share_site_packages)
+        releases.switch(args.set_version)
+        if releases.previous() is None:
+            releases.point("previous", args.set_version)  # the rollback unit always has a binary
+        print(f"installed {args.set_version} at {releases.path(args.set_version)}")
+        return 0
+    return _update(args, releases)
+
+
+def _update(args: argparse.Namespace, releases: Any) -> int:
+    from .health import HealthGate
+    from .signing import load_trusted
+    from .updater import Updater
+
+    gateway_id, site = args.gateway_id, args.site
+    if args.config and not gateway_id:
+        from ..config import load
+
+        gw = load(args.config).gateway
+        gateway_id, site = gw.id, gw.site
+
+    def report(step: str, **fields: Any) -> None:
+        print(json.dumps({"step": step, **fields}), flush=True)
+
+    updater = Updater(releases, HealthGate(args.state_dir, releases), load_trusted(args.keys),
+                      gateway_id, site, report, args.state_dir / "downloads", args.config,
+                      args.health_timeout_s, share_site_packages=args.share_site_packages)
+    try:
+        updater.run(args.manifest.read_bytes(), args.bundle)
+    except UpdateRefused:
+        return 1
+    return 0
+
+
+def _rollback(sub: Any) -> None:
+    p = sub.add_parser("rollback", help="restore the previous release")
+    p.add_argument("--reason", default="operator")
+    _common(p)
+    p.set_defaults(func=cmd_rollback)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from .health import HealthGate
+    from .releases import Releases
+
+    releases = Releases(args.root)
+    try:
+        restored = HealthGate(args.state_dir, releases).rollback(args.reason)
+    except UpdateRefused as e:
+        print(f"release rollback: {e}", file=sys.stderr)
+        return 1
+    print(f"rolled back to {restored} ({args.reason})")
+    return 0
+
+
+def _status(sub: Any) -> None:
+    p = sub.add_parser("status", help="releases, links and a pending health check")
+    p.add_argument("--pending", action="store_true", help="exit 0 only if an update is on trial")
+    _common(p)
+    p.set_defaults(func=cmd_status)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .health import HealthGate, read_json
+    from .releases import Releases
+
+    releases = Releases(args.root)
+    gate = HealthGate(args.state_dir, releases)
+    pending = gate.pending()
+    print(json.dumps({"current": releases.current(), "previous": releases.previous(),
+                      "installed": releases.versions(), "pending": pending,
+                      "last_result": read_json(gate.result_path)}, indent=2))
+    return 1 if args.pending and pending is None else 0

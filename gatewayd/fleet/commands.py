@@ -1,0 +1,135 @@
+"""Inbound commands (`.../cmd/<verb>`): signed, fresh, never replayed, allowlisted, parsed.
+
+An envelope is JSON `{"command": {...}, "signatures": [{"key_id", "sig"}]}` whose command holds
+the verb, the gateway it is meant for, a random nonce, the time it was made and the verb's
+arguments. The signature covers the canonical bytes of `command`. A command is refused when
+the signature does not check against the fleet's command keys, when it is meant for another
+gateway, when its time is outside the window, or when its nonce was seen before (the nonces
+of the window are kept on disk, so a restart does not reopen the door). The result is a parsed
+`Command` the daemon dispatches by verb; nothing in it is ever run as a shell command.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from ..errors import UpdateRefused
+from .health import read_json, write_json
+from .manifest import SignedManifest, Strict, canonical
+from .signing import Ed25519PrivateKey, Signature, TrustedKeys, sign_bytes, verify_bytes
+
+VERBS = ("update", "reload", "rebirth", "ping")
+WINDOW_S = 300.0
+MAX_NONCES = 10_000
+
+
+class UpdateArgs(Strict):
+    manifest: SignedManifest
+    bundle_url: str = Field(min_length=1, max_length=2048)
+
+
+class NoArgs(Strict):
+    pass
+
+
+class PingArgs(Strict):
+    id: str = Field(default="", max_length=64)
+
+
+ARGS: dict[str, type[Strict]] = {"update": UpdateArgs, "reload": NoArgs, "rebirth": NoArgs,
+                                 "ping": PingArgs}
+
+
+class Command(Strict):
+    verb: Literal["update", "reload", "rebirth", "ping"]
+    gateway: str
+    nonce: str = Field(pattern=r"^[0-9a-f]{32,64}$")
+    ts_ms: int
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    def parsed_args(self) -> Any:
+        return ARGS[self.verb].model_validate(self.args)
+
+
+class Envelope(Strict):
+    command: Command
+    signatures: list[Signature] = Field(default_factory=list)
+
+
+def sign_command(private: Ed25519PrivateKey, verb: str, gateway: str, args: dict[str, Any],
+                 now_s: float | None = None) -> bytes:
+    """The fleet side: a signed envelope ready to publish on `.../cmd/<verb>`."""
+    cmd = Command(verb=verb, gateway=gateway, nonce=secrets.token_hex(16),  # type: ignore[arg-type]
+                  ts_ms=int((time.time() if now_s is None else now_s) * 1000), args=args)
+    sig = sign_bytes(private, canonical(cmd.model_dump(mode="json")))
+    return Envelope(command=cmd, signatures=[sig]).model_dump_json().encode()
+
+
+class NonceCache:
+    """Nonces seen within the window, persisted as JSON; pruned as they age out."""
+
+    def __init__(self, path: Path, window_s: float) -> None:
+        self.path = path
+        self.window_s = window_s
+        self.seen: dict[str, float] = {k: float(v) for k, v in (read_json(path) or {}).items()}
+
+    def add(self, nonce: str, now: float) -> bool:
+        """Record the nonce; False when it was seen already (a replay)."""
+        self.seen = {n: t for n, t in self.seen.items() if now - t <= 2 * self.window_s}
+        if nonce in self.seen or len(self.seen) >= MAX_NONCES:
+            return False
+        self.seen[nonce] = now
+        write_json(self.path, self.seen)
+        return True
+
+
+class CommandVerifier:
+    def __init__(self, trusted: TrustedKeys, gateway_id: str, nonce_path: Path,
+                 window_s: float = WINDOW_S, clock: Callable[[], float] = time.time) -> None:
+        self.trusted = trusted
+        self.gateway_id = gateway_id
+        self.window_s = window_s
+        self.clock = clock
+        self.nonces = NonceCache(nonce_path, window_s)
+        self._lock = threading.Lock()
+
+    def verify(self, payload: bytes, topic_verb: str | None = None) -> Command:
+        """A verified Command, or UpdateRefused saying why (for the refusal event)."""
+        env = _parse(payload)
+        cmd = env.command
+        verify_bytes(canonical(cmd.model_dump(mode="json")), env.signatures, self.trusted)
+        if topic_verb is not None and topic_verb != cmd.verb:
+            raise UpdateRefused(f"command {cmd.verb!r} arrived on the topic of {topic_verb!r}")
+        if cmd.gateway != self.gateway_id:
+            raise UpdateRefused(f"command is for gateway {cmd.gateway}, not {self.gateway_id}")
+        now = self.clock()
+        if abs(now - cmd.ts_ms / 1000) > self.window_s:
+            raise UpdateRefused(f"command time is outside the {self.window_s:.0f} s window")
+        _check_args(cmd)
+        with self._lock:
+            if not self.nonces.add(cmd.nonce, now):
+                raise UpdateRefused("replayed command: nonce already used")
+        return cmd
+
+
+def _parse(payload: bytes) -> Envelope:
+    try:
+        return Envelope.model_validate_json(payload)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(document)"
+        raise UpdateRefused(f"malformed command: {where}: {first['msg']}") from None
+
+
+def _check_args(cmd: Command) -> None:
+    try:
+        cmd.parsed_args()
+    except ValidationError as e:
+        raise UpdateRefused(f"bad arguments for {cmd.verb}: {e.errors()[0]['msg']}") from None
