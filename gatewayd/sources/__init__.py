@@ -17,6 +17,7 @@ KINDS: tuple[str, ...] = (
     "modbus",
     "iolink",
     "serial",
+    "i2c",
 )
 
 

@@ -37,9 +37,17 @@ def decode_config(word: int) -> dict[str, int | float | bool]:
             "comp_que": word & 3}
 
 
-def code_to_volts(raw: bytes, fsr_v: float) -> float:
-    """Volts from the two bytes of the conversion register (two's complement, 1 LSB = FSR/2^15)."""
-    return int.from_bytes(raw, "big", signed=True) * fsr_v / 32768
+CODE_MAX, CODE_MIN = 0x7FFF, -0x8000  # saturation: the input is at or beyond full scale
+
+
+def decode_code(raw: bytes) -> int:
+    """The conversion register's two bytes as a signed code (big-endian, two's complement)."""
+    return int.from_bytes(raw[:2], "big", signed=True)
+
+
+def code_to_volts(code: int, fsr_v: float) -> float:
+    """Volts for a code: 1 LSB = FSR / 2^15."""
+    return code * fsr_v / 32768
 
 
 def volts_to_code(volts: float, fsr_v: float) -> int:
