@@ -1,0 +1,208 @@
+"""The per-window analyser. Every work array is allocated once in `__init__`; `run` fills
+`values` (one float per feature, named by `names`) using only in-place numpy operations.
+
+Acceleration is in g. Velocity comes from the acceleration spectrum divided by 2 pi f
+(frequency-domain integration) summed over its band, in mm/s RMS.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import iso
+from .bearing import DEFECTS
+from .envelope import Envelope
+from .windows import coherent_gain, make_window, power_gain
+
+G = 9.80665  # m/s^2 per g
+HARMONICS = 3
+BACKGROUND_LINES = 20  # half-width of the local background around an envelope line
+ENV_FIRST_LINE = 5  # lower envelope lines carry the window's own taper, not the machine
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to compute: everything the analyser needs, in plain numbers."""
+
+    fs_hz: float
+    window_len: int = 4096
+    window: str = "hann"
+    velocity_band_hz: tuple[float, float] = (10.0, 1000.0)
+    bands_hz: dict[str, tuple[float, float]] = field(default_factory=dict)
+    shaft_hz: float | None = None  # None: estimated from the spectrum in `shaft_search_hz`
+    shaft_search_hz: tuple[float, float] = (5.0, 100.0)
+    defects: dict[str, float] = field(default_factory=dict)  # multiples of shaft speed
+    envelope_band_hz: tuple[float, float] | None = None  # None: detected per window
+    envelope_auto_width_hz: float | None = None
+    machine_group: int = 2
+    foundation: str = "rigid"
+    defect_tolerance: float = 0.015  # slip and speed error, relative
+
+
+def feature_names(bands: list[str], defects: list[str]) -> list[str]:
+    """Every feature the analyser produces, in the order of `Analyzer.values`."""
+    names = ["rms_g", "peak_g", "crest", "kurtosis", "velocity_mm_s", "iso_zone", "shaft_hz"]
+    names += [f"order{h}_g" for h in range(1, HARMONICS + 1)]
+    names += [f"band_{b}_g" for b in bands]
+    if defects:
+        names += ["env_band_hz", "bearing_index", "bearing_defect"]
+    for d in defects:
+        names += [f"{d}_{h}x_g" for h in range(1, HARMONICS + 1)] + [f"{d}_index"]
+    return names
+
+
+def _bin(f: float, df: float) -> int:
+    return round(f / df)
+
+
+class Analyzer:
+    """Features of one window of samples, with no allocation of window-sized arrays."""
+
+    def __init__(self, spec: Spec) -> None:
+        n, fs = spec.window_len, spec.fs_hz
+        if n & (n - 1) or n < 64:
+            raise ValueError("expected a window_len that is a power of two, 64 or more")
+        self.spec, self.n, self.df = spec, n, fs / n
+        self.defects = [d for d in DEFECTS if d in spec.defects]
+        self.names = feature_names(list(spec.bands_hz), self.defects)
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.values = np.full(len(self.names), np.nan)
+        self.w = make_window(spec.window, n)
+        self._d = np.zeros(n)
+        self._sq = np.zeros(n)
+        self._spec = np.zeros(n // 2 + 1, complex)
+        self.mag = np.zeros(n // 2 + 1)
+        self._pow = np.zeros(n // 2 + 1)
+        self._amp_scale = 2 / (n * coherent_gain(self.w))
+        self._pow_scale = 2 / (n * n * power_gain(self.w))
+        self._vel_weight = self._velocity_weights(spec.velocity_band_hz)
+        self._bands = [self._bin_range(b) for b in spec.bands_hz.values()]
+        self._limits = iso.zone_limits(spec.machine_group, spec.foundation)
+        self._search = self._bin_range(spec.shaft_search_hz)
+        kmax = (n // 2 - 1) // HARMONICS
+        self._search = slice(max(2, self._search.start), min(self._search.stop, kmax))
+        self._dil = np.zeros(n // 2 - 1)
+        self._harm = np.zeros(self._search.stop - self._search.start)
+        self.envelope = (
+            Envelope(self._spec, fs, n, coherent_gain(self.w), spec.envelope_band_hz,
+                     spec.envelope_auto_width_hz)
+            if self.defects else None
+        )
+        self._env_cum = np.zeros(self.envelope.spectrum.shape if self.envelope else 1)
+        self._ratios = np.zeros(HARMONICS)
+
+    def _bin_range(self, band: tuple[float, float]) -> slice:
+        lo = max(1, math.ceil(band[0] / self.df))
+        return slice(lo, max(lo, min(self.n // 2, math.floor(band[1] / self.df)) + 1))
+
+    def _velocity_weights(self, band: tuple[float, float]) -> np.ndarray:
+        """Per-line factor turning acceleration power (g^2) into velocity power ((mm/s)^2)."""
+        f = np.arange(self.n // 2 + 1) * self.df
+        weight = np.zeros_like(f)
+        sel = self._bin_range(band)
+        weight[sel] = (G * 1000 / (2 * np.pi * f[sel])) ** 2
+        return weight * self._pow_scale
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Analyse one window (length window_len, g); return `values` (filled in place)."""
+        v, ix = self.values, self.index
+        self._time_domain(x, v)
+        np.multiply(self._d, self.w, out=self._sq)
+        np.fft.rfft(self._sq, out=self._spec)
+        np.abs(self._spec, out=self.mag)
+        np.square(self.mag, out=self._pow)
+        v[4] = math.sqrt(float(np.dot(self._pow, self._vel_weight)))
+        v[5] = iso.zone_index(v[4], self._limits)
+        shaft = self.spec.shaft_hz or self._estimate_shaft()
+        v[6] = shaft
+        for h in range(1, HARMONICS + 1):
+            v[6 + h] = self._peak(self.mag, h * shaft, 0.01) * self._amp_scale
+        for i, band in enumerate(self._bands):
+            v[10 + i] = math.sqrt(float(self._pow[band].sum()) * self._pow_scale)
+        if self.envelope is not None:
+            self._bearing(shaft, v, ix)
+        return v
+
+    def _time_domain(self, x: np.ndarray, v: np.ndarray) -> None:
+        np.subtract(x, x.mean(), out=self._d)
+        np.square(self._d, out=self._sq)
+        ms = float(self._sq.mean())
+        v[0] = math.sqrt(ms)
+        v[1] = max(float(self._d.max()), -float(self._d.min()))
+        v[2] = v[1] / v[0] if ms > 0 else math.nan
+        v[3] = float(np.dot(self._sq, self._sq)) / self.n / (ms * ms) if ms > 0 else math.nan
+
+    def _peak(self, spectrum: np.ndarray, f: float, tolerance: float, first: int = 1) -> float:
+        """Largest line within +-tolerance (relative, at least one line) of frequency f;
+        NaN when that range starts below line `first` or runs off the spectrum."""
+        k, t = _bin(f, self.df), max(1, math.ceil(f * tolerance / self.df))
+        if k - t < first or k + t >= len(spectrum):
+            return math.nan
+        return float(spectrum[k - t : k + t + 1].max())
+
+    def _estimate_shaft(self) -> float:
+        """Speed whose 1x, 2x and 3x lines together are strongest (harmonic product spectrum)."""
+        m, s = self.mag, self._search
+        np.maximum(m[:-2], m[1:-1], out=self._dil)  # widen each line by one bin either side
+        np.maximum(self._dil[:-1], m[2:-1], out=self._dil[:-1])
+        np.add(self._dil, 1e-12, out=self._dil)
+        np.log(self._dil, out=self._dil)  # a product of harmonics: every order must be there
+        h = self._harm
+        dil = self._dil  # dil[j] is the widened line j + 1
+        np.add(dil[s.start - 1 : s.stop - 1], dil[2 * s.start - 1 : 2 * s.stop - 1 : 2], out=h)
+        np.add(h, dil[3 * s.start - 1 : 3 * s.stop - 1 : 3], out=h)
+        k = s.start + int(np.argmax(h))
+        return _interpolate(m, k) * self.df
+
+    def _bearing(self, shaft: float, v: np.ndarray, ix: dict[str, int]) -> None:
+        """Envelope lines at each defect's harmonics; each index is the mean height of those
+        lines over their local background. The largest index names the likely defect."""
+        env = self.envelope
+        assert env is not None
+        env.run()
+        lo, hi = env.band_hz()
+        v[ix["env_band_hz"]] = (lo + hi) / 2
+        np.cumsum(env.spectrum, out=self._env_cum)
+        best, best_code = -1.0, 0
+        for code, d in enumerate(self.defects, 1):
+            base, ratio = ix[f"{d}_1x_g"], self._ratios
+            for h in range(HARMONICS):
+                f = (h + 1) * shaft * self.spec.defects[d]
+                v[base + h] = self._peak(env.spectrum, f, self.spec.defect_tolerance, ENV_FIRST_LINE)
+                ratio[h] = v[base + h] / self._local_mean(_bin(f, self.df))
+            index = _nanmean(ratio) if ratio[0] == ratio[0] else math.nan  # 1x must be seen
+            v[base + HARMONICS] = index
+            if index > best:  # False for NaN
+                best, best_code = index, code
+        v[ix["bearing_index"]] = best if best_code else math.nan
+        v[ix["bearing_defect"]] = best_code
+
+    def _local_mean(self, k: int) -> float:
+        """Mean envelope line within BACKGROUND_LINES of line k (a running-sum difference)."""
+        cum = self._env_cum
+        a = max(ENV_FIRST_LINE, k - BACKGROUND_LINES)
+        b = min(len(cum) - 1, k + BACKGROUND_LINES)
+        if b <= a:
+            return math.nan
+        return (float(cum[b]) - float(cum[a])) / (b - a) or math.nan
+
+
+def _nanmean(values: np.ndarray) -> float:
+    """Mean of the finite entries (a few), NaN if none: without numpy's warning."""
+    total, count = 0.0, 0
+    for x in values:
+        if x == x:
+            total, count = total + float(x), count + 1
+    return total / count if count else math.nan
+
+
+def _interpolate(m: np.ndarray, k: int) -> float:
+    """Fractional bin of a peak by a parabola through its line and neighbours."""
+    a, b, c = float(m[k - 1]), float(m[k]), float(m[k + 1])
+    if b < a or b < c:
+        return float(k)
+    den = a - 2 * b + c
+    return k + (0.5 * (a - c) / den if den else 0.0)
