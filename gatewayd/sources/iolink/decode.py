@@ -34,7 +34,7 @@ def decode_item(whole: int, item: Item) -> tuple[Value, Quality]:
     raw = raw_bits(whole, item)
     kind = item.kind
     if kind == "bool":
-        return bool(raw), Quality.GOOD
+        return raw, Quality.GOOD  # 0 or 1: published as the point type bool
     if kind == "string":
         text = raw.to_bytes(item.bit_length // 8, "big").rstrip(b"\0")
         return text.decode("utf-8", "replace"), Quality.GOOD
@@ -75,6 +75,7 @@ class PortState(Enum):
     PD_INVALID = "pd_invalid"  # the device marks its process data invalid
     COMM_LOST = "comm_lost"
     WRONG_DEVICE = "wrong_device"
+    REFUSED = "refused"  # the master answered a port's request with an unexpected error
 
 
 STATE_QUALITY = {
@@ -84,6 +85,7 @@ STATE_QUALITY = {
     PortState.PD_INVALID: Quality.BAD_DATA_INVALID,
     PortState.COMM_LOST: Quality.BAD_COMM,
     PortState.WRONG_DEVICE: Quality.BAD_WRONG_DEVICE,
+    PortState.REFUSED: Quality.BAD_DEVICE_EXCEPTION,
 }
 
 
