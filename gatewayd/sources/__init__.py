@@ -18,6 +18,7 @@ KINDS: tuple[str, ...] = (
     "iolink",
     "serial",
     "i2c",
+    "analog",
 )
 
 

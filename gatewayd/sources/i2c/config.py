@@ -35,7 +35,7 @@ def check_profile(name: str | None, kind: str) -> str | None:
     """A profile name that exists in hardware/ and is meant for `kind`."""
     fitting = [n for n in profiles.names() if kind in profiles.load(n).get("kinds", [])]
     if name is not None and name not in fitting:
-        raise ValueError(f"a {kind} profile in hardware/: one of {', '.join(fitting)}")
+        raise ValueError(f"a profile for kind {kind} in hardware/: one of {', '.join(fitting)}")
     return name
 
 

@@ -1,0 +1,132 @@
+"""Config of 4-20 mA loops (kind "analog"): read from an ADS1115 across a shunt, or from a
+Modbus analog input module (registers in uA or in counts).
+
+`profile = "transmitter_4_20ma"` on the device fills device keys and every point's keys from
+hardware/; on a point it fills that point's keys. Keys set in the config win.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ...buses.i2c import bus_name
+from ...config import DeviceConfig, Model, PointConfig
+from ..i2c.ads1115_codec import DATA_RATES_SPS
+from ..i2c.config import apply_profile, check_bus, check_full_scale, check_profile
+
+
+class AlarmConfig(Model):
+    hh: float | None = None
+    h: float | None = None
+    l: float | None = None  # noqa: E741 - the alarm level's name
+    ll: float | None = None
+    hysteresis: float = Field(default=0.0, ge=0, description="engineering units")
+    delay_ms: int = Field(default=0, ge=0, le=3_600_000, description="to raise and to clear")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AlarmConfig:
+        given = [v for v in (self.ll, self.l, self.h, self.hh) if v is not None]
+        if given != sorted(given):
+            raise ValueError("limits in the order ll <= l <= h <= hh")
+        return self
+
+
+class AnalogPoint(PointConfig):
+    profile: str | None = None
+    channel: int | None = Field(default=None, ge=0, le=3, description="ads1115: AINn to GND")
+    # `register` in the TOML; another attribute name because pydantic's metaclass has one
+    address: int | None = Field(default=None, alias="register", ge=0, le=65535,
+                                description="modbus: 0-based register address")
+    low: float = Field(default=0.0, description="value at 4 mA")
+    high: float = Field(default=100.0, description="value at 20 mA")
+    sqrt: bool = Field(default=False, description="square-root extraction (flow from dp)")
+    sqrt_cutoff_pct: float = Field(default=0.0, ge=0, le=100, description="below: value = low")
+    filter: Literal["none", "mean", "median"] = "none"
+    filter_n: int = Field(default=1, ge=1, le=1000)
+    deadband: float = Field(default=0.0, ge=0, description="engineering units")
+    max_silence_ms: int = Field(default=0, ge=0, description="emit at least this often")
+    alarms: AlarmConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile(cls, data: Any) -> Any:
+        return apply_profile(data, "point", "analog", "profile")
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str | None) -> str | None:
+        return check_profile(value, "analog")
+
+    @model_validator(mode="after")
+    def _span(self) -> AnalogPoint:
+        if self.high == self.low:
+            raise ValueError("high different from low")
+        return self
+
+
+class Config(DeviceConfig):
+    kind: Literal["analog"]
+    profile: str | None = None
+    input: Literal["ads1115", "modbus"] = "ads1115"
+    bus: int | str = 1
+    address: int = Field(default=0x48, ge=0x48, le=0x4B, description="ads1115 address")
+    shunt_ohms: float = Field(default=150.0, gt=0)
+    full_scale_v: float = 4.096
+    data_rate_sps: int = 250
+    host: str = "127.0.0.1"
+    port: int = Field(default=502, ge=1, le=65535)
+    unit: int = Field(default=1, ge=0, le=247)
+    timeout_ms: int = Field(default=1000, ge=10, le=60_000)
+    table: Literal["input", "holding"] = "input"
+    encoding: Literal["ua", "counts"] = Field(default="ua", description="register unit")
+    counts_4ma: int = Field(default=0, ge=-32768, le=65535)
+    counts_20ma: int = Field(default=27648, ge=-32768, le=65535)
+    points: list[AnalogPoint] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile(cls, data: Any) -> Any:
+        data = apply_profile(data, "device", "analog", "profile")
+        if not isinstance(data, dict) or not isinstance(data.get("points"), list):
+            return data
+        shared = apply_profile({"profile": data.get("profile")}, "point", "analog", "profile")
+        shared.pop("profile")  # a point's own `profile` stays its own
+        return {**data, "points": [{**shared, **p} if isinstance(p, dict) else p
+                                   for p in data["points"]]}
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str | None) -> str | None:
+        return check_profile(value, "analog")
+
+    @field_validator("bus")
+    @classmethod
+    def _bus(cls, value: int | str) -> int | str:
+        return check_bus(value)
+
+    @field_validator("full_scale_v")
+    @classmethod
+    def _fsr(cls, value: float) -> float:
+        return check_full_scale(value)
+
+    @field_validator("data_rate_sps")
+    @classmethod
+    def _rate(cls, value: int) -> int:
+        if value not in DATA_RATES_SPS:
+            raise ValueError(f"an ADS1115 data rate: one of {DATA_RATES_SPS}")
+        return value
+
+    @model_validator(mode="after")
+    def _addressed(self) -> Config:
+        attr, key = ("channel", "channel") if self.input == "ads1115" else ("address", "register")
+        if any(getattr(p, attr) is None for p in self.points):
+            raise ValueError(f"every point of an {self.input} input to give its {key}")
+        if self.encoding == "counts" and self.counts_4ma == self.counts_20ma:
+            raise ValueError("counts_20ma different from counts_4ma")
+        return self
+
+    @property
+    def bus_key(self) -> str:
+        return bus_name(self.bus) if self.input == "ads1115" else f"tcp:{self.host}:{self.port}"
