@@ -17,6 +17,7 @@ KINDS: tuple[str, ...] = (
     "modbus",
     "iolink",
     "serial",
+    "gpio",
     "i2c",
     "analog",
 )

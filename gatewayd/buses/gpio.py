@@ -1,0 +1,53 @@
+"""GPIO inputs: the only module that imports gpiozero.
+
+Pins come from gpiozero's default pin factory (lgpio on a Pi; `GPIOZERO_PIN_FACTORY=mock` in
+tests) unless a factory is passed, so tests can hand each case a fresh `MockFactory`.
+Debouncing is done by the caller on our own clock: pin factories differ in how (and whether)
+they debounce, and the mock factory does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gpiozero import DigitalInputDevice, GPIOZeroError
+
+from ..errors import CommError
+
+PULL_UP = {"up": True, "down": False, "floating": None}
+
+
+class InputPin:
+    """One input pin reporting its *active* level (after the configured polarity)."""
+
+    def __init__(self, pin: int | str, pull: str, active_high: bool,
+                 on_change: Callable[[bool], None], factory: Any = None, label: str = "") -> None:
+        pull_up = PULL_UP[pull]
+        try:
+            self._dev = DigitalInputDevice(
+                pin, pull_up=pull_up, active_state=active_high if pull_up is None else None,
+                bounce_time=None, pin_factory=factory,
+            )
+        except (GPIOZeroError, ValueError) as e:
+            raise CommError(f"{label}: pin {pin}: {e}") from None
+        # with a pull resistor gpiozero takes the level opposite the pull as active
+        self._invert = pull_up is not None and pull_up == active_high
+        self._on_change = on_change
+        self._dev.when_activated = self._activated
+        self._dev.when_deactivated = self._deactivated
+
+    @property
+    def active(self) -> bool:
+        return bool(self._dev.value) != self._invert
+
+    def _activated(self) -> None:
+        self._on_change(not self._invert)
+
+    def _deactivated(self) -> None:
+        self._on_change(self._invert)
+
+    def close(self) -> None:
+        self._dev.when_activated = None
+        self._dev.when_deactivated = None
+        self._dev.close()

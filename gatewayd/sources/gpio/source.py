@@ -1,0 +1,266 @@
+"""GPIO inputs as an EventDevice: state changes are emitted as they happen; counters, rates,
+run hours and OEE are emitted every `period_ms` by a timer thread that `stop()` joins.
+
+Totals (edge counts, run time, the current shift's tally) live in one JSON file under
+`ctx.state_dir`, replaced atomically at most every `persist_interval_ms` and on stop: an SD
+card would not survive a write per part made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ...buses.gpio import InputPin
+from ...model import Event, Point, Quality, Reading
+from ..base import SourceContext
+from .config import OEE_ROLES, Config, GpioInput, GpioPoint
+from .logic import Debouncer, PulseRate, RunTimer, ShiftCalendar, ShiftTally, oee
+
+PER_S = {"s": 1.0, "min": 60.0, "h": 3600.0}
+MS_PER_HOUR = 3_600_000
+
+
+class InputState:
+    """One input at run time: its debounced level and what it has accumulated."""
+
+    def __init__(self, cfg: GpioInput, level: bool, saved: dict[str, int], now_ms: int) -> None:
+        self.cfg = cfg
+        self.debouncer = Debouncer(cfg.debounce_ms, level)
+        self.count = int(saved.get("count", 0))
+        self.run = RunTimer(int(saved.get("run_ms", 0)), level, now_ms)
+        self.rates: dict[int, PulseRate] = {}
+
+    def saved(self) -> dict[str, int]:
+        return {"count": self.count, "run_ms": self.run.total_ms}
+
+
+class GpioDevice:
+    """Digital inputs of one machine and the points derived from them."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.bus_key = cfg.bus_key
+        self.period_s = cfg.period_ms / 1000
+        self.points: list[Point] = [p.point(cfg.name) for p in cfg.points]
+        self.counters: dict[str, int] = {"edges": 0, "transitions": 0, "writes": 0}
+        self.state_path = Path()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pins: list[InputPin] = []
+        self._inputs: dict[str, InputState] = {}
+        self._dirty = False
+        self._persisted_ms = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self, ctx: SourceContext) -> None:
+        self._ctx = ctx
+        self.state_path = ctx.state_dir / f"gpio-{self.name}.json"
+        saved = self._load()
+        factory = ctx.extras.get("gpio_pin_factory")
+        with self._lock:
+            now = ctx.clock_ms()
+            self._persisted_ms = now
+            try:
+                for inp in self.cfg.inputs:
+                    self._open_input(inp, saved.get("inputs", {}), factory, now)
+            except Exception:
+                self._close_pins()
+                raise
+            self._start_oee(saved.get("oee"), now)
+            self._emit_periodic(now)
+        self._thread = threading.Thread(target=self._run, name=f"gpio-{self.name}", daemon=True)
+        self._thread.start()
+
+    def _open_input(self, inp: GpioInput, saved: dict[str, Any], factory: Any, now: int) -> None:
+        on_change = partial(self._edge, inp.name)
+        pin = InputPin(inp.pin, inp.pull, inp.active_level, on_change, factory, self.name)
+        self._pins.append(pin)
+        state = InputState(inp, pin.active, saved.get(inp.name, {}), now)
+        for p in self.cfg.points:
+            if p.role == "rate" and p.input == inp.name:
+                state.rates[p.alias] = PulseRate(p.window_ms, now)
+        self._inputs[inp.name] = state
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._close_pins()  # no more edges from here on
+        with self._lock:
+            if self._inputs:
+                self._update(self._ctx.clock_ms())
+                self._persist(self._ctx.clock_ms())
+
+    def _close_pins(self) -> None:
+        for pin in self._pins:
+            pin.close()
+        self._pins = []
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.period_s):
+            self.tick()
+
+    # -- what happens -----------------------------------------------------------------------
+    def _edge(self, name: str, level: bool) -> None:
+        """Pin callback (gpiozero's thread, or the test's with the mock factory)."""
+        with self._lock:
+            self.counters["edges"] += 1
+            state = self._inputs.get(name)
+            if state is None:  # an edge while start() is still opening the pins
+                return
+            for ts, accepted in state.debouncer.feed(level, self._ctx.clock_ms()):
+                self._transition(state, ts, accepted)
+
+    def tick(self) -> None:
+        """Confirm settled levels, bring times up to now, emit, persist when due."""
+        with self._lock:
+            now = self._ctx.clock_ms()
+            self._update(now)
+            self._emit_periodic(now)
+            if self._dirty and now - self._persisted_ms >= self.cfg.persist_interval_ms:
+                self._persist(now)
+
+    def _update(self, now: int) -> None:
+        for state in self._inputs.values():
+            for ts, accepted in state.debouncer.settle(now):
+                self._transition(state, ts, accepted)
+        self._roll_shifts(now)
+        for state in self._inputs.values():
+            state.run.advance(now)
+        if self.cfg.oee is not None:
+            self._oee_run.advance(now)
+
+    def _transition(self, state: InputState, ts: int, active: bool) -> None:
+        self.counters["transitions"] += 1
+        self._dirty = True
+        self._roll_shifts(ts)
+        state.run.set(active, ts)
+        if active:
+            state.count += 1
+            for rate in state.rates.values():
+                rate.add(ts)
+        self._oee_transition(state.cfg.name, ts, active)
+        for p in self.cfg.points:
+            if p.role == "state" and p.input == state.cfg.name:
+                self._ctx.emit(Reading(p.alias, ts, _typed(active, p.type)))
+
+    # -- OEE per shift ------------------------------------------------------------------------
+    def _start_oee(self, saved: dict[str, Any] | None, now: int) -> None:
+        o = self.cfg.oee
+        if o is None:
+            return
+        self._calendar = ShiftCalendar(o.start_times, ZoneInfo(o.timezone) if o.timezone else None)
+        start = self._calendar.shift_start(now)
+        same_shift = saved is not None and saved.get("start_ms") == start
+        self._tally = ShiftTally.from_dict(saved) if same_shift and saved else ShiftTally(start)
+        running = self._inputs[o.running].debouncer.level
+        self._oee_run = RunTimer(self._tally.run_ms, running, now)
+        self._shift_end = self._calendar.next_start(now)
+
+    def _oee_transition(self, name: str, ts: int, active: bool) -> None:
+        o = self.cfg.oee
+        if o is None:
+            return
+        if name == o.running:
+            self._oee_run.set(active, ts)
+        if active and name == o.parts:
+            self._tally.parts += 1
+        if active and name == o.rejects:
+            self._tally.rejects += 1
+
+    def _roll_shifts(self, t_ms: int) -> None:
+        """Close every shift that ended by `t_ms`: final figures at its end, then a new tally."""
+        while self.cfg.oee is not None and t_ms >= self._shift_end:
+            end = self._shift_end
+            self._oee_run.advance(end)
+            figures = self._oee_figures(end)
+            for p in self.cfg.points:
+                if p.role in OEE_ROLES:
+                    self._ctx.emit(_figure(p, end, figures[p.role]))
+            fields = {**self._tally.to_dict(), "end_ms": end, **figures}
+            self._ctx.event(Event(end, "shift_end", {"device": self.name, **fields}))
+            self._tally = ShiftTally(end)
+            self._oee_run = RunTimer(0, self._oee_run.running, end)
+            self._shift_end = self._calendar.next_start(end)
+
+    def _oee_figures(self, now: int) -> dict[str, float | None]:
+        assert self.cfg.oee is not None
+        t = self._tally
+        t.run_ms = self._oee_run.total_ms
+        return oee(now - t.start_ms, t.run_ms, t.parts, t.rejects, self.cfg.oee.ideal_rate_per_min)
+
+    # -- emitting ----------------------------------------------------------------------------
+    def _emit_periodic(self, now: int) -> None:
+        figures = self._oee_figures(now) if self.cfg.oee is not None else {}
+        for p in self.cfg.points:
+            if p.role in OEE_ROLES:
+                self._ctx.emit(_figure(p, now, figures[p.role]))
+            else:
+                self._ctx.emit(Reading(p.alias, now, self._value(p, now)))
+
+    def _value(self, p: GpioPoint, now: int) -> float | int | bool:
+        state = self._inputs[str(p.input)]
+        if p.role == "state":
+            return _typed(state.debouncer.level, p.type)
+        if p.role == "counter":
+            return _typed(state.count, p.type)
+        if p.role == "rate":
+            return state.rates[p.alias].per_s(now) / p.pulses_per_unit * PER_S[p.per]
+        return state.run.total_ms / MS_PER_HOUR
+
+    # -- totals that survive restarts ----------------------------------------------------------
+    def _load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.state_path.read_text())
+            return data if isinstance(data, dict) else {}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as e:
+            fields = {"device": self.name, "path": str(self.state_path), "error": str(e)}
+            self._ctx.event(Event(self._ctx.clock_ms(), "state_lost", fields))
+            return {}
+
+    def _persist(self, now: int) -> None:
+        data: dict[str, Any] = {"inputs": {n: s.saved() for n, s in self._inputs.items()}}
+        if self.cfg.oee is not None:
+            self._tally.run_ms = self._oee_run.total_ms
+            data["oee"] = self._tally.to_dict()
+        _write_atomic(self.state_path, json.dumps(data, sort_keys=True))
+        self.counters["writes"] += 1
+        self._persisted_ms = now
+        self._dirty = False
+
+
+def _typed(value: float | int | bool, type_: str) -> float | int | bool:
+    return bool(value) if type_ == "bool" else int(value) if type_ == "int" else float(value)
+
+
+def _figure(p: GpioPoint, ts: int, value: float | None) -> Reading:
+    """An OEE figure; one not defined yet (no run time, no parts) is None and uncertain."""
+    if value is None:
+        return Reading(p.alias, ts, None, Quality.UNCERTAIN)
+    return Reading(p.alias, ts, value)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write then rename, so a power cut leaves the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def build(cfg: Config, ctx: SourceContext) -> GpioDevice:
+    return GpioDevice(cfg)
