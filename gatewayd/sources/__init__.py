@@ -19,6 +19,7 @@ KINDS: tuple[str, ...] = (
     "serial",
     "gpio",
     "i2c",
+    "vibration",
     "analog",
 )
 

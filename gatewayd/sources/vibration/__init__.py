@@ -1,0 +1,1 @@
+"""Vibration source: an accelerometer channel analysed in place (see docs/vibration.md)."""

@@ -1,0 +1,184 @@
+"""The vibration source: samples -> ring -> windows -> features (readings) and alarms (events).
+
+One device is one channel. The ADXL345 path drains the chip's FIFO on every poll; the block
+path takes sample blocks a high-rate driver pushed into `inbox`. Both go through the same ring;
+a lost stretch (FIFO overrun, a block marked as following a gap) restarts the window.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from ...analysis.alarms import Threshold, ZoneWatch
+from ...analysis.iso import zone_letter
+from ...analysis.rawpack import pack_window
+from ...analysis.ring import Ring
+from ...analysis.spectrum import Analyzer, Spec
+from ...model import Event, Point, Quality, Reading
+from ..base import SourceContext
+from .adxl345 import Adxl345
+from .config import Config
+
+DEFECT_NAMES = ("none", "outer race (BPFO)", "inner race (BPFI)", "rolling element (BSF)",
+                "cage (FTF)")
+
+
+class BlockInbox:
+    """Where a high-rate driver pushes sample blocks (any thread); the bus thread drains it."""
+
+    def __init__(self) -> None:
+        self._blocks: deque[tuple[np.ndarray, bool]] = deque()
+        self._lock = threading.Lock()
+
+    def push(self, samples: np.ndarray, gap: bool = False) -> None:
+        """`gap`: samples were lost before this block, so it must not be stitched on."""
+        with self._lock:
+            self._blocks.append((np.asarray(samples, dtype=np.float64), gap))
+
+    def take(self) -> list[tuple[np.ndarray, bool]]:
+        with self._lock:
+            blocks = list(self._blocks)
+            self._blocks.clear()
+        return blocks
+
+
+def analysis_spec(cfg: Config) -> Spec:
+    return Spec(
+        fs_hz=cfg.fs_hz, window_len=cfg.window_len, window=cfg.window,
+        velocity_band_hz=cfg.velocity_band_hz,
+        bands_hz={b.name: (b.lo_hz, b.hi_hz) for b in cfg.bands},
+        shaft_hz=cfg.shaft_hz, shaft_search_hz=cfg.shaft_search_hz,
+        defects=cfg.bearing.multiples() if cfg.bearing else {},
+        envelope_band_hz=cfg.envelope_band_hz,
+        machine_group=cfg.machine_group, foundation=cfg.foundation,
+    )
+
+
+class VibrationChannel:
+    """A PolledDevice: each `read` drains new samples and returns features of finished windows."""
+
+    def __init__(self, cfg: Config, ctx: SourceContext, bus: Any = None) -> None:
+        self.cfg, self.ctx = cfg, ctx
+        self.name, self.bus_key, self.period_s = cfg.name, cfg.bus_key, cfg.period_ms / 1000
+        self.points: list[Point] = [p.point(cfg.name, feature=p.feature) for p in cfg.points]
+        self.analyzer = Analyzer(analysis_spec(cfg))
+        self.ring = Ring(cfg.window_len, cfg.hop, capacity=2 * cfg.window_len)
+        self.window = np.zeros(cfg.window_len)
+        self._slots = [self.analyzer.index[p.feature] for p in cfg.points]
+        self._thresholds = [Threshold(a.feature, a.on, a.on if a.off is None else a.off,
+                                      a.persistence_windows) for a in cfg.alarms]
+        if cfg.bearing:
+            self._thresholds.append(Threshold("bearing_index", cfg.bearing_alarm_on,
+                                              cfg.bearing_alarm_off, cfg.persistence_windows))
+        self._zone = ZoneWatch(cfg.persistence_windows) if cfg.zone_alarm else None
+        self.inbox = BlockInbox()
+        self._bus = bus
+        self._chip: Adxl345 | None = None
+        self._fifo = np.zeros(32)
+        self._t0_ms: int | None = None  # time of sample 0 of the current run (no gap since)
+        self._run_start = 0  # ring.total at that sample
+
+    # -- PolledDevice ---------------------------------------------------------------------
+    def open(self) -> None:
+        if self.cfg.sensor == "adxl345":
+            self._chip = self._open_adxl()
+        self._t0_ms = None
+
+    def _open_adxl(self) -> Adxl345:
+        from ...buses.i2c import I2CDevice, open_bus
+
+        bus = self._bus if self._bus is not None else self.ctx.extras.get("i2c_bus")
+        bus = bus if bus is not None else open_bus(self.cfg.bus)
+        chip = Adxl345(I2CDevice(bus, self.cfg.bus, self.cfg.address, "adxl345"),
+                       self.cfg.odr_hz, self.cfg.range_g, self.cfg.axis)
+        chip.open()
+        return chip
+
+    def close(self) -> None:
+        if self._chip is not None:
+            self._chip.close()
+            self._chip = None
+
+    def read(self, now_ms: int) -> list[Reading]:
+        if self.cfg.sensor == "adxl345":
+            if self._chip is None:
+                self.open()
+            assert self._chip is not None
+            n, overrun = self._chip.drain(self._fifo)
+            return self.feed(self._fifo[:n], now_ms, gap=overrun)
+        out: list[Reading] = []
+        for block, gap in self.inbox.take():
+            out += self.feed(block, now_ms, gap)
+        return out
+
+    # -- samples to features ----------------------------------------------------------------
+    def feed(self, samples: np.ndarray, now_ms: int, gap: bool = False) -> list[Reading]:
+        """Samples that arrived by `now_ms` (the last one is the newest) -> readings."""
+        if gap:
+            self._gap(now_ms)
+        if self._t0_ms is None:  # timing follows the data rate from the first sample on
+            self._t0_ms = now_ms - round(1000 * len(samples) / self.cfg.fs_hz)
+            self._run_start = self.ring.total
+        out: list[Reading] = []
+        done = 0
+        while done < len(samples):
+            done += self.ring.write(samples[done:])
+            while self.ring.window(self.window):
+                out += self._analyse()
+        return out
+
+    def _gap(self, now_ms: int) -> None:
+        self.ring.restart()
+        if self.analyzer.envelope is not None:
+            self.analyzer.envelope.reset()
+        lost_from = self._sample_ms(self.ring.total) if self._t0_ms is not None else None
+        self._t0_ms = None
+        self.ctx.event(Event(now_ms, "vibration.gap", {"device": self.name, "since_ms": lost_from}))
+
+    def _sample_ms(self, index: int) -> int:
+        assert self._t0_ms is not None
+        return self._t0_ms + round(1000 * (index - self._run_start) / self.cfg.fs_hz)
+
+    def _analyse(self) -> list[Reading]:
+        values = self.analyzer.run(self.window)
+        end = self.ring.total - self.ring.filled - self.cfg.hop + self.cfg.window_len
+        ts = self._sample_ms(end)
+        self._alarms(values, ts)
+        return [_reading(p, ts, values[slot]) for p, slot in zip(self.points, self._slots, strict=True)]
+
+    def _alarms(self, values: np.ndarray, ts: int) -> None:
+        ix = self.analyzer.index
+        if self._zone is not None and (zone := self._zone.update(int(values[ix["iso_zone"]]))):
+            self._emit(ts, "vibration.zone", {"zone": zone_letter(zone),
+                                               "velocity_mm_s": float(values[ix["velocity_mm_s"]])})
+        for rule in self._thresholds:
+            value = float(values[ix[rule.feature]])
+            if change := rule.update(value):
+                fields: dict[str, Any] = {"feature": rule.feature, "state": change,
+                                          "value": value, "on": rule.on, "off": rule.off}
+                if rule.feature == "bearing_index":
+                    fields["defect"] = DEFECT_NAMES[int(values[ix["bearing_defect"]])]
+                self._emit(ts, "vibration.alarm", fields)
+
+    def _emit(self, ts: int, kind: str, fields: dict[str, Any]) -> None:
+        fields["device"] = self.name
+        if self.cfg.attach_raw:
+            fields["raw"] = pack_window(self.window, self.cfg.fs_hz)
+        self.ctx.event(Event(ts, kind, fields))
+
+
+def _reading(point: Point, ts: int, x: float) -> Reading:
+    """NaN (a line the window cannot resolve, a silent channel) is sent as bad data."""
+    if x != x:
+        return Reading(point.alias, ts, None, Quality.BAD_DATA_INVALID)
+    return Reading(point.alias, ts, int(x) if point.type == "int" else float(x))
+
+
+def build(cfg: Config, ctx: SourceContext) -> VibrationChannel:
+    device = VibrationChannel(cfg, ctx)
+    ctx.extras.setdefault("vibration_inboxes", {})[cfg.name] = device.inbox
+    return device
