@@ -50,7 +50,8 @@ class IotCoreClient:
         try:
             resp = self._http.post(self.url + "/", json=body)
         except httpx.TimeoutException:
-            raise CommError(f"{self.label}: {adr}: no answer in time", Quality.BAD_TIMEOUT) from None
+            raise CommError(f"{self.label}: {adr}: no answer in time",
+                            Quality.BAD_TIMEOUT) from None
         except httpx.HTTPError as e:
             raise CommError(f"{self.label}: {adr}: {type(e).__name__}: {e}") from None
         if resp.status_code != 200:

@@ -136,7 +136,9 @@ class SimMaster:
         if leaf in ("vendorid", "deviceid"):
             return 200, port.ids[leaf == "deviceid"]
         if leaf == "pdin":
-            return (530, None) if state is PortState.PD_INVALID else (200, port.pdin().hex().upper())
+            if state is PortState.PD_INVALID:
+                return 530, None
+            return 200, port.pdin().hex().upper()
         return 503, None
 
     def _iot_isdu(self, point: str, data: dict[str, Any]) -> tuple[int, Any]:
@@ -180,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 5  # an idle keep-alive connection ends, so stopping the server never hangs
     master: SimMaster
 
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         try:
             body = json.loads(self.rfile.read(length))
@@ -189,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = {"cid": -1, "code": 400}
         self._send(answer)
 
-    def do_GET(self) -> None:  # noqa: N802 - http://ip/<data point>/getdata, as IoT Core allows
+    def do_GET(self) -> None:
         self._send(self.master.iot_request({"cid": -1, "adr": self.path}))
 
     def _send(self, answer: dict[str, Any]) -> None:
@@ -200,7 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: tests and benchmarks make thousands of requests
 
 
@@ -260,7 +262,8 @@ class ModbusMasterSim:
 
     def _blocks(self) -> list[SimData]:
         m = self.map
-        ident = SimData(m.identity.base, count=m.ports * m.identity.stride, datatype=DataType.REGISTERS)
+        ident = SimData(m.identity.base, count=m.ports * m.identity.stride,
+                        datatype=DataType.REGISTERS)
         size = m.port_block.pdin_offset + math.ceil(m.pd_max_octets / 2)
         return [ident] + [SimData(m.port_block.base + i * m.port_block.stride, count=size,
                                   datatype=DataType.REGISTERS) for i in range(m.ports)]

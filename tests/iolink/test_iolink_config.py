@@ -12,6 +12,7 @@ from gatewayd.errors import ConfigError
 
 FOLDER = Path(config.__file__).parent / "sources" / "iolink"
 PORTS = [{"port": 1, "iodd": "/x.xml"}]
+A = {"alias": 1, "name": "a"}
 
 
 def _device(**kw: Any) -> dict[str, Any]:
@@ -35,10 +36,10 @@ def test_sample_validates_and_readme_embeds_it() -> None:
 @pytest.mark.parametrize(
     ("device", "message"),
     [
-        (_device(points=[{"alias": 1, "name": "a", "port": 1}]), "either item"),
-        (_device(points=[{"alias": 1, "name": "a", "port": 1, "item": "T", "index": 3}]), "not both"),
-        (_device(points=[{"alias": 1, "name": "a", "port": 2, "item": "T"}]), "a port listed in ports"),
-        (_device(access="modbus", points=[{"alias": 1, "name": "a", "port": 1, "index": 16}]),
+        (_device(points=[{**A, "port": 1}]), "either item"),
+        (_device(points=[{**A, "port": 1, "item": "T", "index": 3}]), "not both"),
+        (_device(points=[{**A, "port": 2, "item": "T"}]), "a port listed in ports"),
+        (_device(access="modbus", points=[{**A, "port": 1, "index": 16}]),
          "need access = 'http'"),
         (_device(ports=[*PORTS, *PORTS]), "each IO-Link port listed once"),
         (_device(ports=[{"port": 17, "iodd": "/x.xml"}]), "less than or equal to 16"),
@@ -54,6 +55,7 @@ def test_refused(device: dict[str, Any], message: str) -> None:
 def test_bus_key() -> None:
     """An HTTP master is its URL; a Modbus master shares the bus of its TCP endpoint."""
     http = config.parse({"gateway": {"id": "g"}, "devices": [_device(url="http://10.0.0.2")]})
-    modbus = config.parse({"gateway": {"id": "g"}, "devices": [_device(access="modbus", host="10.0.0.3")]})
+    device = _device(access="modbus", host="10.0.0.3")
+    modbus = config.parse({"gateway": {"id": "g"}, "devices": [device]})
     assert http.devices[0].bus_key == "http://10.0.0.2"
     assert modbus.devices[0].bus_key == "tcp:10.0.0.3:502"

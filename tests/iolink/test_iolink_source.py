@@ -107,7 +107,9 @@ def test_values_follow_the_devices(rig: tuple[SimMaster, Factory]) -> None:
         (PortState.COMM_LOST, Quality.BAD_COMM),
     ],
 )
-def test_port_status_is_data(rig: tuple[SimMaster, Factory], state: PortState, quality: Quality) -> None:
+def test_port_status_is_data(
+    rig: tuple[SimMaster, Factory], state: PortState, quality: Quality
+) -> None:
     """A port's state gives its points a bad quality with that reason; other ports stay good."""
     master, make = rig
     device = make()

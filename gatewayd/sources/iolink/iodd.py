@@ -89,7 +89,8 @@ def load(path: str | Path, process_data_in: str | None = None) -> Iodd:
     except OSError as e:
         raise _bad(p, f"cannot read: {e.strerror}") from None
     except defusedxml.DefusedXmlException as e:
-        raise _bad(p, f"refused unsafe XML ({type(e).__name__}): DTDs and entities are not allowed") from None
+        why = f"refused unsafe XML ({type(e).__name__}): DTDs and entities are not allowed"
+        raise _bad(p, why) from None
     except ET.ParseError as e:
         raise _bad(p, f"not well-formed XML: {e}") from None
     _strip_namespaces(root)

@@ -44,7 +44,8 @@ class RegisterMap(_Strict):
     pqi: PqiBits
 
     def status_address(self, port: int) -> int:
-        return self.port_block.base + (port - 1) * self.port_block.stride + self.port_block.status_offset
+        block = self.port_block
+        return block.base + (port - 1) * block.stride + block.status_offset
 
     def pdin_registers(self, pd_octets: int) -> int:
         """Registers to read from the status register through the end of the process data."""
@@ -69,4 +70,5 @@ def load_map(name: str) -> RegisterMap:
         return RegisterMap.model_validate(data.get("map", {}))
     except ValidationError as e:
         detail = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise ConfigError([f"hardware/{name}.toml: not a valid IO-Link register map: {detail}"]) from None
+        why = f"hardware/{name}.toml: not a valid IO-Link register map: {detail}"
+        raise ConfigError([why]) from None

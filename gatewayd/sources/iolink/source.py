@@ -45,7 +45,8 @@ def make_point(p: IolinkPoint, item: iodd_mod.Item | None, device: str) -> Point
     """The birth description: what the installer set, else what the IODD says."""
     point = p.point(device, port=p.port, item=item.name if item else None, index=p.index)
     given = p.model_fields_set
-    source = (item.kind, item.gradient, item.offset) if item else (p.data_type, p.gradient, p.offset)
+    source = ((item.kind, item.gradient, item.offset) if item
+              else (p.data_type, p.gradient, p.offset))
     kind = p.type if "type" in given else _point_type(*source)
     resolution = point.resolution
     if kind == "float" and "resolution" not in given and source[1] not in (0.0, 1.0):
@@ -70,7 +71,8 @@ def decode_parameter(p: IolinkPoint, octets: bytes) -> tuple[float | int | None,
 
 
 class IolinkDevice:
-    def __init__(self, cfg: Config, master: Master, plans: list[PortPlan], points: list[Point]) -> None:
+    def __init__(self, cfg: Config, master: Master, plans: list[PortPlan],
+                 points: list[Point]) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self.bus_key = cfg.bus_key
@@ -113,7 +115,8 @@ class IolinkDevice:
         state = vanished(got.state, plan.seen)
         if state is PortState.OPERATE and plan.cfg.check_identity and got.vendor_id is not None:
             want = plan.iodd
-            state = identity_state(got.vendor_id, got.device_id or 0, want.vendor_id, want.device_id)
+            state = identity_state(got.vendor_id, got.device_id or 0,
+                                   want.vendor_id, want.device_id)
         if got.state not in (PortState.NO_DEVICE, PortState.COMM_LOST):
             plan.seen = True
         return state
