@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import UpdateRefused
 
+ROOT = Path(os.environ.get("GATEWAYD_ROOT", "/"))
 STATE_DIR = Path(os.environ.get("STATE_DIRECTORY", "/var/lib/gatewayd").split(":")[0])
 KEYS_DIR = Path("/etc/gatewayd/keys")
 
@@ -28,7 +29,7 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--root", type=Path, default=Path("/"), help="install prefix (tests)")
+    p.add_argument("--root", type=Path, default=ROOT, help="install prefix (tests)")
     p.add_argument("--state-dir", type=Path, default=STATE_DIR)
 
 

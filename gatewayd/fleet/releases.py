@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
 
 from ..errors import UpdateRefused
@@ -78,15 +77,15 @@ class Releases:
             if version in (self.current(), self.previous()):
                 raise UpdateRefused(f"release {version} is installed and in use")
             shutil.rmtree(target)  # a half-installed leftover of an interrupted update
-        self.dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=self.dir))
+        # Built in place (a venv's scripts name their interpreter by absolute path, so it
+        # cannot be moved); a half-built directory is never current and is removed on failure.
+        target.mkdir(parents=True)
         try:
-            _unpack(bundle, staging / "wheels")
-            _make_venv(staging / "venv", share_site_packages)
-            _pip_install(staging, version, no_deps=share_site_packages is not None)
-            os.rename(staging, target)
+            _unpack(bundle, target / "wheels")
+            _make_venv(target / "venv", share_site_packages)
+            _pip_install(target, version, no_deps=share_site_packages is not None)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(target, ignore_errors=True)
             raise
         return target
 

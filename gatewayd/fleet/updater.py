@@ -73,7 +73,7 @@ class Updater:
             step = "install"
             self._install(m, bundle)
         except UpdateRefused as e:
-            self.report("refused", step=step, reason=str(e))
+            self.report("refused", at=step, reason=str(e))
             raise
         return m.version
 
@@ -119,7 +119,10 @@ class Updater:
 
     def _install(self, m: Manifest, bundle: Path) -> None:
         old = self.releases.current() or "0"
-        path = self.releases.install(bundle, m.version, self.share_site_packages)
+        try:
+            path = self.releases.install(bundle, m.version, self.share_site_packages)
+        finally:
+            bundle.unlink(missing_ok=True)
         self.report("install", path=str(path))
         try:
             self.releases.selftest(m.version, self.config)
@@ -127,7 +130,6 @@ class Updater:
             shutil.rmtree(path, ignore_errors=True)
             raise
         self.report("selftest", ok=True)
-        bundle.unlink(missing_ok=True)
         self.releases.switch(m.version)
         self.gate.arm(old, m.version, self.health_timeout_s)
         self.report("switch", current=m.version, previous=old)
