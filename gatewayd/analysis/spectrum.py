@@ -155,7 +155,8 @@ class Analyzer:
         np.add(dil[s.start - 1 : s.stop - 1], dil[2 * s.start - 1 : 2 * s.stop - 1 : 2], out=h)
         np.add(h, dil[3 * s.start - 1 : 3 * s.stop - 1 : 3], out=h)
         k = s.start + int(np.argmax(h))
-        return _interpolate(m, k) * self.df
+        k3 = 3 * k - 2 + int(np.argmax(m[3 * k - 2 : 3 * k + 3]))  # 3x: three times finer
+        return _interpolate(m, k3) * self.df / 3
 
     def _bearing(self, shaft: float, v: np.ndarray, ix: dict[str, int]) -> None:
         """Envelope lines at each defect's harmonics; each index is the mean height of those
@@ -200,9 +201,11 @@ def _nanmean(values: np.ndarray) -> float:
 
 
 def _interpolate(m: np.ndarray, k: int) -> float:
-    """Fractional bin of a peak by a parabola through its line and neighbours."""
+    """Fractional bin of a peak by a parabola through the logs of its line and neighbours
+    (nearly unbiased for the Hann window's main lobe)."""
     a, b, c = float(m[k - 1]), float(m[k]), float(m[k + 1])
-    if b < a or b < c:
+    if b < a or b < c or min(a, c) <= 0:
         return float(k)
+    a, b, c = math.log(a), math.log(b), math.log(c)
     den = a - 2 * b + c
     return k + (0.5 * (a - c) / den if den else 0.0)
