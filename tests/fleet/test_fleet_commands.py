@@ -1,4 +1,4 @@
-"""Inbound commands: signed, addressed, fresh, never replayed (even across restarts), allowlisted."""
+"""Inbound commands: signed, addressed, fresh, never replayed (even after restarts), allowlisted."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def test_only_allowlisted_verbs_and_arguments(tmp_path: Path, fleet: tuple) -> N
     v = _verifier(tmp_path, trusted, 1000.0)
     doc = json.loads(sign_command(key, "ping", "gw-1", {}, 1000.0))
     doc["command"]["verb"] = "shell"
-    with pytest.raises(UpdateRefused, match="malformed command: command.verb"):
+    with pytest.raises(UpdateRefused, match=r"malformed command: command\.verb"):
         v.verify(json.dumps(doc).encode())
     with pytest.raises(UpdateRefused, match="bad arguments for reload"):
         v.verify(sign_command(key, "reload", "gw-1", {"cmd": "rm -rf /"}, 1000.0))

@@ -50,7 +50,7 @@ def test_changed_content_is_a_bad_signature(keys: tuple[Path, Path, str]) -> Non
 
 def test_unknown_key_and_missing_signature_are_refused(tmp_path: Path, keys: tuple) -> None:
     """A key the gateway does not trust, or no signature at all, is refused by name."""
-    private, public, _ = keys
+    _, public, _ = keys
     signing.keygen(tmp_path / "other.key", tmp_path / "other.pub")
     signed = signing.sign_manifest(_manifest(), signing.load_private(tmp_path / "other.key"))
     with pytest.raises(UpdateRefused, match="unknown key"):
