@@ -75,7 +75,7 @@ class BME280:
         if self._mode == bme.MODE_NORMAL:
             cycle = self._measure_s() + STANDBY_S[self.regs[bme.REG_CONFIG] >> 5]
             done = int((now - self.cycle_start - self._measure_s()) // cycle) + 1
-            for k in range(max(0, done - 32), done):  # 32 cycles settle any IIR filter
+            for k in range(max(0, done - 200), done):  # 200 cycles settle any IIR filter
                 self._measure(self.cycle_start + k * cycle + self._measure_s())
             if done > 0:
                 self.cycle_start += done * cycle
