@@ -1,0 +1,242 @@
+"""GPIO source on gpiozero's MockFactory with an injected clock: states, totals, rates, OEE."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPin
+
+from gatewayd.errors import CommError
+from gatewayd.model import Event, Quality, Reading
+from gatewayd.sources.base import EventDevice, SourceContext
+from gatewayd.sources.gpio.config import Config
+from gatewayd.sources.gpio.source import GpioDevice, build
+
+HOUR = 3_600_000
+SHIFT_START = int(datetime(2024, 3, 1, 6, tzinfo=UTC).timestamp() * 1000)
+
+CFG: dict[str, Any] = {
+    "kind": "gpio", "name": "press", "period_ms": 3_600_000, "persist_interval_ms": 60_000,
+    "inputs": [
+        {"name": "running", "pin": 17, "debounce_ms": 100},
+        {"name": "door", "pin": 27, "pull": "up", "debounce_ms": 50},
+        {"name": "parts", "pin": 22, "debounce_ms": 5},
+        {"name": "rejects", "pin": 23, "debounce_ms": 5},
+        {"name": "flow", "pin": "GPIO24", "debounce_ms": 0},
+    ],
+    "oee": {"running": "running", "parts": "parts", "rejects": "rejects",
+            "ideal_rate_per_min": 2.0, "shifts": ["06:00", "14:00", "22:00"], "timezone": "UTC"},
+    "points": [
+        {"alias": 1, "name": "running", "role": "state", "input": "running"},
+        {"alias": 2, "name": "door_open", "role": "state", "input": "door"},
+        {"alias": 3, "name": "parts", "role": "counter", "input": "parts"},
+        {"alias": 4, "name": "rejects", "role": "counter", "input": "rejects"},
+        {"alias": 5, "name": "flow", "role": "rate", "input": "flow", "pulses_per_unit": 450,
+         "per": "min", "window_ms": 10_000},
+        {"alias": 6, "name": "run_hours", "role": "run_hours", "input": "running"},
+        {"alias": 7, "name": "availability", "role": "availability"},
+        {"alias": 8, "name": "performance", "role": "performance"},
+        {"alias": 9, "name": "quality", "role": "quality"},
+        {"alias": 10, "name": "oee", "role": "oee"},
+    ],
+}
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, t_ms: int) -> None:
+        self.t = t_ms
+
+    def __call__(self) -> int:
+        return self.t
+
+
+class Rig:
+    """A device on a mock pin factory, with its clock and everything it emitted."""
+
+    def __init__(self, tmp_path: Path, factory: MockFactory, clock: Clock, **change: Any) -> None:
+        self.factory, self.clock = factory, clock
+        self.readings: list[Reading] = []
+        self.events: list[Event] = []
+        self.ctx = SourceContext(self.readings.append, self.events.append, tmp_path, clock,
+                                 {"gpio_pin_factory": factory})
+        self.device = build(Config.model_validate({**CFG, **change}), self.ctx)
+
+    def __enter__(self) -> Rig:
+        self.device.start(self.ctx)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.device.stop()
+
+    def pin(self, number: int) -> MockPin:
+        return self.factory.pin(number)  # type: ignore[no-any-return]
+
+    def pulse(self, number: int, at_ms: int, width_ms: int = 20) -> None:
+        self.clock.t = at_ms
+        self.pin(number).drive_high()
+        self.clock.t = at_ms + width_ms
+        self.pin(number).drive_low()
+
+    def latest(self, alias: int) -> Reading:
+        self.device.tick()
+        return [r for r in self.readings if r.alias == alias][-1]
+
+
+@pytest.fixture
+def factory() -> Iterator[MockFactory]:
+    f = MockFactory()
+    yield f
+    f.reset()
+    f.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(SHIFT_START)
+
+
+def test_is_an_event_device(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """The gpio device follows the EventDevice shape."""
+    assert isinstance(Rig(tmp_path, factory, clock).device, EventDevice)
+
+
+def test_state_debounce(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """A bouncing contact gives one state change, dated when the level began to hold."""
+    with Rig(tmp_path, factory, clock) as rig:
+        t0 = clock.t
+        for offset, high in ((0, True), (30, False), (60, True), (70, False), (80, True)):
+            clock.t = t0 + offset
+            (rig.pin(17).drive_high if high else rig.pin(17).drive_low)()
+        clock.t = t0 + 500
+        rig.device.tick()
+        changes = [r for r in rig.readings if r.alias == 1 and r.ts_ms < clock.t]
+        assert changes == [Reading(1, t0, False), Reading(1, t0 + 80, True)]
+        assert rig.device.counters["edges"] == 5 and rig.device.counters["transitions"] == 1
+
+
+def test_pull_up_input_is_active_low(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """A switch to ground on a pulled-up pin reads active (door open) when the pin is low."""
+    with Rig(tmp_path, factory, clock) as rig:
+        assert rig.latest(2).value is False
+        rig.pin(27).drive_low()
+        clock.t += 100
+        assert rig.latest(2).value is True
+
+
+def test_counters_survive_restart(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """Counter totals and run hours continue after a restart; writes stay rate-bounded."""
+    with Rig(tmp_path, factory, clock) as rig:
+        rig.pin(17).drive_high()
+        for i in range(50):
+            rig.pulse(22, SHIFT_START + 1000 + i * 100)
+        rig.device.tick()
+        assert rig.latest(3).value == 50
+        assert rig.device.counters["writes"] == 0  # 6 s of fake time: no write yet
+        clock.t = SHIFT_START + 2 * HOUR
+        rig.device.tick()
+        assert rig.device.counters["writes"] == 1
+        rig.device.tick()
+        assert rig.device.counters["writes"] == 1  # nothing changed: nothing written
+    saved = json.loads((tmp_path / "gpio-press.json").read_text())
+    assert saved["inputs"]["parts"]["count"] == 50
+    with Rig(tmp_path, factory, clock) as rig:
+        rig.pin(17).drive_high()
+        for _ in range(7):
+            rig.pulse(22, clock.t + 100)
+        assert rig.latest(3).value == 57
+        assert rig.latest(6).value == pytest.approx(2.0, abs=1e-3)
+
+
+def test_pulse_rate(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """A flow meter's pulses give litres per minute over the configured window."""
+    with Rig(tmp_path, factory, clock) as rig:
+        start = clock.t
+        for i in range(900):  # 900 pulses in 10 s at 450 pulses/l: 2 l in 10 s
+            rig.pulse(24, start + 10 + i * 11, width_ms=5)
+        clock.t = start + 10_000
+        assert rig.latest(5).value == pytest.approx(12.0)
+        clock.t = start + 30_000
+        assert rig.latest(5).value == pytest.approx(0.0)
+
+
+def test_run_hours(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """Run hours accrue only while the running signal is active."""
+    with Rig(tmp_path, factory, clock) as rig:
+        rig.pin(17).drive_high()
+        clock.t += 3 * HOUR
+        rig.pin(17).drive_low()
+        clock.t += HOUR
+        assert rig.latest(6).value == pytest.approx(3.0)
+
+
+def test_oee_per_shift(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """Over a shift the OEE figures follow run time, parts and rejects, and roll at 14:00."""
+    with Rig(tmp_path, factory, clock) as rig:
+        assert rig.latest(8) == Reading(8, SHIFT_START, None, Quality.UNCERTAIN)
+        rig.pin(17).drive_high()
+        for i in range(540):  # one part every 40 s for 6 h, every tenth rejected
+            rig.pulse(22, SHIFT_START + 1000 + i * 40_000)
+            if i % 10 == 0:
+                rig.pulse(23, clock.t + 10)
+        clock.t = SHIFT_START + 6 * HOUR
+        rig.pin(17).drive_low()
+        clock.t = SHIFT_START + 8 * HOUR + 1000
+        rig.device.tick()
+        end = SHIFT_START + 8 * HOUR
+        final = {r.alias: r.value for r in rig.readings if r.ts_ms == end}
+        assert final == pytest.approx({7: 0.75, 8: 0.75, 9: 0.9, 10: 0.50625})
+        (shift_end,) = [e for e in rig.events if e.kind == "shift_end"]
+        assert shift_end.fields["parts"] == 540 and shift_end.fields["rejects"] == 54
+        assert rig.latest(7).value == 0.0  # the new shift: a second in, nothing ran
+
+
+def test_oee_tally_survives_restart(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """A restart within a shift keeps the shift's parts, rejects and run time."""
+    with Rig(tmp_path, factory, clock) as rig:
+        rig.pin(17).drive_high()
+        for i in range(10):
+            rig.pulse(22, SHIFT_START + 1000 + i * 1000)
+        rig.pulse(23, clock.t + 10)
+        clock.t = SHIFT_START + HOUR
+    with Rig(tmp_path, factory, clock) as rig:
+        clock.t = SHIFT_START + 2 * HOUR
+        assert rig.latest(9).value == pytest.approx(0.9)
+        assert rig.latest(7).value == pytest.approx(0.5)  # ran 1 h, down 1 h
+
+
+def test_timer_thread_emits_and_stops(tmp_path: Path, factory: MockFactory) -> None:
+    """The timer thread emits every period on the real clock and is joined by stop()."""
+    rig = Rig(tmp_path, factory, Clock(0), period_ms=100)
+    rig.ctx.clock_ms = lambda: time.time_ns() // 1_000_000
+    with rig:
+        deadline = time.monotonic() + 5
+        while len({r.ts_ms for r in rig.readings if r.alias == 3}) < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+
+def test_unreadable_state_starts_over(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """A corrupt state file is reported as an event and the totals start from zero."""
+    (tmp_path / "gpio-press.json").write_text("{not json")
+    with Rig(tmp_path, factory, clock) as rig:
+        assert [e.kind for e in rig.events] == ["state_lost"]
+        assert rig.latest(3).value == 0
+
+
+def test_bad_pin_names_the_device(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+    """A pin that does not exist is a CommError naming the device and pin; nothing leaks."""
+    inputs = [*CFG["inputs"][:4], {"name": "flow", "pin": 99}]
+    rig = Rig(tmp_path, factory, clock, inputs=inputs)
+    with pytest.raises(CommError, match="press: pin 99"):
+        rig.device.start(rig.ctx)
+    assert isinstance(rig.device, GpioDevice)
+    with Rig(tmp_path, factory, clock) as again:  # the pins opened before 99 were released
+        assert again.latest(3).value == 0
