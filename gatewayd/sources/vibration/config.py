@@ -101,7 +101,7 @@ class Config(DeviceConfig):
     alarms: list[Alarm] = Field(default_factory=list)
     attach_raw: bool = False
     alias_base: int | None = Field(default=None, ge=1, le=65535)
-    features: list[str] = Field(default_factory=lambda: list(DEFAULT_FEATURES))
+    features: list[str] | None = None  # default: DEFAULT_FEATURES (bearing ones if a bearing)
     points: list[VibrationPoint] = Field(default_factory=list)
 
     @model_validator(mode="before")
@@ -109,7 +109,7 @@ class Config(DeviceConfig):
     def _points_from_alias_base(cls, data: Any) -> Any:
         """`alias_base` + `features` stand for one point per feature, aliases in order."""
         if isinstance(data, dict) and data.get("alias_base") and not data.get("points"):
-            feats = data.get("features", DEFAULT_FEATURES)
+            feats = data.get("features") or default_features(bool(data.get("bearing")))
             data = {**data, "points": [_point(data.get("name", "vib"), data["alias_base"] + i, f)
                                        for i, f in enumerate(feats)]}
         return data
@@ -131,7 +131,7 @@ class Config(DeviceConfig):
         elif self.sample_rate_hz is None:
             raise ValueError("sample_rate_hz for sensor = 'block'")
         known = set(feature_names([b.name for b in self.bands], list(DEFECTS) if self.bearing else []))
-        wanted = set(self.features) | {p.feature for p in self.points} | {a.feature for a in self.alarms}
+        wanted = set(self.features or []) | {p.feature for p in self.points} | {a.feature for a in self.alarms}
         if unknown := sorted(wanted - known):
             raise ValueError(f"features among {', '.join(sorted(known))} (unknown: {', '.join(unknown)})")
         if self.bearing_alarm_off > self.bearing_alarm_on:
@@ -151,6 +151,10 @@ class Config(DeviceConfig):
         if self.sensor == "block":
             return f"block:{self.name}"
         return f"i2c-{self.bus}" if isinstance(self.bus, int) else self.bus
+
+
+def default_features(bearing: bool) -> list[str]:
+    return [f for f in DEFAULT_FEATURES if bearing or not f.startswith("bearing_")]
 
 
 def _point(device: str, alias: int, feature: str) -> dict[str, Any]:
