@@ -64,7 +64,7 @@ def test_wrong_devid_is_refused() -> None:
 
 def test_samples_follow_the_data_rate_and_scale() -> None:
     """10 ms at 3200 Hz is 32 samples; 0.5 g reads as 128 codes (3.9 mg/LSB) in full resolution."""
-    clock, model, _, drv = rig()
+    clock, _model, _, drv = rig()
     clock.t += 0.0099
     out = np.zeros(32)
     n, overrun = drv.drain(out)
@@ -76,7 +76,7 @@ def test_samples_follow_the_data_rate_and_scale() -> None:
 
 def test_watermark_bit() -> None:
     """INT_SOURCE shows the watermark once 16 entries wait in the FIFO."""
-    clock, model, bus, _ = rig()
+    clock, _model, bus, _ = rig()
     clock.t += 15.5 / 3200
     assert not bus.read_byte_data(0x53, chip.INT_SOURCE) & chip.WATERMARK
     clock.t += 1 / 3200
@@ -86,7 +86,7 @@ def test_watermark_bit() -> None:
 
 def test_slow_reader_sees_an_overrun_and_the_newest_32() -> None:
     """Stream mode keeps the newest 32 samples; the overrun bit says older ones were lost."""
-    clock, model, _, drv = rig(z=lambda t: (t - 100.0) * 100)
+    clock, _model, _, drv = rig(z=lambda t: (t - 100.0) * 100)
     clock.t += 0.1  # 320 samples due, 32 kept
     out = np.zeros(32)
     n, overrun = drv.drain(out)
@@ -98,7 +98,7 @@ def test_slow_reader_sees_an_overrun_and_the_newest_32() -> None:
 @pytest.mark.parametrize("range_g, fmt, limit", [(2, 0x08, 511), (16, 0x0B, 4095)])
 def test_range_clips_in_full_resolution(range_g: int, fmt: int, limit: int) -> None:
     """Full resolution keeps 3.9 mg/LSB and clips at the range: 10 bits at 2 g, 13 at 16 g."""
-    clock, model, bus, drv = rig(z=lambda t: np.full(len(t), 20.0), range_g=range_g)
+    clock, _model, bus, _drv = rig(z=lambda t: np.full(len(t), 20.0), range_g=range_g)
     assert bus.read_byte_data(0x53, chip.DATA_FORMAT) == fmt
     clock.t += 1 / 3200
     frame = bus.read_i2c_block_data(0x53, chip.DATAX0, 6)
@@ -107,7 +107,7 @@ def test_range_clips_in_full_resolution(range_g: int, fmt: int, limit: int) -> N
 
 def test_fifo_mode_keeps_the_oldest() -> None:
     """FIFO mode stops collecting when full: the first 32 samples stay, newer ones are lost."""
-    clock, model, bus, _ = rig(z=lambda t: (t - 100.0) * 256)  # g rising 256 g/s
+    clock, _model, bus, _ = rig(z=lambda t: (t - 100.0) * 256)  # g rising 256 g/s
     bus.write_byte_data(0x53, chip.FIFO_CTL, d.fifo_ctl("fifo", 16))
     clock.t += 0.1
     first = d.decode_xyz(bus.read_i2c_block_data(0x53, chip.DATAX0, 6))[2]
