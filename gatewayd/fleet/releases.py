@@ -82,8 +82,10 @@ class Releases:
         target.mkdir(parents=True)
         try:
             _unpack(bundle, target / "wheels")
-            _make_venv(target / "venv", share_site_packages)
+            _run([sys.executable, "-m", "venv", "--without-pip", str(target / "venv")], "venv")
             _pip_install(target, version, no_deps=share_site_packages is not None)
+            if share_site_packages is not None:  # after pip, so pip sees only the new venv
+                _share(target / "venv", share_site_packages)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
@@ -120,11 +122,9 @@ def _unpack(bundle: Path, dest: Path) -> None:
                 shutil.copyfileobj(src, out)
 
 
-def _make_venv(venv: Path, share: Path | None) -> None:
-    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], "create venv")
-    if share is not None:
-        purelib = next((venv / "lib").glob("python*/site-packages"))
-        (purelib / "_gatewayd_shared.pth").write_text(str(share) + "\n")
+def _share(venv: Path, site_packages: Path) -> None:
+    purelib = next((venv / "lib").glob("python*/site-packages"))
+    (purelib / "_gatewayd_shared.pth").write_text(f"{site_packages}\n")
 
 
 def _pip_install(staging: Path, version: str, no_deps: bool) -> None:

@@ -98,6 +98,7 @@ class Updater:
 
     def _space(self, m: Manifest) -> dict[str, Any]:
         self.releases.dir.mkdir(parents=True, exist_ok=True)
+        self.download_dir.mkdir(parents=True, exist_ok=True)
         need = int(m.bundle_size * self.space_factor)
         free = min(self.free_bytes(self.releases.dir), self.free_bytes(self.download_dir))
         if free < need:
