@@ -147,41 +147,39 @@ class SerialLine:
         except (OSError, serial.SerialException) as e:
             raise self._broken("read", e) from None
 
-    def read_until(self, terminator: bytes, timeout_s: float) -> Chunk:
-        """Bytes up to `terminator` (removed), or what arrived before the deadline."""
+    def _wait(self, arrived: Callable[[], bool], timeout_s: float) -> bool:
+        """Read until `arrived()` or the deadline; False when the deadline came first."""
         deadline = time.monotonic() + timeout_s
-        while (end := self._buf.find(terminator)) < 0:
+        while not arrived():
             left = deadline - time.monotonic()
             if left <= 0:
-                data = bytes(self._buf)
-                self._buf.clear()
-                return Chunk(data, False)
+                return False
             self._fill(left)
-        data = bytes(self._buf[:end])
-        del self._buf[: end + len(terminator)]
-        return Chunk(data, True)
+        return True
+
+    def _take(self, n: int, skip: int = 0) -> bytes:
+        data = bytes(self._buf[:n])
+        del self._buf[: n + skip]
+        return data
+
+    def read_until(self, terminator: bytes, timeout_s: float) -> Chunk:
+        """Bytes up to `terminator` (removed), or what arrived before the deadline."""
+        if not self._wait(lambda: terminator in self._buf, timeout_s):
+            return Chunk(self._take(len(self._buf)), False)
+        return Chunk(self._take(self._buf.find(terminator), len(terminator)), True)
 
     def read_exactly(self, n: int, timeout_s: float) -> Chunk:
         """`n` bytes, or what arrived before the deadline."""
-        deadline = time.monotonic() + timeout_s
-        while len(self._buf) < n:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                data = bytes(self._buf)
-                self._buf.clear()
-                return Chunk(data, False)
-            self._fill(left)
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
-        return Chunk(data, True)
+        if not self._wait(lambda: len(self._buf) >= n, timeout_s):
+            return Chunk(self._take(len(self._buf)), False)
+        return Chunk(self._take(n), True)
 
     def pending_until(self, terminator: bytes) -> list[bytes]:
         """Every complete piece already received (free-running instruments), without waiting."""
         self._fill(0.0)
         pieces = []
         while (end := self._buf.find(terminator)) >= 0:
-            pieces.append(bytes(self._buf[:end]))
-            del self._buf[: end + len(terminator)]
+            pieces.append(self._take(end, len(terminator)))
         return pieces
 
 

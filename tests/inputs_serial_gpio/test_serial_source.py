@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gatewayd.buses.serial import Backoff
 from gatewayd.errors import CommError, DeviceError, ProtocolError
 from gatewayd.model import Quality, Reading
 from gatewayd.sims.serial_instruments import BinaryMeter, PollSensor, Scale, SerialSim
@@ -206,3 +207,20 @@ def test_binary_meter(sim: SerialSim, devices: list[SerialDevice]) -> None:
     meter.fault = "silence"
     result = poll(dev)
     assert isinstance(result, CommError) and result.quality == Quality.BAD_TIMEOUT
+
+
+def test_backoff_doubles_to_its_bound() -> None:
+    """Reopen delays double from the minimum up to the maximum and reset on success."""
+    now = [0.0]
+    backoff = Backoff(0.5, 4.0, lambda: now[0])
+    delays = []
+    for _ in range(6):
+        backoff.failed()
+        delays.append(backoff.delay_s)
+    assert delays == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    assert not backoff.ready()
+    now[0] = 4.0
+    assert backoff.ready()
+    backoff.succeeded()
+    backoff.failed()
+    assert backoff.delay_s == 0.5
