@@ -29,7 +29,12 @@ def naive(x: np.ndarray, sos: np.ndarray) -> dict[str, float]:
     f, psd = signal.welch(d, FS, window="hann", nperseg=N, noverlap=0, scaling="density")
     sel = (f >= 10) & (f <= 1000)
     vel = np.sqrt(np.sum(psd[sel] / (2 * np.pi * f[sel]) ** 2) * (f[1] - f[0])) * 9806.65
-    out = {"rms": rms, "peak": peak, "crest": peak / rms, "kurt": float(stats.kurtosis(d, fisher=False))}
+    out = {
+        "rms": rms,
+        "peak": peak,
+        "crest": peak / rms,
+        "kurt": float(stats.kurtosis(d, fisher=False)),
+    }
     out["vel"] = float(vel)
     for name, (lo, hi) in BANDS.items():
         out[name] = float(np.sqrt(np.sum(psd[(f >= lo) & (f < hi)]) * (f[1] - f[0])))
@@ -90,10 +95,14 @@ def main() -> None:
     alloc = peak_alloc(analyzer, x)
     print(f"in place: {fast:.0f} channel-s per CPU-s ({1e6 * HOP / FS / fast:.0f} us per window)")
     print(f"scipy:    {slow:.0f} channel-s per CPU-s ({1e6 * HOP / FS / slow:.0f} us per window)")
-    print(f"bearing index {analyzer.values[analyzer.index['bearing_index']]:.1f}, "
-          f"defect {analyzer.values[analyzer.index['bearing_defect']]:.0f} (2 = bpfi)")
-    print(f"realtime_factor={fast:.0f} naive_realtime_factor={slow:.0f} "
-          f"speedup={fast / slow:.1f} peak_alloc_bytes_per_window={alloc}")
+    print(
+        f"bearing index {analyzer.values[analyzer.index['bearing_index']]:.1f}, "
+        f"defect {analyzer.values[analyzer.index['bearing_defect']]:.0f} (2 = bpfi)"
+    )
+    print(
+        f"realtime_factor={fast:.0f} naive_realtime_factor={slow:.0f} "
+        f"speedup={fast / slow:.1f} peak_alloc_bytes_per_window={alloc}"
+    )
 
 
 if __name__ == "__main__":

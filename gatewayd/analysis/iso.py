@@ -21,7 +21,9 @@ def zone_limits(group: int, foundation: str) -> tuple[float, float, float]:
     try:
         return ZONE_LIMITS_MM_S[(group, foundation)]
     except KeyError:
-        raise ValueError("expected machine group 1 or 2 and foundation 'rigid' or 'flexible'") from None
+        raise ValueError(
+            "expected machine group 1 or 2 and foundation 'rigid' or 'flexible'"
+        ) from None
 
 
 def zone_index(velocity_mm_s: float, limits: tuple[float, float, float]) -> int:

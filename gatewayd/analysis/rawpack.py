@@ -12,7 +12,12 @@ def pack_window(x: np.ndarray, fs_hz: float) -> dict[str, object]:
     peak = float(np.max(np.abs(x))) or 1.0
     scale = peak / 32767
     q = np.round(x / scale).astype("<i2")
-    return {"fs_hz": fs_hz, "scale": scale, "n": len(x), "zlib_i16le": zlib.compress(q.tobytes(), 6)}
+    return {
+        "fs_hz": fs_hz,
+        "scale": scale,
+        "n": len(x),
+        "zlib_i16le": zlib.compress(q.tobytes(), 6),
+    }
 
 
 def unpack_window(fields: dict[str, object]) -> np.ndarray:

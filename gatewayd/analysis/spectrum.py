@@ -87,9 +87,16 @@ class Analyzer:
         self._dil = np.zeros(n // 2 - 1)
         self._harm = np.zeros(self._search.stop - self._search.start)
         self.envelope = (
-            Envelope(self._spec, fs, n, coherent_gain(self.w), spec.envelope_band_hz,
-                     spec.envelope_auto_width_hz)
-            if self.defects else None
+            Envelope(
+                self._spec,
+                fs,
+                n,
+                coherent_gain(self.w),
+                spec.envelope_band_hz,
+                spec.envelope_auto_width_hz,
+            )
+            if self.defects
+            else None
         )
         self._env_cum = np.zeros(self.envelope.spectrum.shape if self.envelope else 1)
         self._ratios = np.zeros(HARMONICS)
@@ -172,7 +179,9 @@ class Analyzer:
             base, ratio = ix[f"{d}_1x_g"], self._ratios
             for h in range(HARMONICS):
                 f = (h + 1) * shaft * self.spec.defects[d]
-                v[base + h] = self._peak(env.spectrum, f, self.spec.defect_tolerance, ENV_FIRST_LINE)
+                v[base + h] = self._peak(
+                    env.spectrum, f, self.spec.defect_tolerance, ENV_FIRST_LINE
+                )
                 ratio[h] = v[base + h] / self._local_mean(_bin(f, self.df))
             index = _nanmean(ratio) if ratio[0] == ratio[0] else math.nan  # 1x must be seen
             v[base + HARMONICS] = index

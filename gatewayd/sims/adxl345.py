@@ -17,7 +17,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-DEVID, OFSX, BW_RATE, POWER_CTL, INT_ENABLE, INT_MAP, INT_SOURCE = 0x00, 0x1E, 0x2C, 0x2D, 0x2E, 0x2F, 0x30
+DEVID, OFSX, BW_RATE, POWER_CTL, INT_ENABLE, INT_MAP, INT_SOURCE = (
+    0x00,
+    0x1E,
+    0x2C,
+    0x2D,
+    0x2E,
+    0x2F,
+    0x30,
+)
 DATA_FORMAT, DATAX0, DATAZ1, FIFO_CTL, FIFO_STATUS = 0x31, 0x32, 0x37, 0x38, 0x39
 FIFO_DEPTH = 32
 DATA_READY, WATERMARK, OVERRUN = 0x80, 0x02, 0x01
@@ -147,7 +155,9 @@ class Adxl345:
         limit, scale = self.code_limit, self.lsb_per_g
         axes = []
         for axis, signal in enumerate(self.signals):
-            offset_g = int.from_bytes(bytes([self.regs[OFSX + axis]]), "little", signed=True) * 0.0156
+            offset_g = (
+                int.from_bytes(bytes([self.regs[OFSX + axis]]), "little", signed=True) * 0.0156
+            )
             codes = np.round((signal(t) + offset_g) * scale)  # OFSx: 15.6 mg/LSB
             axes.append(np.clip(codes, -limit - 1, limit).astype("<i2"))
         frames = np.stack(axes, axis=1).tobytes()

@@ -46,7 +46,10 @@ class Machine:
 
     def signal(self, t: np.ndarray) -> np.ndarray:
         x = sum(
-            (sine(t, a, (k + 1) * self.shaft_hz, phase=0.7 * k) for k, a in enumerate(self.orders_g)),
+            (
+                sine(t, a, (k + 1) * self.shaft_hz, phase=0.7 * k)
+                for k, a in enumerate(self.orders_g)
+            ),
             np.zeros(len(t)),
         )
         if self.defect:
@@ -64,7 +67,9 @@ class Machine:
             tk = (k + self._jitter[k % len(self._jitter)]) * period
             age = t - tk
             force = self.impact_g * self._force(tk)
-            ring = np.exp(-self.damping * wn * age) * np.sin(wn * np.sqrt(1 - self.damping**2) * age)
+            ring = np.exp(-self.damping * wn * age) * np.sin(
+                wn * np.sqrt(1 - self.damping**2) * age
+            )
             out += np.where(age >= 0, force * ring, 0.0)
         return out
 

@@ -30,24 +30,31 @@ def rig(z=lambda t: np.full(len(t), 0.5), odr: float = 3200, range_g: int = 16):
     return clock, model, bus, drv
 
 
-@pytest.mark.parametrize("hz, code", [(3200, 0x0F), (1600, 0x0E), (100, 0x0A), (25, 0x08), (6.25, 0x06)])
+@pytest.mark.parametrize(
+    "hz, code", [(3200, 0x0F), (1600, 0x0E), (100, 0x0A), (25, 0x08), (6.25, 0x06)]
+)
 def test_rate_codes(hz: float, code: int) -> None:
     """BW_RATE codes from the datasheet table, and back."""
     assert d.rate_code(hz) == code
     assert chip.odr_hz(code) == hz
 
 
-@pytest.mark.parametrize("frame, xyz", [
-    (b"\x00\x01\xff\xff\x00\x80", (256, -1, -32768)),
-    (b"\x01\x00\x00\x00\xff\x7f", (1, 0, 32767)),
-    ([0x10, 0xF0, 0x00, 0x00, 0x00, 0x00], (-4080, 0, 0)),
-])
+@pytest.mark.parametrize(
+    "frame, xyz",
+    [
+        (b"\x00\x01\xff\xff\x00\x80", (256, -1, -32768)),
+        (b"\x01\x00\x00\x00\xff\x7f", (1, 0, 32767)),
+        ([0x10, 0xF0, 0x00, 0x00, 0x00, 0x00], (-4080, 0, 0)),
+    ],
+)
 def test_decode_frames(frame: bytes, xyz: tuple[int, int, int]) -> None:
     """DATAX0..DATAZ1 are little-endian two's complement."""
     assert d.decode_xyz(frame) == xyz
 
 
-@pytest.mark.parametrize("mode, wm, byte", [("bypass", 0, 0x00), ("stream", 16, 0x90), ("fifo", 31, 0x5F)])
+@pytest.mark.parametrize(
+    "mode, wm, byte", [("bypass", 0, 0x00), ("stream", 16, 0x90), ("fifo", 31, 0x5F)]
+)
 def test_fifo_ctl_bytes(mode: str, wm: int, byte: int) -> None:
     """FIFO_CTL packs the mode in bits 7:6 and the watermark in 4:0."""
     assert d.fifo_ctl(mode, wm) == byte

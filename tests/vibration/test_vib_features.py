@@ -55,7 +55,9 @@ def test_features_agree_with_scipy() -> None:
     vel = math.sqrt(np.sum(psd[sel] / (2 * np.pi * f[sel]) ** 2) * (f[1] - f[0])) * 9806.65
     assert v[a.index["velocity_mm_s"]] == pytest.approx(vel, rel=1e-6)
     band = (f >= 1000) & (f <= 5000)
-    assert v[a.index["band_b_g"]] == pytest.approx(math.sqrt(psd[band].sum() * (f[1] - f[0])), rel=1e-6)
+    assert v[a.index["band_b_g"]] == pytest.approx(
+        math.sqrt(psd[band].sum() * (f[1] - f[0])), rel=1e-6
+    )
 
 
 def test_envelope_line_agrees_with_scipy_hilbert() -> None:

@@ -22,8 +22,13 @@ HERE = Path(__file__).resolve().parents[2] / "gatewayd" / "sources" / "vibration
 
 
 def context(tmp_path: Path, events: list[Event], **extras: object) -> SourceContext:
-    return SourceContext(emit=lambda r: None, event=events.append, state_dir=tmp_path,
-                         clock_ms=lambda: 0, extras=dict(extras))
+    return SourceContext(
+        emit=lambda r: None,
+        event=events.append,
+        state_dir=tmp_path,
+        clock_ms=lambda: 0,
+        extras=dict(extras),
+    )
 
 
 def device_config(**keys: object) -> config.Config:
@@ -39,14 +44,17 @@ def test_sample_validates_and_readme_embeds_it() -> None:
     assert tomllib.loads((HERE / "sample.toml").read_text())["devices"][0]["kind"] == "vibration"
 
 
-@pytest.mark.parametrize("keys, message", [
-    ({"window_len": 3000}, "expected a power of two"),
-    ({"odr_hz": 3000}, "expected an ADXL345 data rate"),
-    ({"period_ms": 20}, "32-entry FIFO"),
-    ({"sensor": "block"}, "sample_rate_hz"),
-    ({"features": ["rms_g", "bpfi_index"]}, "unknown: bpfi_index"),
-    ({"bearing": {"balls": 9}}, "all of balls"),
-])
+@pytest.mark.parametrize(
+    "keys, message",
+    [
+        ({"window_len": 3000}, "expected a power of two"),
+        ({"odr_hz": 3000}, "expected an ADXL345 data rate"),
+        ({"period_ms": 20}, "32-entry FIFO"),
+        ({"sensor": "block"}, "sample_rate_hz"),
+        ({"features": ["rms_g", "bpfi_index"]}, "unknown: bpfi_index"),
+        ({"bearing": {"balls": 9}}, "all of balls"),
+    ],
+)
 def test_config_errors_say_what_is_expected(keys: dict[str, object], message: str) -> None:
     """Bad keys are refused with a message naming what was expected."""
     with pytest.raises(ConfigError, match=message):
@@ -101,9 +109,14 @@ def test_overrun_is_a_gap_and_the_window_restarts(tmp_path: Path) -> None:
 def test_block_path_raises_bearing_alarm_with_raw_window(tmp_path: Path) -> None:
     """Blocks at 25.6 kHz from an inner-race fault raise one bearing alarm naming BPFI."""
     fs = 25_600
-    cfg = device_config(sensor="block", sample_rate_hz=fs, shaft_hz=29.95, alias_base=20,
-                        attach_raw=True, bearing={"bpfo": 3.5848, "bpfi": 5.4152, "bsf": 2.357,
-                                                  "ftf": 0.39828})
+    cfg = device_config(
+        sensor="block",
+        sample_rate_hz=fs,
+        shaft_hz=29.95,
+        alias_base=20,
+        attach_raw=True,
+        bearing={"bpfo": 3.5848, "bpfi": 5.4152, "bsf": 2.357, "ftf": 0.39828},
+    )
     events: list[Event] = []
     ctx = context(tmp_path, events)
     dev = source_module("vibration").build(cfg.devices[0], ctx)
@@ -123,8 +136,9 @@ def test_block_path_raises_bearing_alarm_with_raw_window(tmp_path: Path) -> None
 
 def test_block_gap_flag_restarts_the_window(tmp_path: Path) -> None:
     """A block pushed with gap=True is never stitched to the samples before it."""
-    cfg = device_config(sensor="block", sample_rate_hz=51_200, alias_base=40, window_len=1024,
-                        shaft_hz=50.0)
+    cfg = device_config(
+        sensor="block", sample_rate_hz=51_200, alias_base=40, window_len=1024, shaft_hz=50.0
+    )
     events: list[Event] = []
     dev = source_module("vibration").build(cfg.devices[0], context(tmp_path, events))
     dev.inbox.push(np.zeros(1000))

@@ -22,8 +22,10 @@ class Adxl345:
     def open(self) -> None:
         devid = self.dev.read(d.REG["devid"], 1)[0]
         if devid != d.DEVID_VALUE:
-            raise DeviceException(f"{self.dev.label}: DEVID 0x{devid:02x}, not an ADXL345 (0xe5)",
-                                  Quality.BAD_WRONG_DEVICE)
+            raise DeviceException(
+                f"{self.dev.label}: DEVID 0x{devid:02x}, not an ADXL345 (0xe5)",
+                Quality.BAD_WRONG_DEVICE,
+            )
         self.dev.write(d.REG["power_ctl"], b"\x00")  # standby while configuring
         self.dev.write(d.REG["bw_rate"], bytes([d.rate_code(self.odr_hz)]))
         self.dev.write(d.REG["data_format"], bytes([d.data_format(self.range_g)]))

@@ -12,9 +12,20 @@ from ...config import DeviceConfig, Model, PointConfig
 from .decode import ODR_HZ, rate_code
 
 UNITS = {"_g": "g", "_mm_s": "mm/s", "_hz": "Hz"}
-DEFAULT_FEATURES = ("rms_g", "peak_g", "crest", "kurtosis", "velocity_mm_s", "iso_zone",
-                    "shaft_hz", "order1_g", "order2_g", "order3_g", "bearing_index",
-                    "bearing_defect")
+DEFAULT_FEATURES = (
+    "rms_g",
+    "peak_g",
+    "crest",
+    "kurtosis",
+    "velocity_mm_s",
+    "iso_zone",
+    "shaft_hz",
+    "order1_g",
+    "order2_g",
+    "order3_g",
+    "bearing_index",
+    "bearing_defect",
+)
 
 
 class Band(Model):
@@ -47,19 +58,28 @@ class Bearing(Model):
         given = tuple(getattr(self, d) for d in DEFECTS)
         by_geometry = any(g is not None for g in geometry)
         if by_geometry == any(m is not None for m in given):
-            raise ValueError("either the geometry (balls, ball_diameter_mm, pitch_diameter_mm) "
-                             "or the multiples of shaft speed (bpfo, bpfi, bsf, ftf)")
+            raise ValueError(
+                "either the geometry (balls, ball_diameter_mm, pitch_diameter_mm) "
+                "or the multiples of shaft speed (bpfo, bpfi, bsf, ftf)"
+            )
         if None in (geometry if by_geometry else given):
-            raise ValueError("all of " + ("balls, ball_diameter_mm, pitch_diameter_mm"
-                                          if by_geometry else "bpfo, bpfi, bsf, ftf"))
+            raise ValueError(
+                "all of "
+                + (
+                    "balls, ball_diameter_mm, pitch_diameter_mm"
+                    if by_geometry
+                    else "bpfo, bpfi, bsf, ftf"
+                )
+            )
         return self
 
     def multiples(self) -> dict[str, float]:
         if self.bpfo is not None:
             return {d: float(getattr(self, d)) for d in DEFECTS}
         assert self.balls and self.ball_diameter_mm and self.pitch_diameter_mm
-        return defect_multiples(self.balls, self.ball_diameter_mm, self.pitch_diameter_mm,
-                                self.contact_angle_deg)
+        return defect_multiples(
+            self.balls, self.ball_diameter_mm, self.pitch_diameter_mm, self.contact_angle_deg
+        )
 
 
 class Alarm(Model):
@@ -110,8 +130,13 @@ class Config(DeviceConfig):
         """`alias_base` + `features` stand for one point per feature, aliases in order."""
         if isinstance(data, dict) and data.get("alias_base") and not data.get("points"):
             feats = data.get("features") or default_features(bool(data.get("bearing")))
-            data = {**data, "points": [_point(data.get("name", "vib"), data["alias_base"] + i, f)
-                                       for i, f in enumerate(feats)]}
+            data = {
+                **data,
+                "points": [
+                    _point(data.get("name", "vib"), data["alias_base"] + i, f)
+                    for i, f in enumerate(feats)
+                ],
+            }
         return data
 
     @field_validator("window_len")
@@ -126,14 +151,24 @@ class Config(DeviceConfig):
         if self.sensor == "adxl345":
             rate_code(self.odr_hz)
             if self.period_ms * self.odr_hz / 1000 > 24:
-                raise ValueError(f"period_ms at most {int(24_000 / self.odr_hz)} at {self.odr_hz:g} Hz "
-                                 "so the 32-entry FIFO is drained before it overruns")
+                raise ValueError(
+                    f"period_ms at most {int(24_000 / self.odr_hz)} at {self.odr_hz:g} Hz "
+                    "so the 32-entry FIFO is drained before it overruns"
+                )
         elif self.sample_rate_hz is None:
             raise ValueError("sample_rate_hz for sensor = 'block'")
-        known = set(feature_names([b.name for b in self.bands], list(DEFECTS) if self.bearing else []))
-        wanted = set(self.features or []) | {p.feature for p in self.points} | {a.feature for a in self.alarms}
+        known = set(
+            feature_names([b.name for b in self.bands], list(DEFECTS) if self.bearing else [])
+        )
+        wanted = (
+            set(self.features or [])
+            | {p.feature for p in self.points}
+            | {a.feature for a in self.alarms}
+        )
         if unknown := sorted(wanted - known):
-            raise ValueError(f"features among {', '.join(sorted(known))} (unknown: {', '.join(unknown)})")
+            raise ValueError(
+                f"features among {', '.join(sorted(known))} (unknown: {', '.join(unknown)})"
+            )
         if self.bearing_alarm_off > self.bearing_alarm_on:
             raise ValueError("bearing_alarm_off <= bearing_alarm_on")
         return self
@@ -160,8 +195,14 @@ def default_features(bearing: bool) -> list[str]:
 def _point(device: str, alias: int, feature: str) -> dict[str, Any]:
     unit = next((u for suffix, u in UNITS.items() if feature.endswith(suffix)), "")
     kind = "int" if feature in ("iso_zone", "bearing_defect") else "float"
-    return {"alias": alias, "name": f"{device}.{feature}", "unit": unit, "type": kind,
-            "feature": feature, "resolution": 0.0001}
+    return {
+        "alias": alias,
+        "name": f"{device}.{feature}",
+        "unit": unit,
+        "type": kind,
+        "feature": feature,
+        "resolution": 0.0001,
+    }
 
 
 __all__ = ["ODR_HZ", "Config"]

@@ -5,8 +5,16 @@ from __future__ import annotations
 import struct
 
 DEVID_VALUE = 0xE5
-REG = {"devid": 0x00, "bw_rate": 0x2C, "power_ctl": 0x2D, "int_source": 0x30,
-       "data_format": 0x31, "datax0": 0x32, "fifo_ctl": 0x38, "fifo_status": 0x39}
+REG = {
+    "devid": 0x00,
+    "bw_rate": 0x2C,
+    "power_ctl": 0x2D,
+    "int_source": 0x30,
+    "data_format": 0x31,
+    "datax0": 0x32,
+    "fifo_ctl": 0x38,
+    "fifo_status": 0x39,
+}
 MEASURE = 0x08
 FULL_RES = 0x08
 FIFO_MODES = {"bypass": 0, "fifo": 1, "stream": 2, "trigger": 3}
@@ -20,7 +28,9 @@ def rate_code(odr_hz: float) -> int:
     for code, hz in ODR_HZ.items():
         if abs(hz - odr_hz) < 1e-9 * hz:
             return code
-    raise ValueError(f"expected an ADXL345 data rate: {', '.join(f'{ODR_HZ[c]:g}' for c in range(6, 16))} Hz")
+    raise ValueError(
+        f"expected an ADXL345 data rate: {', '.join(f'{ODR_HZ[c]:g}' for c in range(6, 16))} Hz"
+    )
 
 
 def data_format(range_g: int, full_resolution: bool = True) -> int:

@@ -23,8 +23,13 @@ from ..base import SourceContext
 from .adxl345 import Adxl345
 from .config import Config
 
-DEFECT_NAMES = ("none", "outer race (BPFO)", "inner race (BPFI)", "rolling element (BSF)",
-                "cage (FTF)")
+DEFECT_NAMES = (
+    "none",
+    "outer race (BPFO)",
+    "inner race (BPFI)",
+    "rolling element (BSF)",
+    "cage (FTF)",
+)
 
 
 class BlockInbox:
@@ -48,13 +53,17 @@ class BlockInbox:
 
 def analysis_spec(cfg: Config) -> Spec:
     return Spec(
-        fs_hz=cfg.fs_hz, window_len=cfg.window_len, window=cfg.window,
+        fs_hz=cfg.fs_hz,
+        window_len=cfg.window_len,
+        window=cfg.window,
         velocity_band_hz=cfg.velocity_band_hz,
         bands_hz={b.name: (b.lo_hz, b.hi_hz) for b in cfg.bands},
-        shaft_hz=cfg.shaft_hz, shaft_search_hz=cfg.shaft_search_hz,
+        shaft_hz=cfg.shaft_hz,
+        shaft_search_hz=cfg.shaft_search_hz,
         defects=cfg.bearing.multiples() if cfg.bearing else {},
         envelope_band_hz=cfg.envelope_band_hz,
-        machine_group=cfg.machine_group, foundation=cfg.foundation,
+        machine_group=cfg.machine_group,
+        foundation=cfg.foundation,
     )
 
 
@@ -69,11 +78,19 @@ class VibrationChannel:
         self.ring = Ring(cfg.window_len, cfg.hop, capacity=2 * cfg.window_len)
         self.window = np.zeros(cfg.window_len)
         self._slots = [self.analyzer.index[p.feature] for p in cfg.points]
-        self._thresholds = [Threshold(a.feature, a.on, a.on if a.off is None else a.off,
-                                      a.persistence_windows) for a in cfg.alarms]
+        self._thresholds = [
+            Threshold(a.feature, a.on, a.on if a.off is None else a.off, a.persistence_windows)
+            for a in cfg.alarms
+        ]
         if cfg.bearing:
-            self._thresholds.append(Threshold("bearing_index", cfg.bearing_alarm_on,
-                                              cfg.bearing_alarm_off, cfg.persistence_windows))
+            self._thresholds.append(
+                Threshold(
+                    "bearing_index",
+                    cfg.bearing_alarm_on,
+                    cfg.bearing_alarm_off,
+                    cfg.persistence_windows,
+                )
+            )
         self._zone = ZoneWatch(cfg.persistence_windows) if cfg.zone_alarm else None
         self.inbox = BlockInbox()
         self._bus = bus
@@ -93,8 +110,12 @@ class VibrationChannel:
 
         bus = self._bus if self._bus is not None else self.ctx.extras.get("i2c_bus")
         bus = bus if bus is not None else open_bus(self.cfg.bus)
-        chip = Adxl345(I2CDevice(bus, self.cfg.bus, self.cfg.address, "adxl345"),
-                       self.cfg.odr_hz, self.cfg.range_g, self.cfg.axis)
+        chip = Adxl345(
+            I2CDevice(bus, self.cfg.bus, self.cfg.address, "adxl345"),
+            self.cfg.odr_hz,
+            self.cfg.range_g,
+            self.cfg.axis,
+        )
         chip.open()
         return chip
 
@@ -148,18 +169,28 @@ class VibrationChannel:
         end = self.ring.total - self.ring.filled - self.cfg.hop + self.cfg.window_len
         ts = self._sample_ms(end)
         self._alarms(values, ts)
-        return [_reading(p, ts, values[slot]) for p, slot in zip(self.points, self._slots, strict=True)]
+        return [
+            _reading(p, ts, values[slot]) for p, slot in zip(self.points, self._slots, strict=True)
+        ]
 
     def _alarms(self, values: np.ndarray, ts: int) -> None:
         ix = self.analyzer.index
         if self._zone is not None and (zone := self._zone.update(int(values[ix["iso_zone"]]))):
-            self._emit(ts, "vibration.zone", {"zone": zone_letter(zone),
-                                               "velocity_mm_s": float(values[ix["velocity_mm_s"]])})
+            self._emit(
+                ts,
+                "vibration.zone",
+                {"zone": zone_letter(zone), "velocity_mm_s": float(values[ix["velocity_mm_s"]])},
+            )
         for rule in self._thresholds:
             value = float(values[ix[rule.feature]])
             if change := rule.update(value):
-                fields: dict[str, Any] = {"feature": rule.feature, "state": change,
-                                          "value": value, "on": rule.on, "off": rule.off}
+                fields: dict[str, Any] = {
+                    "feature": rule.feature,
+                    "state": change,
+                    "value": value,
+                    "on": rule.on,
+                    "off": rule.off,
+                }
                 if rule.feature == "bearing_index":
                     fields["defect"] = DEFECT_NAMES[int(values[ix["bearing_defect"]])]
                 self._emit(ts, "vibration.alarm", fields)
