@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gatewayd.config import parse  # noqa: E402
-from gatewayd.sims.ads1115 import ADS1115  # noqa: E402
-from gatewayd.sims.bme280 import BME280  # noqa: E402
-from gatewayd.sims.i2c import SimBus  # noqa: E402
-from gatewayd.sources.i2c.source import I2CSensor  # noqa: E402
+from gatewayd.config import parse
+from gatewayd.sims.ads1115 import ADS1115
+from gatewayd.sims.bme280 import BME280
+from gatewayd.sims.i2c import SimBus
+from gatewayd.sources.i2c.source import I2CSensor
 
 POLLS = 2000
 

@@ -68,7 +68,8 @@ class ADS1115:
 
     def _finish(self, t: float) -> None:
         pos, neg = ads.MUX[int(self._cfg["mux"])]
-        code = ads.volts_to_code(self._volts(pos, t) - self._volts(neg, t), float(self._cfg["fsr_v"]))
+        volts = self._volts(pos, t) - self._volts(neg, t)
+        code = ads.volts_to_code(volts, float(self._cfg["fsr_v"]))
         self.regs[ads.REG_CONVERSION] = code & 0xFFFF
         self.last_done = t
         self.conversions += 1
@@ -88,7 +89,8 @@ class ADS1115:
 
     @property
     def _ready_mode(self) -> bool:
-        return bool(self.regs[ads.REG_HI_THRESH] & 0x8000) and not self.regs[ads.REG_LO_THRESH] & 0x8000
+        hi, lo = self.regs[ads.REG_HI_THRESH], self.regs[ads.REG_LO_THRESH]
+        return bool(hi & 0x8000) and not lo & 0x8000
 
     @property
     def alert_low(self) -> bool:

@@ -90,7 +90,8 @@ class BME280:
         coeff = FILTER_COEFF[self.regs[bme.REG_CONFIG] >> 2 & 7]
         adc_t = _quantize(_find_adc_t(self._value(self.temperature_c, t), self.cal), osrs_t, coeff)
         t_fine = bme.t_fine_int(adc_t, self.cal)
-        adc_p = _quantize(_find_adc_p(self._value(self.pressure_pa, t), t_fine, self.cal), osrs_p, coeff)
+        pascal = self._value(self.pressure_pa, t)
+        adc_p = _quantize(_find_adc_p(pascal, t_fine, self.cal), osrs_p, coeff)
         adc_h = _find_adc_h(self._value(self.humidity_pct, t), t_fine, self.cal)
         if coeff > 1 and self.iir is not None:
             old_t, old_p = self.iir

@@ -35,7 +35,8 @@ def loops(clock: SimClock) -> tuple[SimBus, list[Transmitter]]:
     return SimBus({0x48: adc}), tx
 
 
-def make(tmp_path: Path, bus: SimBus, clock: SimClock, events: list[Event], **kw: object) -> AnalogLoops:
+def make(tmp_path: Path, bus: SimBus, clock: SimClock, events: list[Event],
+         **kw: object) -> AnalogLoops:
     dev = build(config(**kw), make_ctx(tmp_path, bus, clock, events))  # type: ignore[arg-type]
     dev.open()
     return dev
@@ -152,7 +153,7 @@ def test_modbus_exception_raises_device_exception(tmp_path: Path, clock: SimCloc
     dev = make(tmp_path, SimBus(), clock, [], input="modbus", port=module.port,
                points=[{"alias": 1, "name": "a", "register": 0}])
     try:
-        with pytest.raises(DeviceException, match="unit 1 on 127.0.0.1"):
+        with pytest.raises(DeviceException, match=r"unit 1 on 127\.0\.0\.1"):
             dev.read(0)
     finally:
         dev.close()

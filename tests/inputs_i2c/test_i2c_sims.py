@@ -35,8 +35,9 @@ def test_ads1115_reset_values(adc: tuple[SimBus, ADS1115]) -> None:
     assert [word(bus, r) for r in range(4)] == [0x0000, 0x8583, 0x8000, 0x7FFF]
 
 
-def test_ads1115_single_shot_takes_one_over_dr(adc: tuple[SimBus, ADS1115], clock: SimClock) -> None:
-    """OS reads 0 while converting for 1/DR, then 1; the result is then in the conversion register."""
+def test_ads1115_single_shot_takes_one_over_dr(adc: tuple[SimBus, ADS1115],
+                                               clock: SimClock) -> None:
+    """OS reads 0 while converting for 1/DR, then 1; then the result is in the conversion reg."""
     bus, chip = adc
     chip.set_input(0, 1.0)
     put(bus, ads.REG_CONFIG, ads.config_word(4, 2.048, 8))
@@ -186,7 +187,8 @@ def test_bme280_set_values_come_out_of_the_datasheet_formulas(
         assert got_h == pytest.approx(h, abs=0.05)
 
 
-def test_bme280_resolution_follows_oversampling(env: tuple[SimBus, BME280], clock: SimClock) -> None:
+def test_bme280_resolution_follows_oversampling(env: tuple[SimBus, BME280],
+                                                clock: SimClock) -> None:
     """Without the IIR filter x1 gives 16-bit results (xlsb 0), x16 uses all 20 bits."""
     bus, chip = env
     chip.temperature_c = 23.456
@@ -232,7 +234,8 @@ def test_bme280_normal_mode_cycles_and_iir_filter(env: tuple[SimBus, BME280],
     one = bme.compensate_int(*bme.parse_raw(bytes(bus.read_i2c_block_data(ENV, 0xF7, 8))), cal)[0]
     assert chip.measurements - start == 1
     clock.sleep(10.0)  # ~140 cycles: (15/16)^140 of the step is left
-    settled = bme.compensate_int(*bme.parse_raw(bytes(bus.read_i2c_block_data(ENV, 0xF7, 8))), cal)[0]
+    raw = bytes(bus.read_i2c_block_data(ENV, 0xF7, 8))
+    settled = bme.compensate_int(*bme.parse_raw(raw), cal)[0]
     assert 20.2 < one < 21.5  # one sixteenth of the step
     assert settled == pytest.approx(30.0, abs=0.05)
 

@@ -208,7 +208,8 @@ def test_build_takes_bus_and_sleep_from_context(tmp_path: Path, bus: SimBus,
     cfg = parse({"gateway": {"id": "t"}, "devices": [
         device(name="env", chip="bme280", points=ENV_POINTS)]}).devices[0]
     dev = build(cfg, make_ctx(tmp_path, bus, clock, []))
-    assert (dev.bus_key, dev.period_s, [p.name for p in dev.points]) == ("sim:t", 1.0, ["t", "p", "h"])
+    names = [p.name for p in dev.points]
+    assert (dev.bus_key, dev.period_s, names) == ("sim:t", 1.0, ["t", "p", "h"])
     assert dev.read(3)[0].value == pytest.approx(22.5, abs=0.05)
     dev.close()
 

@@ -32,7 +32,7 @@ def test_hardware_is_the_packaged_folder() -> None:
 def test_unknown_profile_lists_the_known_ones() -> None:
     """An unknown or path-like name is refused with the list of names."""
     for name in ("nope", "../pyproject"):
-        with pytest.raises(ValueError, match="a profile name in hardware/: one of .*bme280"):
+        with pytest.raises(ValueError, match=r"a profile name in hardware/: one of .*bme280"):
             profiles.load(name)
 
 

@@ -131,7 +131,8 @@ class LimitAlarms:
     def of(cls, hh: float | None = None, h: float | None = None, l: float | None = None,  # noqa: E741
            ll: float | None = None, hysteresis: float = 0.0, delay_ms: int = 0) -> LimitAlarms:
         given = [("HH", hh, True), ("H", h, True), ("L", l, False), ("LL", ll, False)]
-        return cls([LimitAlarm(n, v, up) for n, v, up in given if v is not None], hysteresis, delay_ms)
+        limits = [LimitAlarm(n, v, up) for n, v, up in given if v is not None]
+        return cls(limits, hysteresis, delay_ms)
 
     def update(self, value: float, now_ms: int) -> list[AlarmChange]:
         return [AlarmChange(a.level, a.active, a.limit, value) for a in self.limits

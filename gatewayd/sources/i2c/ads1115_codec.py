@@ -13,7 +13,8 @@ COMP_QUE_DISABLE = 0b11
 
 # MUX[14:12] -> (positive input, negative input or None for GND)
 MUX: dict[int, tuple[int, int | None]] = {
-    0: (0, 1), 1: (0, 3), 2: (1, 3), 3: (2, 3), 4: (0, None), 5: (1, None), 6: (2, None), 7: (3, None),
+    0: (0, 1), 1: (0, 3), 2: (1, 3), 3: (2, 3),
+    4: (0, None), 5: (1, None), 6: (2, None), 7: (3, None),
 }
 CHANNELS = {"ain0-ain1": 0, "ain0-ain3": 1, "ain1-ain3": 2, "ain2-ain3": 3,
             "ain0": 4, "ain1": 5, "ain2": 6, "ain3": 7}

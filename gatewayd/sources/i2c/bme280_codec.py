@@ -6,7 +6,7 @@ the datasheet gives. No I/O: bytes in, numbers out.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 CHIP_ID = 0x60
 REG_ID, REG_RESET, REG_CTRL_HUM, REG_STATUS = 0xD0, 0xE0, 0xF2, 0xF3
@@ -22,8 +22,7 @@ STANDBY_MS = {0.5: 0, 62.5: 1, 125: 2, 250: 3, 500: 4, 1000: 5, 10: 6, 20: 7}  #
 SKIPPED_20BIT, SKIPPED_16BIT = 0x80000, 0x8000  # what a disabled measurement reads
 
 
-@dataclass(frozen=True)
-class Calibration:
+class Calibration(NamedTuple):
     """The trimming parameters dig_T1..dig_H6 (datasheet table 16)."""
 
     T1: int; T2: int; T3: int  # noqa: E702
@@ -33,12 +32,11 @@ class Calibration:
 
 def parse_calibration(block_a: bytes, block_b: bytes) -> Calibration:
     """Calibration from the bytes at 0x88..0xA1 and 0xE1..0xE7 (little-endian words)."""
-    t_p = struct.unpack_from("<HhhHhhhhhhhh", block_a, 0)
-    h1 = block_a[25]
     h2, h3, e4, e5, e6, h6 = struct.unpack_from("<hBBBBb", block_b, 0)
     h4 = _s12(e4 << 4 | e5 & 0x0F)  # 0xE4[11:4] 0xE5[3:0]
     h5 = _s12(e6 << 4 | e5 >> 4)  # 0xE6[11:4] 0xE5[7:4]
-    return Calibration(*t_p, H1=h1, H2=h2, H3=h3, H4=h4, H5=h5, H6=h6)
+    words = struct.unpack_from("<HhhHhhhhhhhh", block_a, 0)
+    return Calibration._make((*words, block_a[25], h2, h3, h4, h5, h6))
 
 
 def pack_calibration(c: Calibration) -> tuple[bytes, bytes]:
@@ -46,7 +44,8 @@ def pack_calibration(c: Calibration) -> tuple[bytes, bytes]:
     block_a = struct.pack("<HhhHhhhhhhhhBB", c.T1, c.T2, c.T3, c.P1, c.P2, c.P3, c.P4, c.P5,
                           c.P6, c.P7, c.P8, c.P9, 0, c.H1)
     h4, h5 = c.H4 & 0xFFF, c.H5 & 0xFFF
-    block_b = struct.pack("<hBBBBb", c.H2, c.H3, h4 >> 4, (h5 & 0x0F) << 4 | h4 & 0x0F, h5 >> 4, c.H6)
+    shared = (h5 & 0x0F) << 4 | h4 & 0x0F  # 0xE5: dig_H5[3:0] above dig_H4[3:0]
+    block_b = struct.pack("<hBBBBb", c.H2, c.H3, h4 >> 4, shared, h5 >> 4, c.H6)
     return block_a, block_b
 
 
@@ -111,14 +110,17 @@ def humidity_int(adc_h: int, t_fine: int, c: Calibration) -> int:
     return min(max(v, 0), 419430400) >> 12
 
 
-def compensate_int(adc_p: int, adc_t: int, adc_h: int, c: Calibration) -> tuple[float, float, float]:
+Values = tuple[float, float, float]
+
+
+def compensate_int(adc_p: int, adc_t: int, adc_h: int, c: Calibration) -> Values:
     """(degC, Pa, %RH) through the integer formulas."""
     tf = t_fine_int(adc_t, c)
     return (temperature_int(tf) / 100, pressure_int(adc_p, tf, c) / 256,
             humidity_int(adc_h, tf, c) / 1024)
 
 
-def compensate_float(adc_p: int, adc_t: int, adc_h: int, c: Calibration) -> tuple[float, float, float]:
+def compensate_float(adc_p: int, adc_t: int, adc_h: int, c: Calibration) -> Values:
     """(degC, Pa, %RH) through the double-precision formulas."""
     v1 = (adc_t / 16384.0 - c.T1 / 1024.0) * c.T2
     v2 = (adc_t / 131072.0 - c.T1 / 8192.0) ** 2 * c.T3

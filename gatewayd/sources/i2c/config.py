@@ -20,7 +20,7 @@ Oversampling = Literal[0, 1, 2, 4, 8, 16]
 
 
 def check_bus(value: int | str) -> int | str:
-    if isinstance(value, int) and value >= 0 or isinstance(value, str) and value.startswith("sim:"):
+    if (isinstance(value, int) and value >= 0) or str(value).startswith("sim:"):
         return value
     raise ValueError("a bus number (1 for /dev/i2c-1) or 'sim:<scenario>'")
 

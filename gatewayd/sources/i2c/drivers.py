@@ -118,5 +118,6 @@ class Bme280:
             adc_p, adc_t, adc_h = bme.parse_raw(self.dev.read(bme.REG_DATA, 8))
         compensate = bme.compensate_float if s.float_compensation else bme.compensate_int
         t, p, h = compensate(adc_p, adc_t, adc_h, self.cal)
-        return (t if adc_t != bme.SKIPPED_20BIT else None, p if adc_p != bme.SKIPPED_20BIT else None,
+        return (t if adc_t != bme.SKIPPED_20BIT else None,
+                p if adc_p != bme.SKIPPED_20BIT else None,
                 h if adc_h != bme.SKIPPED_16BIT else None)
