@@ -130,16 +130,22 @@ def _share(venv: Path, site_packages: Path) -> None:
 def _pip_install(staging: Path, version: str, no_deps: bool) -> None:
     python = staging / "venv" / "bin" / "python"
     cmd = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index",
-           "--disable-pip-version-check", "--no-input", "--quiet",
+           "--disable-pip-version-check", "--no-input", "--quiet", "--ignore-installed",
            "--find-links", str(staging / "wheels"), f"gatewayd=={version}"]
     _run(cmd + (["--no-deps"] if no_deps else []), "install")
 
 
 def _run(cmd: list[str], step: str) -> None:
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=SELFTEST_TIMEOUT_S)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=SELFTEST_TIMEOUT_S,
+                              env=_clean_env())
     except (OSError, subprocess.TimeoutExpired) as e:
         raise UpdateRefused(f"{step} failed: {e}") from None
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise UpdateRefused(f"{step} failed (exit {done.returncode}): {' | '.join(tail)}")
+
+
+def _clean_env() -> dict[str, str]:
+    """The new release must stand on its own: no PYTHONPATH from whoever runs the update."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
