@@ -35,11 +35,14 @@ class AnalogLoops:
         self._bus, self._sleep = bus, sleep
         self._adc: Ads1115 | None = None
         self._link: Any = None
+        self._opened: Any = None
 
     def open(self) -> None:
+        self.close()
         c = self.cfg
         if c.input == "ads1115":
             bus = self._bus if self._bus is not None else open_bus(c.bus)
+            self._opened = bus if self._bus is None else None  # ours to close
             self._adc = Ads1115(I2CDevice(bus, c.bus, c.address, "ads1115"), c.data_rate_sps,
                                 self._sleep)
             self._adc.open()
@@ -90,6 +93,9 @@ class AnalogLoops:
 
     def close(self) -> None:
         self._adc = None
+        if self._opened is not None:
+            self._opened.close()  # a real bus's file descriptor; a SimBus ignores it
+            self._opened = None
         if self._link is not None:
             self._link.release()
             self._link = None

@@ -30,9 +30,12 @@ class I2CSensor:
         self.points: list[Point] = [p.point(cfg.name) for p in cfg.points]
         self._bus, self._sleep = bus, sleep
         self._chip: Ads1115 | Bme280 | None = None
+        self._opened: Any = None
 
     def open(self) -> None:
+        self.close()
         bus = self._bus if self._bus is not None else open_bus(self.cfg.bus)
+        self._opened = bus if self._bus is None else None  # ours to close
         dev = I2CDevice(bus, self.cfg.bus, self.cfg.address, self.cfg.chip)
         chip = self._make(dev)
         chip.open()
@@ -67,6 +70,9 @@ class I2CSensor:
 
     def close(self) -> None:
         self._chip = None
+        if self._opened is not None:
+            self._opened.close()  # a real bus's file descriptor; a SimBus ignores it
+            self._opened = None
 
 
 def _scaled(p: I2CPoint, alias: int, ts_ms: int, value: float | None, q: Quality) -> Reading:
