@@ -1,0 +1,342 @@
+"""A fleet on one machine: real gateway processes, one broker, staged rollout, broken release.
+
+Each gateway has its own root (releases side by side, `current`/`previous` links, state dir)
+and runs the real daemon polling a simulated Modbus TCP meter, under a small service manager
+that follows gatewayd.service (Type=notify over real notify sockets, WatchdogSec, Restart=,
+StartLimitBurst, OnFailure=gatewayd-rollback.service) with its times scaled down.
+
+    1. release 0.2.0 signed for 10 % of the fleet, then re-signed for all
+    2. release 0.3.0 that hangs after READY (no watchdog pings): every gateway must end up
+       back on 0.2.0 by itself (watchdog -> restarts -> start limit -> OnFailure rollback)
+
+Updates are delivered with `gatewayd release install --manifest` in each gateway's root (the
+same verified flow the daemon runs for a signed `cmd/update`), then the daemon is restarted
+as exit code 75 asks. Last line:
+`gateways=… updated=… rolled_back=… rollout_s=… broker_msgs_per_s=…`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import site
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from gatewayd.fleet import bundle, signing
+from gatewayd.fleet.manifest import SignedManifest, Target
+from gatewayd.fleet.releases import Releases
+from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(site.getsitepackages()[0])
+SCALE = 0.1  # unit times x 0.1: WatchdogSec=30 -> 3 s, RestartSec=5 -> 0.5 s
+WATCHDOG_S, RESTART_S, BURST = 30 * SCALE, 5 * SCALE, 5
+PHASE_LIMIT_S = 240.0
+HUNG = '''
+
+def main(argv=None):  # bench: a broken release that hangs after READY
+    import sys, time
+    from . import systemd
+    if (argv or sys.argv[1:])[:1] != ["run"]:
+        return _real_main(argv)
+    systemd.notify("READY=1")
+    while True:
+        time.sleep(1)
+'''
+CONFIG = """[gateway]
+id = "{id}"
+site = "bench"
+[broker]
+url = "mqtt://127.0.0.1:{broker}"
+[store]
+path = "{state}/queue.db"
+[publish]
+interval_ms = 1000
+[[devices]]
+kind = "modbus"
+name = "meter"
+host = "127.0.0.1"
+port = {modbus}
+period_ms = 1000
+points = [
+  {{ alias = 1, name = "power_w", register = 0, data_type = "uint16" }},
+  {{ alias = 2, name = "energy_wh", register = 1, data_type = "uint32" }},
+]
+"""
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
+    return subprocess.run([sys.executable, "-m", "gatewayd.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+@dataclass
+class Gateway:
+    """One gateway process managed as gatewayd.service would be."""
+
+    id: str
+    root: Path
+    sock: socket.socket
+    proc: subprocess.Popen[bytes] | None = None
+    starts: list[float] = field(default_factory=list)
+    last_ping: float = 0.0
+    ready_version: str | None = None
+    restart_at: float | None = None
+    rollbacks: int = 0
+
+    @property
+    def releases(self) -> Releases:
+        return Releases(self.root)
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "GATEWAYD_ROOT": str(self.root), "NOTIFY_SOCKET": self.notify,
+                "STATE_DIRECTORY": str(self.root / "var/lib/gatewayd"),
+                "WATCHDOG_USEC": str(int(WATCHDOG_S * 1e6))}
+
+    @property
+    def notify(self) -> str:
+        return str(self.root / "notify.sock")
+
+    def start(self) -> None:
+        binary = self.root / "opt/gatewayd/current/venv/bin/gatewayd"
+        conf = self.root / "etc/gatewayd/gatewayd.toml"
+        self.proc = subprocess.Popen([str(binary), "run", "--config", str(conf)], env=self.env(),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        now = time.monotonic()
+        self.starts = [t for t in self.starts if now - t < 600 * SCALE] + [now]
+        self.last_ping, self.ready_version, self.restart_at = now, None, None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def tick(self, now: float) -> None:
+        """Notify messages, watchdog, exits, restarts and the start limit."""
+        while True:
+            try:
+                msg = self.sock.recv(4096).decode()
+            except BlockingIOError:
+                break
+            if "READY=1" in msg:
+                self.ready_version = self.releases.current()
+            if "WATCHDOG=1" in msg or "READY=1" in msg:
+                self.last_ping = now
+        if self.proc is not None and self.proc.poll() is None:
+            if now - self.last_ping > WATCHDOG_S:
+                self.proc.send_signal(signal.SIGABRT)  # what systemd does on watchdog timeout
+            return
+        if self.proc is not None:
+            self.proc, self.restart_at = None, now + RESTART_S
+        if self.restart_at is not None and now >= self.restart_at:
+            if len(self.starts) >= BURST:
+                self.on_failure()
+            self.start()
+
+    def on_failure(self) -> None:
+        """OnFailure=gatewayd-rollback.service: the previous release's rollback, if pending."""
+        prev = str(self.root / "opt/gatewayd/previous/venv/bin/gatewayd")
+        pending = subprocess.run([prev, "release", "status", "--pending"], env=self.env(),
+                                 capture_output=True)
+        if pending.returncode == 0:
+            subprocess.run([prev, "release", "rollback", "--reason", "unhealthy"], env=self.env(),
+                           capture_output=True)
+            self.rollbacks += 1
+        self.starts = []
+
+
+class Fleet:
+    def __init__(self, work: Path, n: int, broker: int, modbus: int) -> None:
+        self.work = work
+        signing.keygen(work / "fleet.key", work / "fleet.pub")
+        self.key = signing.load_private(work / "fleet.key")
+        self.gateways = [self._make(i, broker, modbus) for i in range(n)]
+
+    def _make(self, i: int, broker: int, modbus: int) -> Gateway:
+        root = self.work / f"gw-{i:03d}"
+        state = root / "var/lib/gatewayd"
+        state.mkdir(parents=True)
+        (root / "etc/gatewayd/keys").mkdir(parents=True)
+        shutil.copy(self.work / "fleet.pub", root / "etc/gatewayd/keys/fleet.pub")
+        (root / "etc/gatewayd/gatewayd.toml").write_text(
+            CONFIG.format(id=f"gw-{i:03d}", broker=broker, state=state, modbus=modbus))
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(root / "notify.sock"))
+        sock.setblocking(False)
+        return Gateway(f"gw-{i:03d}", root, sock)
+
+    def build(self, version: str, broken: bool = False) -> Path:
+        project = REPO
+        if broken:
+            project = self.work / f"src-{version}"
+            shutil.copytree(REPO / "gatewayd", project / "gatewayd",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            for name in ("pyproject.toml", "README.md"):
+                shutil.copy(REPO / name, project / name)
+            cli_py = project / "gatewayd/cli.py"
+            cli_py.write_text(cli_py.read_text().replace("def main(", "def _real_main(", 1) + HUNG)
+        bundle.build(project, self.work / "dist", bundle.BuildOptions(version=version))
+        return self.work / "dist" / f"gatewayd-{version}-any.tar"
+
+    def manifest(self, version: str, percent: int) -> Path:
+        doc = (self.work / "dist" / f"gatewayd-{version}.manifest.json").read_text()
+        signed = SignedManifest.model_validate_json(doc)
+        m = signed.manifest.model_copy(update={"target": Target(percent=percent)})
+        out = self.work / "dist" / f"gatewayd-{version}-{percent}.manifest.json"
+        out.write_text(signing.sign_manifest(SignedManifest(manifest=m), self.key).to_json())
+        return out
+
+    def install_all(self, tar: Path) -> None:
+        def one(gw: Gateway) -> None:
+            done = cli("release", "install", str(tar), "--version", "0.1.0", "--root", str(gw.root),
+                       "--share-site-packages", str(SHARED))
+            assert done.returncode == 0, done.stderr
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(one, self.gateways))
+
+    def update(self, manifest: Path, tar: Path) -> list[Gateway]:
+        """Offer the update to every gateway; restart those that took it (exit 75)."""
+        def one(gw: Gateway) -> bool:
+            done = cli("release", "install", str(tar), "--manifest", str(manifest), "--root",
+                       str(gw.root), "--state-dir", str(gw.root / "var/lib/gatewayd"),
+                       "--keys", str(gw.root / "etc/gatewayd/keys"),
+                       "--config", str(gw.root / "etc/gatewayd/gatewayd.toml"),
+                       "--share-site-packages", str(SHARED))
+            return '"step": "restart"' in done.stdout
+
+        with ThreadPoolExecutor(4) as pool:
+            took = [gw for gw, ok in zip(self.gateways, pool.map(one, self.gateways)) if ok]
+        for gw in took:
+            gw.stop()
+            gw.starts, gw.restart_at = [], time.monotonic()
+        return took
+
+    def run_until(self, done: Callable[[], bool], limit_s: float = PHASE_LIMIT_S) -> float:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit_s and not done():
+            now = time.monotonic()
+            for gw in self.gateways:
+                gw.tick(now)
+            time.sleep(0.02)
+        return time.monotonic() - t0
+
+    def stop(self) -> None:
+        for gw in self.gateways:
+            gw.stop()
+            gw.sock.close()
+
+
+class Counter:
+    """Counts every message the broker delivers on the fleet's topics."""
+
+    def __init__(self, port: int) -> None:
+        self.n = 0
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-counter")
+        self.client.on_message = lambda *_a: self._inc()
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe("gatewayd/#", qos=0)
+        self.client.loop_start()
+
+    def _inc(self) -> None:
+        self.n += 1  # only paho's network thread writes it
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def start_broker(work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = work / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 100000\n")
+    proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("mosquitto did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gateways", type=int, default=50)
+    n = ap.parse_args().gateways
+    work = Path(tempfile.mkdtemp(prefix="gatewayd-fleet-"))
+    broker, port = start_broker(work)
+    sim = ModbusSim({1: RegisterModel(holding=10)}).start()
+    sim.model(1).set("holding", 0, [1500, 0, 4242])
+    fleet = Fleet(work, n, port, sim.port)
+    counter = Counter(port)
+    t_bench = time.monotonic()
+    try:
+        base, good, broken = fleet.build("0.1.0"), fleet.build("0.2.0"), fleet.build("0.3.0", True)
+        fleet.install_all(base)
+        for gw in fleet.gateways:
+            gw.start()
+        up = fleet.run_until(lambda: all(g.ready_version == "0.1.0" for g in fleet.gateways))
+        print(f"fleet up on 0.1.0: {sum(g.ready_version == '0.1.0' for g in fleet.gateways)}/{n}"
+              f" in {up:.1f} s", flush=True)
+
+        def on(version: str, gws: list[Gateway]) -> bool:
+            return all(g.ready_version == version for g in gws)
+
+        t0 = time.monotonic()
+        canary = fleet.update(fleet.manifest("0.2.0", 10), good)
+        fleet.run_until(lambda: on("0.2.0", canary))
+        print(f"10 %: {len(canary)} gateways took 0.2.0 in {time.monotonic() - t0:.1f} s",
+              flush=True)
+        t0 = time.monotonic()
+        rest = fleet.update(fleet.manifest("0.2.0", 100), good)
+        fleet.run_until(lambda: on("0.2.0", fleet.gateways))
+        rollout_s = time.monotonic() - t0
+        updated = sum(g.releases.current() == "0.2.0" and g.ready_version == "0.2.0"
+                      for g in fleet.gateways)
+        print(f"100 %: {len(rest)} more took 0.2.0; {updated}/{n} READY on 0.2.0 after "
+              f"{rollout_s:.1f} s", flush=True)
+        t0 = time.monotonic()
+        victims = fleet.update(fleet.manifest("0.3.0", 100), broken)
+        fleet.run_until(lambda: all(g.rollbacks and g.ready_version == "0.2.0" for g in victims))
+        rolled_back = sum(g.rollbacks > 0 and g.releases.current() == "0.2.0" for g in victims)
+        print(f"broken 0.3.0: {len(victims)} took it, {rolled_back} rolled back to 0.2.0 by "
+              f"themselves in {time.monotonic() - t0:.1f} s", flush=True)
+        rate = counter.n / (time.monotonic() - t_bench)
+    finally:
+        counter.stop()
+        fleet.stop()
+        sim.stop()
+        broker.terminate()
+        broker.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({"broker_msgs": counter.n, "bench_s": round(time.monotonic() - t_bench, 1)}))
+    print(f"gateways={n} updated={updated} rolled_back={rolled_back} rollout_s={rollout_s:.1f} "
+          f"broker_msgs_per_s={rate:.1f}")
+
+
+if __name__ == "__main__":
+    main()
