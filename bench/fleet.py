@@ -225,7 +225,8 @@ class Fleet:
             return '"step": "restart"' in done.stdout
 
         with ThreadPoolExecutor(4) as pool:
-            took = [gw for gw, ok in zip(self.gateways, pool.map(one, self.gateways)) if ok]
+            results = list(pool.map(one, self.gateways))
+        took = [gw for gw, ok in zip(self.gateways, results, strict=True) if ok]
         for gw in took:
             gw.stop()
             gw.starts, gw.restart_at = [], time.monotonic()

@@ -51,6 +51,13 @@ class FleetAgent:
                                lambda step, **f: event("update", {"step": step, **f}),
                                state_dir / "downloads", config_path, health_timeout_s)
 
+    @classmethod
+    def for_config(cls, cfg: Any, config_path: Path, event: EventSink) -> FleetAgent:
+        """From the daemon's config: gateway id and site, state dir as systemd gives it."""
+        state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        state_dir = Path(state) if state else Path(cfg.store.path).parent
+        return cls(cfg.gateway.id, cfg.gateway.site, state_dir, config_path, event)
+
     def on_start(self) -> int | None:
         result = self.gate.take_result()
         if result is not None:

@@ -169,3 +169,29 @@ def test_a_release_failing_its_selftest_is_not_switched_to(root: Path, fleet: Fl
     _refused(root, signed.to_json(), str(tar), "self-test")
     assert "0.4.0" not in Releases(root).versions()
 
+
+
+def test_agent_takes_a_signed_update_command_and_confirms_health(root: Path, good: tuple,
+                                                                 fleet: Fleet) -> None:
+    """cmd/update -> verified flow -> exit 75; the new release's start and health confirm it."""
+    from gatewayd.fleet.agent import FleetAgent
+    from gatewayd.fleet.commands import sign_command
+    from gatewayd.fleet.health import EXIT_RESTART
+
+    signed, tar = good
+    events: list[tuple[str, dict[str, Any]]] = []
+    conf = root / "etc/gatewayd/gatewayd.toml"
+    agent = FleetAgent("gw-7", "plant-a", root / "var/lib/gatewayd", conf,
+                       lambda kind, f: events.append((kind, f)), root=root)
+    agent.updater.share_site_packages = SHARED_SITE
+    payload = sign_command(fleet.private, "update", "gw-7",
+                           {"manifest": signed.model_dump(mode="json"), "bundle_url": str(tar)})
+    assert agent.on_command("update", payload) == EXIT_RESTART
+    assert agent.on_command("update", payload) is None  # the replay is refused
+    assert "replayed" in events[-1][1]["refused"]
+    assert Releases(root).current() == "0.2.0"
+    after = FleetAgent("gw-7", "plant-a", root / "var/lib/gatewayd", conf,
+                       lambda kind, f: events.append((kind, f)), root=root)
+    assert after.on_start() is None and after.on_health(True, False) is None
+    assert after.on_health(True, True) is None
+    assert events[-1] == ("update", events[-1][1]) and events[-1][1]["step"] == "healthy"
