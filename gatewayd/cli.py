@@ -1,0 +1,135 @@
+"""The `gatewayd` command: run, check, listen, status (and release, from gatewayd.fleet)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import config as config_mod
+from .errors import ConfigError
+
+
+def _setup_logging(verbose: bool) -> None:
+    from . import systemd
+
+    handler = systemd.journal_handler() if systemd.under_journal() else None
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .daemon import run
+
+    _setup_logging(args.verbose)
+    return run(Path(args.config), args.drain_s)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        cfg = config_mod.load(args.file)
+    except ConfigError as e:
+        print(f"{args.file}: INVALID, {len(e.problems)} problem(s):", file=sys.stderr)
+        for p in e.problems:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    points = cfg.points()
+    print(f"{args.file}: OK, {len(cfg.devices)} devices, {len(points)} points")
+    return 0
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    from .consumer import Listener
+
+    listener = Listener(args.broker, args.gateway, args.prefix).start()
+    shown = 0
+    deadline = time.monotonic() + args.timeout_s if args.timeout_s else None
+    try:
+        while args.count is None or shown < args.count:
+            if deadline and time.monotonic() > deadline:
+                break
+            for rec in listener.records(timeout_s=0.5):
+                if "name" not in rec and not args.all:
+                    continue
+                print(json.dumps(rec), flush=True)
+                shown += 1
+                if args.count is not None and shown >= args.count:
+                    break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+    return 0 if args.count is None or shown >= args.count else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .daemon import status_path
+
+    try:
+        cfg = config_mod.load(args.config)
+        st = json.loads(status_path(cfg).read_text())
+    except (ConfigError, OSError, ValueError) as e:
+        print(f"gatewayd status: no running daemon found ({e})", file=sys.stderr)
+        return 3
+    age = time.time() - st.get("written_s", time.time())
+    healthy = st["broker"]["connected"] and age < 30
+    print(json.dumps(st, indent=2) if args.json else _status_text(st))
+    return 0 if healthy else 1
+
+
+def _status_text(st: dict) -> str:
+    q, b = st["queue"], st["broker"]
+    lines = [f"gatewayd {st['gateway']} {st['version']} pid {st['pid']} up {st['uptime_s']} s",
+             f"broker {b['url']}: {'connected' if b['connected'] else 'DISCONNECTED'}",
+             f"queue {q['depth']} batches, {q['readings']} readings, {q['bytes']} bytes, "
+             f"oldest {q['oldest_age_s']} s, dropped {q['dropped']}"]
+    for d in st["devices"]:
+        state = "up" if d["up"] else f"DOWN ({d['reason']})"
+        lines.append(f"  {d['device']:<20} {state}, errors {d.get('errors', 0)}")
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="gatewayd", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run the daemon")
+    p.add_argument("--config", default=str(config_mod.DEFAULT_PATH))
+    p.add_argument("--drain-s", type=float, default=5.0, help="time to publish at stop")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("check", help="validate a config file, listing every problem")
+    p.add_argument("file", nargs="?", default=str(config_mod.DEFAULT_PATH))
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("listen", help="print a gateway's readings as JSON lines")
+    p.add_argument("--broker", default="mqtt://127.0.0.1:1883")
+    p.add_argument("--gateway", required=True)
+    p.add_argument("--prefix", default="gatewayd")
+    p.add_argument("--count", type=int, default=None)
+    p.add_argument("--timeout-s", type=float, default=0)
+    p.add_argument("--all", action="store_true", help="also births, states and events")
+    p.set_defaults(func=cmd_listen)
+    p = sub.add_parser("status", help="health of the running daemon (exit 1 when unhealthy)")
+    p.add_argument("--config", default=str(config_mod.DEFAULT_PATH))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+    try:
+        from .fleet.cli import add_commands
+    except ImportError:
+        pass
+    else:
+        add_commands(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""`gatewayd run`: the main thread. Signal handlers only set flags; this loop acts on them.
+
+SIGTERM/SIGINT: stop polling, commit, drain for a bounded time, say what was cut off.
+A second SIGINT forces the exit. SIGHUP: load and validate the file again; a bad file is
+refused (logged) and the running config stays.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from . import config as config_mod
+from . import systemd
+from .errors import ConfigError
+from .supervisor import Supervisor
+
+log = logging.getLogger("gatewayd")
+STATUS_EVERY_S = 2.0
+
+
+class Flags:
+    def __init__(self) -> None:
+        self.stop = 0
+        self.reload = False
+        self.wake = threading.Event()
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            self.reload = True
+        else:
+            self.stop += 1
+            if self.stop > 1 and signum == signal.SIGINT:
+                os._exit(130)
+        self.wake.set()
+
+
+def status_path(cfg: config_mod.Config) -> Path:
+    runtime = os.environ.get("RUNTIME_DIRECTORY")
+    return Path(runtime) / "status.json" if runtime else cfg.store.path.with_name("status.json")
+
+
+def write_status(sup: Supervisor) -> dict:
+    st = sup.status()
+    path = status_path(sup.cfg)
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps({**st, "written_s": time.time()}))
+        os.replace(tmp, path)
+    except OSError:
+        log.debug("cannot write %s", path, exc_info=True)
+    return st
+
+
+class Notifier:
+    """What systemd hears: READY/RELOADING/STOPPING, STATUS lines, and WATCHDOG=1 only while
+    every bus thread, the pipeline and the publisher show progress."""
+
+    def __init__(self) -> None:
+        period = systemd.watchdog_period_s()
+        self.watchdog = systemd.Watchdog(period) if period else None
+        self._seen: dict[str, float] = {}
+
+    def ready(self, sup: Supervisor) -> None:
+        self._seen.clear()
+        if self.watchdog:
+            self.watchdog = systemd.Watchdog(self.watchdog.interval_s * 2)
+            for name in sup.progress_marks():
+                self.watchdog.register(name)
+        systemd.notify("READY=1", self._status(sup.status()))
+
+    def tick(self, sup: Supervisor, st: dict | None) -> None:
+        if st is not None:
+            systemd.notify(self._status(st))
+        if self.watchdog is None:
+            return
+        for name, mark in sup.progress_marks().items():
+            if self._seen.get(name) != mark:
+                self._seen[name] = mark
+                self.watchdog.beat(name)
+        if self.watchdog.due():
+            systemd.notify("WATCHDOG=1")
+
+    @staticmethod
+    def _status(st: dict) -> str:
+        q = st["queue"]
+        down = sum(1 for d in st["devices"] if not d["up"])
+        return systemd.status_line([
+            ("broker", "connected" if st["broker"]["connected"] else "disconnected"),
+            ("queue", q["depth"]), ("oldest_s", q["oldest_age_s"]), ("bytes", q["bytes"]),
+            ("dropped", q["dropped"]), ("devices_down", down)])
+
+
+def run(config_path: Path, drain_s: float = 5.0) -> int:
+    try:
+        cfg = config_mod.load(config_path)
+    except ConfigError as e:
+        log.error("%s", e)
+        return 2
+    flags = Flags()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, flags.on_signal)
+    sup = Supervisor(cfg)
+    sup.start()
+    notifier = Notifier()
+    notifier.ready(sup)
+    log.info("gatewayd %s running: %d devices, broker %s", cfg.gateway.id, len(cfg.devices),
+             cfg.broker.url)
+    last_status = 0.0
+    while not flags.stop:
+        flags.wake.wait(0.5)
+        flags.wake.clear()
+        if flags.reload:
+            flags.reload = False
+            _reload(sup, config_path, notifier)
+        st = None
+        if time.monotonic() - last_status >= STATUS_EVERY_S:
+            last_status = time.monotonic()
+            st = write_status(sup)
+        notifier.tick(sup, st)
+    systemd.notify("STOPPING=1")
+    left = sup.stop(drain_s)
+    if left["unacked_in_flight"] or left["left_in_store"]:
+        log.info("stopped: %d batches still queued on disk, sent at next start", left["left_in_store"])
+    else:
+        log.info("stopped: everything was delivered")
+    return 0
+
+
+def _reload(sup: Supervisor, path: Path, notifier: Notifier) -> None:
+    try:
+        new = config_mod.load(path)
+    except ConfigError as e:
+        log.error("reload refused, the running config stays: %s", e)
+        return
+    systemd.notify("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
+    sup.reload(new)
+    notifier.ready(sup)
+    log.info("reloaded %s", path)

@@ -1,0 +1,234 @@
+"""Builds the pipeline from the config and owns its threads:
+
+    bus workers ──readings──▶ Batcher ──batches──▶ DurableQueue ──▶ Publisher ──PUBACK──▶ delete
+
+The pipeline thread flushes the batcher every publish interval and commits the store on its
+group-commit interval; everything else is owned by the bus workers and the publisher.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from . import sources
+from .config import Config
+from .errors import StoreError
+from .model import Event, now_ms
+from .pipeline import codec
+from .pipeline.batcher import Batcher
+from .publish.mqtt import Publisher
+from .publish.topics import Topics
+from .sources.base import SourceContext
+from .store.queue import DurableQueue
+from .workers import BusWorker
+
+log = logging.getLogger("gatewayd")
+
+
+def software_version() -> str:
+    try:
+        return version("gatewayd")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class Supervisor:
+    def __init__(self, cfg: Config, extras: dict[str, Any] | None = None) -> None:
+        self.cfg = cfg
+        self.extras = extras or {}
+        self.started_ms = now_ms()
+        self.store: DurableQueue | None = None
+        self.batcher: Batcher | None = None
+        self.publisher: Publisher | None = None
+        self.workers: list[BusWorker] = []
+        self.event_devices: list[Any] = []
+        self._stop = threading.Event()
+        self._pipeline: threading.Thread | None = None
+        self.pipeline_progress = time.monotonic()
+        self._pending_events: list[Event] = []  # found before the batcher existed
+
+    # -- assembly ------------------------------------------------------------------------------
+    @property
+    def topics(self) -> Topics:
+        g = self.cfg.gateway
+        return Topics(g.topic_prefix, g.site, g.id)
+
+    def start(self) -> None:
+        self.store = self._open_store()
+        points = self.cfg.points()
+        self.batcher = Batcher(
+            self.store, {p.alias: p.resolution for p in points}, codec.birth_id(points),
+            self.cfg.publish.max_readings_per_batch,
+        )
+        self._start_sources()
+        self.publisher = Publisher(
+            self.cfg.broker, self.topics, self.store, self._birth, self.cfg.store.backlog_rate_per_s,
+        )
+        self._stop.clear()
+        self._pipeline = threading.Thread(target=self._pipeline_loop, name="pipeline", daemon=True)
+        self._pipeline.start()
+        self.publisher.start()
+
+    def _birth(self) -> bytes:
+        return codec.encode_birth(self.cfg.gateway.id, self.cfg.points(), software_version(),
+                                  self.started_ms)
+
+    def _open_store(self) -> DurableQueue:
+        sc = self.cfg.store
+        store = DurableQueue(sc.path, int(sc.max_mb * 1024 * 1024), sc.commit_interval_ms, sc.when_full)
+        try:
+            store.open()
+        except StoreError as e:
+            aside = sc.path.with_name(f"{sc.path.name}.corrupt-{now_ms()}")
+            log.error("store %s is unreadable (%s): moved aside to %s, starting a fresh one",
+                      sc.path, e, aside)
+            for suffix in ("", "-wal", "-shm"):
+                p = Path(f"{sc.path}{suffix}")
+                if p.exists():
+                    p.rename(f"{aside}{suffix}")
+            store = DurableQueue(sc.path, int(sc.max_mb * 1024 * 1024), sc.commit_interval_ms,
+                                 sc.when_full)
+            store.open()
+            self._pending_events.append(Event(now_ms(), "store_corrupt",
+                                        {"path": str(sc.path), "moved_to": str(aside), "error": str(e)}))
+        return store
+
+    def _context(self) -> SourceContext:
+        assert self.batcher is not None
+        state_dir = self.cfg.store.path.parent
+        return SourceContext(self.batcher.add, self.batcher.event, state_dir, now_ms, self.extras)
+
+    def _start_sources(self) -> None:
+        assert self.batcher is not None
+        ctx = self._context()
+        for ev in self._pending_events:
+            self.batcher.event(ev)
+        self._pending_events.clear()
+        by_bus: dict[str, list[Any]] = defaultdict(list)
+        for dev_cfg in self.cfg.devices:
+            if not dev_cfg.enabled:
+                continue
+            device = sources.source_module(dev_cfg.kind).build(dev_cfg, ctx)
+            if hasattr(device, "read"):
+                by_bus[device.bus_key].append(device)
+            else:
+                self.event_devices.append(device)
+        paused = self._paused
+        self.workers = [BusWorker(k, devs, self.batcher.add_many, self.batcher.event, paused)
+                        for k, devs in by_bus.items()]
+        for w in self.workers:
+            w.start()
+        for dev in self.event_devices:
+            dev.start(ctx)
+
+    def _paused(self) -> bool:
+        s = self.store
+        return s is not None and s.when_full == "pause_sources" and s.full()
+
+    def _stop_sources(self) -> None:
+        for w in self.workers:
+            w.stop()
+        for dev in self.event_devices:
+            dev.stop()
+        self.workers, self.event_devices = [], []
+
+    # -- the pipeline thread ---------------------------------------------------------------------
+    def _pipeline_loop(self) -> None:
+        interval = self.cfg.publish.interval_ms / 1000
+        next_flush = time.monotonic() + interval
+        while not self._stop.wait(max(0.0, min(next_flush - time.monotonic(), 0.05))):
+            self.pipeline_progress = time.monotonic()
+            if time.monotonic() >= next_flush:
+                next_flush += interval
+                self._flush(commit=False)
+            elif self.store is not None and self.store.commit_due():
+                self._commit()
+
+    def _flush(self, commit: bool) -> None:
+        assert self.batcher is not None and self.store is not None
+        gap = self.store.take_gap()
+        if gap is not None:
+            self.batcher.event(Event(now_ms(), "gap", {
+                "readings": gap.readings, "batches": gap.batches, "from_ms": gap.first_ts_ms,
+                "to_ms": gap.last_ts_ms, "policy": self.store.when_full}))
+        try:
+            self.batcher.flush()
+        except StoreError:
+            log.exception("store write failed")
+        if commit or self.store.commit_due():
+            self._commit()
+
+    def _commit(self) -> None:
+        assert self.store is not None
+        try:
+            self.store.commit()
+        except StoreError:
+            log.exception("store commit failed")
+            return
+        if self.publisher is not None:
+            self.publisher.kick()
+
+    # -- control ---------------------------------------------------------------------------------
+    def stop(self, drain_s: float = 5.0) -> dict[str, int]:
+        """Stop polling, commit everything accepted, publish what can be within drain_s."""
+        self._stop_sources()
+        self._stop.set()
+        if self._pipeline:
+            self._pipeline.join(10)
+        unsent = 0
+        if self.batcher and self.store:
+            self._flush(commit=True)
+        if self.publisher:
+            unsent = self.publisher.stop(drain_s)
+        depth = self.store.stats().depth if self.store else 0
+        if self.store:
+            self.store.close()
+        return {"unacked_in_flight": unsent, "left_in_store": depth}
+
+    def reload(self, cfg: Config) -> None:
+        """Swap to a config already validated by the caller; the store and its content stay."""
+        self._stop_sources()
+        self._stop.set()
+        if self._pipeline:
+            self._pipeline.join(10)
+        self._flush(commit=True)
+        if self.publisher:
+            self.publisher.stop(1.0)
+        assert self.store is not None
+        self.store.close()
+        self.cfg = cfg
+        self.started_ms = now_ms()
+        self._pending_events.append(Event(now_ms(), "reloaded", {"devices": len(cfg.devices)}))
+        self.start()
+
+    def progress_marks(self) -> dict[str, float]:
+        """Last-progress times of every loop, for the watchdog: a hung one stops changing."""
+        marks = {f"bus {w.bus_key}": w.progress for w in self.workers}
+        marks["pipeline"] = self.pipeline_progress
+        if self.publisher is not None:
+            marks["publisher"] = self.publisher.progress
+        return marks
+
+    def status(self) -> dict[str, Any]:
+        st = self.store.stats() if self.store else None
+        pub = self.publisher.stats if self.publisher else None
+        return {
+            "gateway": self.cfg.gateway.id, "version": software_version(), "pid": os.getpid(),
+            "started_ms": self.started_ms, "uptime_s": round((now_ms() - self.started_ms) / 1000, 1),
+            "broker": {"url": self.cfg.broker.url, "connected": bool(pub and pub.connected),
+                       "published": pub.published if pub else 0, "acked": pub.acked if pub else 0,
+                       "inflight": pub.inflight if pub else 0},
+            "queue": {"depth": st.depth if st else 0, "readings": st.readings if st else 0,
+                      "bytes": st.bytes if st else 0, "dropped": st.dropped_total if st else 0,
+                      "oldest_age_s": round((now_ms() - st.oldest_ts_ms) / 1000, 1)
+                      if st and st.oldest_ts_ms else 0.0},
+            "devices": [d for w in self.workers for d in w.snapshot()],
+            "overruns": sum(w.overruns for w in self.workers),
+        }

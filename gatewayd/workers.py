@@ -1,0 +1,155 @@
+"""One thread per physical bus: polls its devices on their schedules and owns failure policy.
+
+Timestamps are the scheduled ticks, aligned to multiples of the period on the wall clock, so a
+point polled every 100 ms has readings at exactly .000, .100, ... and the payload carries them
+as start + period. A poll that runs late skips the ticks it missed (counted as overruns).
+
+Failure policy (the one place for it): a device that raises DeviceError gives bad-quality
+readings for all its points with the reason, is closed and retried with exponential backoff,
+and is logged once when it goes down and once when it comes back, with an event each time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import DeviceError
+from .model import Event, Quality, Reading
+
+log = logging.getLogger("gatewayd.sources")
+MAX_BACKOFF_MS = 60_000
+
+
+@dataclass
+class DeviceState:
+    device: Any
+    period_ms: int
+    due_ms: int = 0
+    opened: bool = False
+    down_since_ms: int = 0
+    failures: int = 0
+    reason: str = ""
+    counters: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def up(self) -> bool:
+        return not self.down_since_ms
+
+
+def next_tick(now_ms: int, period_ms: int) -> int:
+    return (now_ms // period_ms + 1) * period_ms
+
+
+class BusWorker:
+    """Polls the devices of one bus, one after another, so transactions never interleave."""
+
+    def __init__(self, bus_key: str, devices: list[Any], emit: Callable[[list[Reading]], None],
+                 event: Callable[[Event], None], paused: Callable[[], bool] = lambda: False) -> None:
+        self.bus_key = bus_key
+        self.emit = emit
+        self.event = event
+        self.paused = paused
+        now = _wall_ms()
+        self.states = [DeviceState(d, max(1, round(d.period_s * 1000))) for d in devices]
+        for s in self.states:
+            s.due_ms = next_tick(now, s.period_ms)
+        self.progress = time.monotonic()
+        self.overruns = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"bus {bus_key}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        for s in self.states:
+            self._close(s)
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.progress = time.monotonic()
+            state = min(self.states, key=lambda s: s.due_ms)
+            wait_s = (state.due_ms - _wall_ms()) / 1000
+            if wait_s > 0 and self._stop.wait(min(wait_s, 1.0)):
+                return
+            if wait_s > 1.0:
+                continue
+            tick = state.due_ms
+            if not self.paused():
+                self._poll(state, tick)
+            now = _wall_ms()
+            state.due_ms = self._next_due(state, tick, now)
+
+    def _next_due(self, s: DeviceState, tick: int, now: int) -> int:
+        if s.failures:
+            backoff = min(s.period_ms * 2 ** min(s.failures - 1, 16), MAX_BACKOFF_MS)
+            return next_tick(now + backoff - s.period_ms, s.period_ms)
+        due = tick + s.period_ms
+        if due <= now:
+            self.overruns += (now - due) // s.period_ms + 1
+            due = next_tick(now, s.period_ms)
+        return due
+
+    def _poll(self, s: DeviceState, tick: int) -> None:
+        dev = s.device
+        try:
+            if not s.opened:
+                dev.open()
+                s.opened = True
+            readings = list(dev.read(tick))
+        except DeviceError as e:
+            self._failed(s, tick, str(e), e.quality)
+            return
+        except Exception as e:  # a driver bug must not kill the bus: treat as a device fault
+            log.exception("device %s: unexpected error", dev.name)
+            self._failed(s, tick, f"{dev.name}: {type(e).__name__}: {e}", Quality.BAD)
+            return
+        s.counters["polls"] += 1
+        if not s.up:
+            log.info("device %s is back after %d failed polls", dev.name, s.failures)
+            self.event(Event(tick, "device_up", {"device": dev.name, "down_since": s.down_since_ms}))
+            s.down_since_ms = 0
+        s.failures = 0
+        if readings:
+            self.emit(readings)
+
+    def _failed(self, s: DeviceState, tick: int, reason: str, quality: Quality) -> None:
+        s.failures += 1
+        s.counters["errors"] += 1
+        s.counters[quality.label] += 1
+        s.reason = reason
+        self._close(s)
+        if s.up:
+            s.down_since_ms = tick
+            log.warning("device %s is down: %s", s.device.name, reason)
+            self.event(Event(tick, "device_down", {"device": s.device.name, "reason": reason,
+                                                   "quality": quality.label}))
+        self.emit([Reading(p.alias, tick, None, quality) for p in s.device.points])
+
+    def _close(self, s: DeviceState) -> None:
+        if s.opened:
+            s.opened = False
+            try:
+                s.device.close()
+            except Exception:  # closing a broken link may fail too; nothing to do about it
+                log.debug("closing %s failed", s.device.name, exc_info=True)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [{"device": s.device.name, "bus": self.bus_key, "up": s.up, "reason": s.reason,
+                 "failures": s.failures, **s.counters,
+                 **dict(getattr(s.device, "counters", {}))} for s in self.states]
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
