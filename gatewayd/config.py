@@ -170,10 +170,13 @@ def _describe(err: dict[str, Any], prefix: str, owner: type[BaseModel] | None) -
         return f"{where}: unknown key{_suggest(owner, key)}"
     if err["type"] == "missing":
         return f"{where}: missing, a value is required"
+    expected = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+    if isinstance(found, dict | list):  # a rule about a whole table: the table is not news
+        return f"{where}: expected {expected}"
     shown = repr(found)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    return f"{where}: found {shown}, expected {err['msg'].removeprefix('Value error, ')}"
+    return f"{where}: found {shown}, expected {expected}"
 
 
 def _owner_of(err: dict[str, Any], device: dict[str, Any] | None) -> type[BaseModel] | None:

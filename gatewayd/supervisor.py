@@ -20,7 +20,7 @@ from typing import Any
 from . import sources
 from .config import Config
 from .errors import StoreError
-from .model import Event, now_ms
+from .model import Event, Point, now_ms
 from .pipeline import codec
 from .pipeline.batcher import Batcher
 from .publish.mqtt import Publisher
@@ -53,6 +53,7 @@ class Supervisor:
         self._pipeline: threading.Thread | None = None
         self.pipeline_progress = time.monotonic()
         self._pending_events: list[Event] = []  # found before the batcher existed
+        self.points: list[Point] = []
 
     # -- assembly ------------------------------------------------------------------------------
     @property
@@ -62,12 +63,13 @@ class Supervisor:
 
     def start(self) -> None:
         self.store = self._open_store()
-        points = self.cfg.points()
-        self.batcher = Batcher(
-            self.store, {p.alias: p.resolution for p in points}, codec.birth_id(points),
-            self.cfg.publish.max_readings_per_batch,
-        )
+        self.batcher = Batcher(self.store, {}, 0, self.cfg.publish.max_readings_per_batch)
         self._start_sources()
+        # Devices may know more about their points than the config says (an IODD's units).
+        self.points = [p for w in self.workers for s in w.states for p in s.device.points]
+        self.points += [p for d in self.event_devices for p in d.points]
+        self.batcher.resolution = {p.alias: p.resolution for p in self.points}
+        self.batcher.birth_id = codec.birth_id(self.points)
         self.publisher = Publisher(
             self.cfg.broker, self.topics, self.store, self._birth, self.cfg.store.backlog_rate_per_s,
         )
@@ -77,7 +79,7 @@ class Supervisor:
         self.publisher.start()
 
     def _birth(self) -> bytes:
-        return codec.encode_birth(self.cfg.gateway.id, self.cfg.points(), software_version(),
+        return codec.encode_birth(self.cfg.gateway.id, self.points, software_version(),
                                   self.started_ms)
 
     def _open_store(self) -> DurableQueue:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from ...config import DeviceConfig, Model, PointConfig
+from ... import profiles
+from ...config import DeviceConfig, PointConfig
 
 RegisterType = Literal[
     "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "bool", "bit"
@@ -16,6 +17,7 @@ WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "int64": 4, "uint64":
 
 
 class ModbusPoint(PointConfig):
+    use: str | None = Field(default=None, description="register name from the profile")
     table: Literal["holding", "input", "coil", "discrete"] = "holding"
     # `register` in the TOML; a different attribute name because pydantic's metaclass has one
     address: int = Field(alias="register", ge=0, le=65535, description="0-based protocol address")
@@ -57,6 +59,28 @@ class Config(DeviceConfig):
     max_gap: int = Field(default=0, ge=0, le=100, description="unused registers a read may span")
     profile: str | None = None
     points: list[ModbusPoint] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile(cls, data: Any) -> Any:
+        """`profile = "sdm120"` supplies device defaults and a register map that points name
+        with `use = "voltage"`; whatever the config sets itself wins."""
+        if not isinstance(data, dict) or not isinstance(data.get("profile"), str):
+            return data
+        name = data["profile"]
+        fitting = [n for n in profiles.names() if "modbus" in profiles.load(n).get("kinds", [])]
+        if name not in fitting:
+            raise ValueError(f"a Modbus profile in hardware/: one of {', '.join(fitting)}")
+        prof = profiles.load(name)
+        regs = prof.get("registers", {})
+        points = []
+        for p in data.get("points", []):
+            use = p.get("use") if isinstance(p, dict) else None
+            if use is not None and use not in regs:
+                raise ValueError(f"`use = {use!r}`: a register of profile {name}: {', '.join(regs)}")
+            points.append({**regs.get(use, {}), **{k: v for k, v in p.items() if k != "use"}}
+                          if use is not None else p)
+        return {**prof.get("device", {}), **data, "points": points}
 
     @property
     def bus_key(self) -> str:
