@@ -1,0 +1,92 @@
+"""`gatewayd schema`: a JSON Schema of the whole config, every device kind included.
+
+Built from the same pydantic models the loader validates with, so it cannot drift. Editors
+that read JSON Schema for TOML (Taplo / "Even Better TOML": a `#:schema gatewayd.schema.json`
+line at the top of the file) then complete keys and flag mistakes as the installer types.
+Keys that a hardware profile can supply are not required in the schema, since a config naming
+the profile may leave them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, create_model
+
+from .. import config, profiles, sources
+
+SCHEMA_ID = "https://gatewayd.invalid/schema/gatewayd.schema.json"
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a gatewayd TOML file."""
+    union = config._device_union()
+    full = create_model("GatewaydConfig", __base__=config.Config,
+                        devices=(list[union], Field(default_factory=list)))  # type: ignore[valid-type]
+    schema = _rename_defs(full.model_json_schema(by_alias=True))
+    for kind in sources.KINDS:
+        _relax_profile_keys(schema["$defs"], kind)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+            "title": "gatewayd config", **schema}
+
+
+def _def_name(kind: str) -> str:
+    return f"{kind}_device"
+
+
+def _rename_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """`gatewayd__sources__modbus__config__Config` reads badly in an editor: `modbus_device`."""
+    renames = {f"gatewayd__sources__{k}__config__Config": _def_name(k) for k in sources.KINDS}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {renames.get(k, k): walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return _ref(node, renames) if isinstance(node, str) and node.startswith("#/$defs/") else node
+
+    return walk(schema)  # type: ignore[no-any-return]
+
+
+def _ref(value: str, renames: dict[str, str]) -> str:
+    head, _, name = value.rpartition("/")
+    return f"{head}/{renames.get(name, name)}"
+
+
+def _profile_keys(kind: str) -> tuple[set[str], set[str], dict[str, Any]]:
+    """Device keys, point keys and named registers the profiles of `kind` can supply."""
+    device: set[str] = set()
+    point: set[str] = set()
+    registers: dict[str, Any] = {}
+    for name in profiles.names():
+        prof = profiles.load(name)
+        if kind in prof.get("kinds", []):
+            device |= set(prof.get("device", {}))
+            point |= set(prof.get("point", {}))
+            registers.update(prof.get("registers", {}))
+            point |= {k for reg in prof.get("registers", {}).values() for k in reg}
+    if kind == "i2c":  # `chip = "bme280"` names its profile as well
+        device.add("chip")
+    return device, point, registers
+
+
+def _relax_profile_keys(defs: dict[str, Any], kind: str) -> None:
+    device_keys, point_keys, registers = _profile_keys(kind)
+    dev = defs[_def_name(kind)]
+    _unrequire(dev, device_keys)
+    ref = dev["properties"].get("points", {}).get("items", {}).get("$ref", "")
+    point = defs.get(ref.rpartition("/")[2])
+    if point is None:
+        return
+    _unrequire(point, point_keys)
+    if registers:
+        point["properties"]["use"] = {"type": "string", "enum": sorted(registers),
+                                      "description": "a register of the device's profile"}
+
+
+def _unrequire(model: dict[str, Any], keys: set[str]) -> None:
+    required = [k for k in model.get("required", []) if k not in keys]
+    if required:
+        model["required"] = required
+    else:
+        model.pop("required", None)
