@@ -1,0 +1,194 @@
+"""`scripts/demo`: a simulated retrofit, the real daemon, and its data decoded as it arrives.
+
+Starts a local mosquitto, a Modbus TCP "machine" (a lathe's PLC and an SDM120 energy meter),
+a serial scale on a pty, and uses the simulated I2C bus (an ADS1115 reading 4-20 mA loops and
+a BME280); writes a config for them, runs `gatewayd run` as its own process, and prints each
+reading that comes back through the broker. Everything it starts, it stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..consumer import Listener
+from ..sources.modbus.decode import encode_value
+from .broker import Broker
+from .modbus_server import ModbusSim, RegisterModel
+from .serial_instruments import Scale, SerialSim
+
+CONFIG = """\
+# Written by scripts/demo: every device here is simulated on this machine.
+[gateway]
+id = "demo-lathe"
+site = "demo"
+
+[broker]
+url = "{broker}"
+
+[store]
+path = "{state}/queue.db"
+
+[publish]
+interval_ms = 1000
+
+[[devices]]
+kind = "modbus"
+name = "lathe-plc"
+port = {modbus_port}
+unit = 1
+period_ms = 1000
+points = [
+  {{ alias = 1, name = "spindle.speed", unit = "rpm", register = 0, data_type = "uint16", type = "int" }},
+  {{ alias = 2, name = "coolant.temperature", unit = "degC", register = 1, data_type = "int16", gain = 0.1, resolution = 0.1 }},
+  {{ alias = 3, name = "parts.total", register = 2, data_type = "uint32", type = "int" }},
+  {{ alias = 4, name = "machine.running", table = "coil", register = 0, data_type = "bool", type = "bool" }},
+]
+
+[[devices]]
+kind = "modbus"
+name = "lathe-meter"
+profile = "sdm120"          # register map from hardware/sdm120.toml
+transport = "tcp"           # the real meter is RTU; the demo's sits behind a TCP gateway
+port = {modbus_port}
+unit = 2
+period_ms = 2000
+points = [
+  {{ alias = 10, name = "meter.voltage", use = "voltage" }},
+  {{ alias = 11, name = "meter.power", use = "active_power" }},
+  {{ alias = 12, name = "meter.energy", use = "import_energy" }},
+]
+
+[[devices]]
+kind = "analog"
+name = "coolant-loops"
+profile = "transmitter_4_20ma"
+bus = "sim:demo"
+period_ms = 1000
+points = [
+  {{ alias = 20, name = "coolant.tank_level", unit = "m", channel = 0, low = 0.0, high = 5.0 }},
+  {{ alias = 21, name = "coolant.pressure", unit = "mbar", channel = 1, low = 0.0, high = 250.0 }},
+  {{ alias = 22, name = "spare.loop", unit = "%", channel = 3, low = 0.0, high = 100.0 }},
+]
+
+[[devices]]
+kind = "i2c"
+name = "cabinet-env"
+profile = "bme280"
+bus = "sim:demo"
+period_ms = 5000
+points = [
+  {{ alias = 30, name = "cabinet.temperature", unit = "degC", measurand = "temperature", resolution = 0.01 }},
+  {{ alias = 31, name = "cabinet.humidity", unit = "%RH", measurand = "humidity", resolution = 0.1 }},
+]
+
+[[devices]]
+kind = "serial"
+name = "parts-scale"
+port = "{scale}"
+baudrate = 9600
+parity = "N"
+mode = "free_running"
+terminator = "\\r\\n"
+pattern = '^(?P<status>ST|US),GS,(?P<weight>[-+]\\d+\\.\\d+) kg$'
+uncertain_if = {{ status = ["US"] }}
+period_ms = 1000
+points = [ {{ alias = 40, name = "scale.weight", unit = "kg", field = "weight", resolution = 0.01 }} ]
+"""
+
+
+class Lathe:
+    """The machine behind the PLC and the meter: runs in cycles, makes a part each cycle."""
+
+    def __init__(self, plc: RegisterModel, meter: RegisterModel) -> None:
+        self.plc, self.meter = plc, meter
+        self.parts = 1200
+        self.energy = 5321.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lathe", daemon=True)
+
+    def start(self) -> Lathe:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        t0 = time.monotonic()
+        while not self._stop.wait(0.2):
+            t = time.monotonic() - t0
+            running = (t % 20) < 15
+            rpm = int(1800 + 40 * math.sin(t)) if running else 0
+            if running and int(t * 5) % 15 == 0:
+                self.parts += 1
+            power = 2200 + 150 * math.sin(t / 3) if running else 90.0
+            self.energy += power * 0.2 / 3.6e6
+            self.plc.set("holding", 0, [rpm, int((21.5 + 2 * math.sin(t / 30)) * 10) & 0xFFFF])
+            self.plc.set("holding", 2, encode_value(self.parts, "uint32"))
+            self.plc.tables["coil"][0] = int(running)
+            for addr, value in ((0x0000, 230.1 + math.sin(t)), (0x000C, power),
+                                (0x0048, self.energy)):
+                self.meter.set("input", addr, encode_value(value, "float32"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=40.0)
+    ap.add_argument("--workdir", default=".demo")
+    args = ap.parse_args(argv)
+    work = Path(args.workdir).resolve()
+    (work / "state").mkdir(parents=True, exist_ok=True)
+    plc, meter = RegisterModel(), RegisterModel()
+    with Broker(work) as broker, ModbusSim({1: plc, 2: meter}) as sim, SerialSim(work) as serial:
+        scale = serial.add("scale", Scale(weight=12.34, period_s=0.5))
+        lathe = Lathe(plc, meter).start()
+        cfg = work / "gatewayd.toml"
+        cfg.write_text(CONFIG.format(broker=broker.url, state=work / "state", modbus_port=sim.port,
+                                     scale=scale.path))
+        print(f"demo: config {cfg}, broker {broker.url}, daemon log {work / 'daemon.log'}")
+        with (work / "daemon.log").open("w") as log:
+            daemon = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "run", "--config",
+                                       str(cfg)], stderr=log, stdout=log)
+        try:
+            _show(broker.url, args.seconds)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(30)
+            lathe.stop()
+    print(f"demo: stopped; the daemon's log is in {work / 'daemon.log'}")
+    return 0
+
+
+def _show(url: str, seconds: float) -> None:
+    listener = Listener(url, "demo-lathe").start()
+    deadline = time.monotonic() + seconds
+    print(f"{'time':<12} {'point':<22} {'value':>12} {'unit':<6} quality")
+    try:
+        while time.monotonic() < deadline:
+            for rec in listener.records(timeout_s=0.5):
+                if "name" in rec:
+                    stamp = time.strftime("%H:%M:%S", time.localtime(rec["time"]))
+                    value = "-" if rec["value"] is None else rec["value"]
+                    print(f"{stamp:<12} {rec['name']:<22} {value!s:>12} {rec['unit']:<6} "
+                          f"{rec['quality']}", flush=True)
+                elif rec["type"] == "event":
+                    print(f"{'event':<12} {rec['kind']}: "
+                          f"{ {k: v for k, v in rec.items() if k not in ('type', 'kind')} }")
+                if time.monotonic() >= deadline:
+                    break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
