@@ -84,7 +84,8 @@ class Supervisor:
 
     def _open_store(self) -> DurableQueue:
         sc = self.cfg.store
-        store = DurableQueue(sc.path, int(sc.max_mb * 1024 * 1024), sc.commit_interval_ms, sc.when_full)
+        store = DurableQueue(sc.path, int(sc.max_mb * 1024 * 1024), sc.commit_interval_ms, sc.when_full,
+                             memory_bytes=int(sc.memory_buffer_mb * 1024 * 1024))
         try:
             store.open()
         except StoreError as e:
@@ -155,6 +156,8 @@ class Supervisor:
 
     def _flush(self, commit: bool) -> None:
         assert self.batcher is not None and self.store is not None
+        for ev in self.store.take_events():  # store_corrupt / store_fault / store_recovered
+            self.batcher.event(ev)
         gap = self.store.take_gap()
         if gap is not None:
             self.batcher.event(Event(now_ms(), "gap", {
@@ -230,7 +233,7 @@ class Supervisor:
             "queue": {"depth": st.depth if st else 0, "readings": st.readings if st else 0,
                       "bytes": st.bytes if st else 0, "dropped": st.dropped_total if st else 0,
                       "oldest_age_s": round((now_ms() - st.oldest_ts_ms) / 1000, 1)
-                      if st and st.oldest_ts_ms else 0.0},
+                      if st and st.oldest_ts_ms else 0.0, **(st.extra if st else {})},
             "devices": [d for w in self.workers for d in w.snapshot()],
             "overruns": sum(w.overruns for w in self.workers),
         }
