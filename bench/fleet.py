@@ -225,12 +225,21 @@ class Fleet:
             return '"step": "restart"' in done.stdout
 
         with ThreadPoolExecutor(4) as pool:
-            results = list(pool.map(one, self.gateways))
-        took = [gw for gw, ok in zip(self.gateways, results, strict=True) if ok]
+            futures = [pool.submit(one, gw) for gw in self.gateways]
+            self.run_until(lambda: all(f.done() for f in futures))  # keep managing meanwhile
+            took = [gw for gw, f in zip(self.gateways, futures, strict=True) if f.result()]
+        self.stop_all(took)
         for gw in took:
-            gw.stop()
             gw.starts, gw.restart_at = [], time.monotonic()
         return took
+
+    def stop_all(self, gws: list[Gateway]) -> None:
+        """SIGTERM to all, then wait for each (as systemd stops units in parallel)."""
+        for gw in gws:
+            if gw.proc and gw.proc.poll() is None:
+                gw.proc.terminate()
+        for gw in gws:
+            gw.stop()
 
     def run_until(self, done: Callable[[], bool], limit_s: float = PHASE_LIMIT_S) -> float:
         t0 = time.monotonic()
@@ -242,8 +251,8 @@ class Fleet:
         return time.monotonic() - t0
 
     def stop(self) -> None:
+        self.stop_all(self.gateways)
         for gw in self.gateways:
-            gw.stop()
             gw.sock.close()
 
 

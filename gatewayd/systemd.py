@@ -38,10 +38,10 @@ def notify(*lines: str, environ: Mapping[str, str] | None = None) -> bool:
     if not path or not lines:
         return False
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-        try:
-            sock.sendto("\n".join(lines).encode(), _address(path))
+        try:  # never block: a manager that stopped reading must not stall the main loop
+            sock.sendto("\n".join(lines).encode(), socket.MSG_DONTWAIT, _address(path))
         except OSError:
-            return False  # the manager went away: nothing to tell, and no reason to crash
+            return False  # the manager went away or is not reading: drop, do not crash
     return True
 
 
@@ -146,14 +146,13 @@ def journal_handler(
     identifier: str = "gatewayd",
 ) -> logging.Handler | None:
     """A handler that logs to journald when started by systemd, else None (log to stderr)."""
-    if not under_journal(environ):
+    if not under_journal(environ) or not os.path.exists(path):
         return None
-    try:
-        return _SystemdPythonHandler(identifier)
-    except ImportError:
-        pass
-    if not os.path.exists(path):
-        return None
+    if path == JOURNAL_SOCKET:  # systemd-python knows only the system journal
+        try:
+            return _SystemdPythonHandler(identifier)
+        except ImportError:
+            pass
     return NativeJournalHandler(path, identifier)
 
 

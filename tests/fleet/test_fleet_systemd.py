@@ -144,3 +144,11 @@ def test_under_journal_matches_stderr_inode(tmp_path: Path) -> None:
         st = os.fstat(f.fileno())
         assert systemd.under_journal({"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}, f)
         assert not systemd.under_journal({"JOURNAL_STREAM": f"{st.st_dev}:1"}, f)
+
+
+def test_notify_never_blocks_on_a_full_socket(dgram: tuple[socket.socket, str]) -> None:
+    """A manager that stopped reading makes notify() return False instead of hanging."""
+    _, path = dgram
+    sent = [systemd.notify("STATUS=" + "x" * 1000, environ={"NOTIFY_SOCKET": path})
+            for _ in range(2000)]
+    assert sent[0] and not sent[-1]
