@@ -40,6 +40,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     points = cfg.points()
     print(f"{args.file}: OK, {len(cfg.devices)} devices, {len(points)} points")
+    from .toolkit.cli import print_warnings
+
+    print_warnings(cfg)
     return 0
 
 
@@ -123,6 +126,9 @@ def parser() -> argparse.ArgumentParser:
         pass
     else:
         add_commands(sub)
+    from .toolkit.cli import add_commands as add_toolkit_commands
+
+    add_toolkit_commands(sub)
     return ap
 
 

@@ -27,7 +27,7 @@ def config_schema() -> dict[str, Any]:
     for kind in sources.KINDS:
         _relax_profile_keys(schema["$defs"], kind)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            "title": "gatewayd config", **schema}
+            **schema, "title": "gatewayd config"}
 
 
 def _def_name(kind: str) -> str:

@@ -1,0 +1,256 @@
+"""`gatewayd probe i2c|modbus|serial|gpio`: look at a bus before writing its config.
+
+Each probe returns an exit code (0 found something, 1 nothing or an error) and prints plain
+text. Hardware is reached only through gatewayd.buses, so `--bus sim:demo`, a pty and
+gpiozero's mock pins work the same as the real thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from ..errors import DeviceError
+from . import i2c_chips, modbus_ref, serial_guess
+from .progress import Progress
+
+I2C_ADDRESSES = range(0x08, 0x78)  # 0x00-0x07 and 0x78-0x7F are reserved
+FREE_PINS = (4, 5, 6, 12, 13, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27)  # not I2C/SPI/UART
+
+
+# -- i2c ----------------------------------------------------------------------------------
+
+
+def scan_i2c(bus: Any, spec: int | str, addresses: range = I2C_ADDRESSES,
+             progress: Progress | None = None) -> dict[int, tuple[str | None, list[str]]]:
+    """address -> (identified chip or None, candidates) for every address that ACKs.
+
+    A one-byte read per address (like `i2cdetect -r`): safe for EEPROMs, unlike a quick write.
+    """
+    from ..buses.i2c import bus_lock
+
+    found: dict[int, tuple[str | None, list[str]]] = {}
+    for addr in addresses:
+        with bus_lock(spec):
+            try:
+                bus.read_byte(addr)
+            except OSError:
+                pass
+            else:
+                found[addr] = (i2c_chips.identify(addr, _reader(bus, addr)), i2c_chips.candidates(addr))
+        if progress:
+            progress.advance(note=f"0x{addr:02x}")
+    return found
+
+
+def _reader(bus: Any, addr: int) -> Callable[[int, int], bytes]:
+    return lambda reg, n: bytes(bus.read_i2c_block_data(addr, reg, n))
+
+
+def cmd_i2c(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from ..buses.i2c import bus_name, open_bus
+
+    spec: int | str = int(args.bus) if str(args.bus).isdigit() else args.bus
+    try:
+        bus = open_bus(spec)
+    except DeviceError as e:
+        print(f"probe i2c: {e}", file=sys.stderr)
+        return 1
+    with Progress(f"scan {bus_name(spec)}", len(I2C_ADDRESSES)) as bar:
+        found = scan_i2c(bus, spec, progress=bar)
+        bar.finish(f"{len(found)} address(es) answer")
+    if not found:
+        print(f"{bus_name(spec)}: no device answers (pull-ups fitted? sensor powered?)", file=out)
+        return 1
+    for addr, (chip, maybe) in found.items():
+        what = f"{chip} (identity register)" if chip else " or ".join(maybe) or "unknown chip"
+        print(f"0x{addr:02x}  {what}", file=out)
+    return 0
+
+
+# -- modbus -------------------------------------------------------------------------------
+
+
+def endpoint_of(args: argparse.Namespace) -> Any:
+    """TCP with --host (and --port N), RTU with --port /dev/ttyX."""
+    from ..buses.modbus import Endpoint
+
+    timeout = args.timeout_ms / 1000
+    port = str(args.port or "")
+    if args.host:
+        return Endpoint("tcp", host=args.host, port=int(port or 502), timeout_s=timeout)
+    if not port or port.isdigit():
+        raise ValueError("--host for Modbus TCP, or --port /dev/ttyUSB0 for Modbus RTU")
+    return Endpoint("rtu", serial_port=port, baudrate=args.baudrate, parity=args.parity,
+                    stopbits=args.stopbits, timeout_s=timeout)
+
+
+def read_span(endpoint: Any, span: modbus_ref.Span, unit: int) -> list[int] | list[bool]:
+    from ..buses.modbus import ModbusLink
+
+    link = ModbusLink(endpoint)
+    try:
+        return link.read(span.table, span.address, span.count, unit)
+    finally:
+        link.close()
+
+
+def cmd_modbus(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    try:
+        span = modbus_ref.parse_ref(args.read)
+        endpoint = endpoint_of(args)
+        values = read_span(endpoint, span, args.unit)
+    except ValueError as e:
+        print(f"probe modbus: expected {e}", file=sys.stderr)
+        return 2
+    except DeviceError as e:
+        print(f"probe modbus: {e}", file=sys.stderr)
+        return 1
+    print(f"unit {args.unit} on {endpoint.label}: {span.table} {span.modicon()} "
+          f"(address {span.address}), {span.count} item(s)", file=out)
+    if span.table in ("coil", "discrete"):
+        rows = modbus_ref.bit_rows(span, [bool(v) for v in values])
+        print(modbus_ref.table_text(modbus_ref.BIT_HEADER, rows), file=out)
+    else:
+        rows = modbus_ref.register_rows(span, [int(v) for v in values])
+        print(modbus_ref.table_text(modbus_ref.REGISTER_HEADER, rows), file=out)
+    return 0
+
+
+# -- serial -------------------------------------------------------------------------------
+
+
+def listen(port: str, baud: int, seconds: float, send: bytes = b"") -> bytes:
+    """What arrives on `port` at `baud` 8N1 within `seconds`, sending `send` every half second."""
+    from ..buses.serial import Framing, SerialLine
+
+    line = SerialLine(port, Framing(baud))
+    got = b""
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            if send:
+                line.write(send)
+            got += line.read_exactly(1 << 20, min(left, 0.5) if send else left).data
+    finally:
+        line.close()
+    return got
+
+
+def cmd_serial(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    bauds = [int(b) for b in args.bauds.split(",")] if args.bauds else list(serial_guess.BAUDS)
+    send = args.send.encode().decode("unicode_escape").encode("latin-1") if args.send else b""
+    captures: dict[int, bytes] = {}
+    with Progress(f"listen {args.port}", len(bauds)) as bar:
+        for baud in bauds:
+            try:
+                captures[baud] = listen(args.port, baud, args.seconds / len(bauds), send)
+            except DeviceError as e:
+                print(f"probe serial: {e}", file=sys.stderr)
+                return 1
+            bar.advance(note=f"{baud} baud: {len(captures[baud])} bytes")
+    _print_guess(serial_guess.guess(captures), captures, out)
+    return 0 if any(captures.values()) else 1
+
+
+def _print_guess(g: serial_guess.Guess, captures: dict[int, bytes], out: TextIO) -> None:
+    for baud, data in captures.items():
+        fmt = serial_guess.framing(data)
+        print(f"{baud:>7} baud: {len(data):>6} bytes, {serial_guess.text_score(data, fmt):4.0%} text",
+              file=out)
+    print(f"baudrate:   {g.baud if g.baud else 'any'}", file=out)
+    print(f"framing:    {g.framing}", file=out)
+    print(f"terminator: {g.terminator.decode('latin-1')!r}" if g.terminator else
+          "terminator: none found", file=out)
+    for line in g.sample:
+        print(f"sample:     {line!r}", file=out)
+    if g.note:
+        print(f"note:       {g.note}", file=out)
+
+
+# -- gpio ---------------------------------------------------------------------------------
+
+
+class PinWatch:
+    """Input pins opened through gatewayd.buses.gpio; level changes land in `changes`."""
+
+    def __init__(self, pins: dict[str, int | str], pull: dict[str, str], factory: Any = None) -> None:
+        from ..buses.gpio import InputPin
+
+        self.changes: queue.Queue[tuple[float, str, bool]] = queue.Queue()
+        self.edges = dict.fromkeys(pins, 0)
+        self.pins: dict[str, Any] = {}
+        try:
+            for name, pin in pins.items():
+                self.pins[name] = InputPin(pin, pull[name], True, self._changed(name), factory, name)
+        except DeviceError:
+            self.close()
+            raise
+
+    def _changed(self, name: str) -> Callable[[bool], None]:
+        def on_change(level: bool) -> None:
+            self.edges[name] += 1
+            self.changes.put((time.monotonic(), name, level))
+        return on_change
+
+    def levels(self) -> dict[str, bool]:
+        return {name: pin.active for name, pin in self.pins.items()}
+
+    def close(self) -> None:
+        for pin in self.pins.values():
+            pin.close()
+
+
+def pins_to_watch(args: argparse.Namespace) -> tuple[dict[str, int | str], dict[str, str]]:
+    """Pins from --pins, else the inputs of the config's gpio devices, else the free pins."""
+    if args.pins:
+        pins: dict[str, int | str] = {f"GPIO{p}" if p.isdigit() else p: int(p) if p.isdigit() else p
+                                      for p in args.pins.split(",")}
+        return pins, dict.fromkeys(pins, args.pull)
+    if args.config:
+        from .. import config as config_mod
+
+        cfg = config_mod.load(args.config)
+        inputs = [i for d in cfg.devices if d.kind == "gpio" for i in d.inputs]
+        return {i.name: i.pin for i in inputs}, {i.name: i.pull for i in inputs}
+    pins = {f"GPIO{p}": p for p in FREE_PINS}
+    return pins, dict.fromkeys(pins, args.pull)
+
+
+def watch_gpio(watch: PinWatch, seconds: float, out: TextIO) -> None:
+    """Print the levels, then every change for `seconds`, then the edge counts."""
+    for name, level in watch.levels().items():
+        print(f"{name:<16} {'high' if level else 'low'}", file=out)
+    if seconds <= 0:
+        return
+    start = time.monotonic()
+    while (left := start + seconds - time.monotonic()) > 0:
+        try:
+            when, name, level = watch.changes.get(timeout=left)
+        except queue.Empty:
+            break
+        print(f"+{when - start:7.3f} s  {name:<16} -> {'high' if level else 'low'}", file=out, flush=True)
+    counts = ", ".join(f"{n} {c}" for n, c in watch.edges.items() if c)
+    print(f"edges in {seconds:g} s: {counts or 'none'}", file=out)
+
+
+def cmd_gpio(args: argparse.Namespace, out: TextIO = sys.stdout, factory: Any = None) -> int:
+    from ..errors import ConfigError
+
+    try:
+        pins, pulls = pins_to_watch(args)
+        watch = PinWatch(pins, pulls, factory)
+    except (ConfigError, DeviceError) as e:
+        print(f"probe gpio: {e}", file=sys.stderr)
+        return 1
+    try:
+        watch_gpio(watch, args.seconds, out)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watch.close()
+    return 0

@@ -1,0 +1,234 @@
+"""`gatewayd tail`: a live view of every point, redrawn in place, small enough for SSH.
+
+Data comes from the broker (gatewayd.consumer.Listener: births name the points, data carries
+values and qualities, events carry alarms); queue and broker state come from the daemon's
+status.json when the config is at hand. The screen is plain ANSI (cursor home, erase to end
+of line): it needs no curses, works in any terminal and reads back from a pty in tests.
+
+    gatewayd 'press-1'  broker connected  queue 0 (oldest 0.0 s)  3/3 devices up  12:00:01
+    POINT                  VALUE UNIT   QUALITY          AGE  ALARM
+    tank1.level            2.731 m      good            0.4s  H
+    ...
+    vib pump2-de: rms_g 0.051  velocity_mm_s 1.23  iso_zone 1  shaft_hz 29.9
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+HOME, ERASE_LINE, ERASE_BELOW = "\x1b[H", "\x1b[K", "\x1b[J"
+HIDE_CURSOR, SHOW_CURSOR, CLEAR = "\x1b[?25l", "\x1b[?25h", "\x1b[2J"
+MIN_NAME = 12
+
+
+@dataclass
+class Row:
+    value: Any
+    unit: str
+    quality: str
+    time_s: float
+
+
+@dataclass
+class TailState:
+    """What the screen shows, fed record by record from the Listener."""
+
+    gateway: str
+    rows: dict[str, Row] = field(default_factory=dict)
+    alarms: dict[str, str] = field(default_factory=dict)  # point or device.feature -> level
+    vibration: dict[str, list[str]] = field(default_factory=dict)  # device -> its point names
+    resolution: dict[str, float] = field(default_factory=dict)
+    last_event: str = ""
+
+    def feed(self, rec: dict[str, Any]) -> None:
+        if "name" in rec:
+            self.rows[rec["name"]] = Row(rec["value"], rec.get("unit", ""), rec["quality"], rec["time"])
+        elif rec.get("type") == "event":
+            self._event(rec)
+
+    def _event(self, rec: dict[str, Any]) -> None:
+        kind = rec.get("kind", "")
+        if kind == "alarm":
+            self._alarm(rec.get("point", "?"), rec.get("level", "?"), rec.get("state") == "active")
+        elif kind == "vibration.alarm":
+            key = f"{rec.get('device')}.{rec.get('feature')}"
+            self._alarm(key, "ALARM", rec.get("state") == "raised")
+        elif kind == "vibration.zone":
+            self._alarm(f"{rec.get('device')}.iso_zone", f"zone {rec.get('zone')}",
+                        rec.get("zone") in ("C", "D"))
+        detail = " ".join(f"{k}={v}" for k, v in rec.items() if k not in ("type", "seq", "kind", "ts_ms"))
+        self.last_event = f"{time.strftime('%H:%M:%S')} {kind} {detail}"
+
+    def _alarm(self, key: str, level: str, active: bool) -> None:
+        if active:
+            self.alarms[key] = level
+        else:
+            self.alarms.pop(key, None)
+
+
+def fmt_value(value: Any, resolution: float = 0.001) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or isinstance(value, int):
+        return str(int(value))
+    decimals = min(6, max(0, -math.floor(math.log10(resolution)))) if resolution > 0 else 3
+    return f"{value:.{decimals}f}"
+
+
+def fmt_age(seconds: float) -> str:
+    if seconds < 10:
+        return f"{max(seconds, 0):.1f}s"
+    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}m"
+
+
+def header(state: TailState, status: dict[str, Any] | None, now: float) -> str:
+    parts = [f"gatewayd {state.gateway!r}"]
+    if status:
+        q, b = status["queue"], status["broker"]
+        up = sum(1 for d in status["devices"] if d["up"])
+        parts += [f"broker {'connected' if b['connected'] else 'DISCONNECTED'}",
+                  f"queue {q['depth']} (oldest {q['oldest_age_s']} s)",
+                  f"{up}/{len(status['devices'])} devices up"]
+    else:
+        parts.append("(no status.json: queue state unknown)")
+    return "  ".join([*parts, time.strftime("%H:%M:%S", time.localtime(now))])
+
+
+def point_lines(state: TailState, width: int, now: float) -> list[str]:
+    """The table of every point not shown as a vibration feature."""
+    featured = {n for names in state.vibration.values() for n in names}
+    names = sorted(n for n in state.rows if n not in featured)
+    name_w = max(MIN_NAME, min(width - 48, max((len(n) for n in names), default=MIN_NAME)))
+    out = [f"{'POINT':<{name_w}} {'VALUE':>12} {'UNIT':<6} {'QUALITY':<16} {'AGE':>5}  ALARM"]
+    for n in names:
+        r = state.rows[n]
+        value = fmt_value(r.value, state.resolution.get(n, 0.001))
+        out.append(f"{n[:name_w]:<{name_w}} {value:>12} {r.unit[:6]:<6} {r.quality[:16]:<16} "
+                   f"{fmt_age(now - r.time_s):>5}  {state.alarms.get(n, '')}")
+    return out
+
+
+def vibration_lines(state: TailState) -> list[str]:
+    """One line a vibration channel: its features side by side, alarms marked with '!'."""
+    out = []
+    for device, names in sorted(state.vibration.items()):
+        cells = []
+        for n in names:
+            if n in state.rows:
+                feature = n.removeprefix(f"{device}.")
+                mark = "!" if n in state.alarms else ""
+                cells.append(f"{feature} {fmt_value(state.rows[n].value, state.resolution.get(n, 0.001))}{mark}")
+        out.append(f"vib {device}: " + ("  ".join(cells) or "(no window yet)"))
+    return out
+
+
+def render(state: TailState, status: dict[str, Any] | None, width: int, height: int,
+           now: float) -> list[str]:
+    """The screen as lines, each at most `width` long, at most `height` of them."""
+    body = point_lines(state, width, now) + vibration_lines(state)
+    footer = [f"last event: {state.last_event}"] if state.last_event else []
+    room = max(1, height - 1 - len(footer))
+    if len(body) > room:
+        body = [*body[: room - 1], f"... {len(body) - room + 1} more (a taller terminal shows them)"]
+    return [line[:width] for line in [header(state, status, now), *body, *footer]]
+
+
+def draw(lines: list[str], out: TextIO) -> None:
+    out.write(HOME + "".join(line + ERASE_LINE + "\r\n" for line in lines[:-1]) + lines[-1]
+              + ERASE_LINE + ERASE_BELOW)
+    out.flush()
+
+
+def read_status(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class Target:
+    broker: str
+    gateway: str
+    prefix: str
+    status_path: Path | None = None
+    vibration: dict[str, list[str]] = field(default_factory=dict)
+    resolution: dict[str, float] = field(default_factory=dict)
+
+
+def target_of(args: argparse.Namespace) -> Target:
+    """Where to listen: from the config file, with --broker/--gateway/--prefix winning."""
+    from .. import config as config_mod
+    from ..daemon import status_path
+
+    cfg = config_mod.load(args.config) if args.config and Path(args.config).exists() else None
+    if cfg is None and not args.gateway:
+        raise ValueError(f"--gateway, or a readable config (not found: {args.config})")
+    t = Target(args.broker or (cfg.broker.url if cfg else "mqtt://127.0.0.1:1883"),
+               args.gateway or (cfg.gateway.id if cfg else ""),
+               args.prefix or (cfg.gateway.topic_prefix if cfg else "gatewayd"))
+    if cfg is not None:
+        t.status_path = status_path(cfg)
+        t.vibration = {d.name: [p.name for p in d.points] for d in cfg.devices if d.kind == "vibration"}
+        t.resolution = {p.name: p.resolution for p in cfg.points()}
+    return t
+
+
+def run(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0) -> int:
+    """Listen and redraw every `interval_s` until Ctrl-C (or `seconds`, when given)."""
+    from ..consumer import Listener
+
+    state = TailState(target.gateway, vibration=target.vibration, resolution=target.resolution)
+    try:
+        listener = Listener(target.broker, target.gateway, target.prefix).start()
+    except OSError as e:
+        print(f"gatewayd tail: cannot reach the broker at {target.broker}: {e}", file=sys.stderr)
+        return 1
+    out.write(CLEAR + HIDE_CURSOR)
+    end = time.monotonic() + seconds if seconds else math.inf
+    try:
+        while time.monotonic() < end:
+            _collect(listener, state, min(end, time.monotonic() + interval_s))
+            size = shutil.get_terminal_size()
+            draw(render(state, read_status(target.status_path), size.columns, size.lines,
+                        time.time()), out)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        out.write(SHOW_CURSOR + "\r\n")
+        out.flush()
+        listener.stop()
+    return 0
+
+
+def _collect(listener: Any, state: TailState, until: float) -> None:
+    """Feed records until the monotonic deadline `until`."""
+    while (left := until - time.monotonic()) > 0:
+        for rec in listener.records(timeout_s=min(left, 0.1)):
+            state.feed(rec)
+            if time.monotonic() >= until:
+                return
+
+
+def cmd_tail(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+
+    try:
+        target = target_of(args)
+    except ConfigError as e:
+        print(f"gatewayd tail: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"gatewayd tail: expected {e}", file=sys.stderr)
+        return 2
+    return run(target, sys.stdout, args.seconds, args.interval_s)
