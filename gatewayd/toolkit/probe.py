@@ -51,7 +51,8 @@ def _reader(bus: Any, addr: int) -> Callable[[int, int], bytes]:
     return lambda reg, n: bytes(bus.read_i2c_block_data(addr, reg, n))
 
 
-def cmd_i2c(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def cmd_i2c(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     from ..buses.i2c import bus_name, open_bus
 
     spec: int | str = int(args.bus) if str(args.bus).isdigit() else args.bus
@@ -99,7 +100,8 @@ def read_span(endpoint: Any, span: modbus_ref.Span, unit: int) -> list[int] | li
         link.close()
 
 
-def cmd_modbus(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def cmd_modbus(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     try:
         span = modbus_ref.parse_ref(args.read)
         endpoint = endpoint_of(args)
@@ -141,7 +143,8 @@ def listen(port: str, baud: int, seconds: float, send: bytes = b"") -> bytes:
     return got
 
 
-def cmd_serial(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def cmd_serial(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     bauds = [int(b) for b in args.bauds.split(",")] if args.bauds else list(serial_guess.BAUDS)
     send = args.send.encode().decode("unicode_escape").encode("latin-1") if args.send else b""
     captures: dict[int, bytes] = {}
@@ -238,7 +241,8 @@ def watch_gpio(watch: PinWatch, seconds: float, out: TextIO) -> None:
     print(f"edges in {seconds:g} s: {counts or 'none'}", file=out)
 
 
-def cmd_gpio(args: argparse.Namespace, out: TextIO = sys.stdout, factory: Any = None) -> int:
+def cmd_gpio(args: argparse.Namespace, out: TextIO | None = None, factory: Any = None) -> int:
+    out = out or sys.stdout
     from ..errors import ConfigError
 
     try:

@@ -67,7 +67,7 @@ def guess(captures: dict[int, bytes]) -> Guess:
     sample = [line for line in clean.split(term or b"\n")[1:4] if line]
     if len(scored) > 1 and max(scored.values()) - min(scored.values()) < TIE:
         return Guess(None, fmt, term, scored[baud], "every baud rate reads alike: the port "
-                     "ignores the baud rate (a USB device or a pty), use the instrument's", sample)
+                     "ignores the baud rate (a USB device or a pty), use the one its manual gives", sample)
     if scored[baud] < 0.9:
         note = "little text at any baud rate: a binary protocol, or other data bits or parity"
         return Guess(baud, fmt, term, scored[baud], note, sample)
