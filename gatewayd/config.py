@@ -158,7 +158,8 @@ def _loc(loc: tuple[Any, ...], prefix: str = "") -> str:
 def _suggest(model: type[BaseModel] | None, key: str) -> str:
     if model is None:
         return ""
-    close = difflib.get_close_matches(key, list(model.model_fields), n=1)
+    keys = [f.alias or name for name, f in model.model_fields.items()]
+    close = difflib.get_close_matches(key, keys, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -170,7 +171,8 @@ def _describe(err: dict[str, Any], prefix: str, owner: type[BaseModel] | None) -
         return f"{where}: unknown key{_suggest(owner, key)}"
     if err["type"] == "missing":
         return f"{where}: missing, a value is required"
-    expected = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+    expected = (err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+                .replace("String should match pattern", "text matching"))
     if isinstance(found, dict | list):  # a rule about a whole table: the table is not news
         return f"{where}: expected {expected}"
     shown = repr(found)

@@ -21,7 +21,9 @@ from .pipeline import codec
 
 class Listener:
     def __init__(self, broker_url: str, gateway: str, prefix: str = "gatewayd", site: str = "+",
-                 client_id: str = "") -> None:
+                 client_id: str = "", persistent: bool = False) -> None:
+        """`persistent` (needs a client_id): the broker keeps our session and queues messages
+        for us while we are away, so a consumer that reconnects misses nothing."""
         self.root = f"{prefix}/{site}/{gateway}"
         self.url = urlsplit(broker_url)
         self.points: dict[int, Point] = {}
@@ -30,6 +32,7 @@ class Listener:
         self.seqs: list[int] = []
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5)
+        self.persistent = persistent
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload))
         self.connected = False
@@ -39,7 +42,16 @@ class Listener:
         self.connected = True
 
     def start(self, timeout_s: float = 10.0) -> Listener:
-        self.client.connect(self.url.hostname or "127.0.0.1", self.url.port or 1883)
+        props = None
+        if self.persistent:
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = 3600
+        self.client.reconnect_delay_set(0.1, 1)
+        self.client.connect(self.url.hostname or "127.0.0.1", self.url.port or 1883,
+                            clean_start=not self.persistent, properties=props)
         self.client.loop_start()
         deadline = time.monotonic() + timeout_s
         while not self.connected and time.monotonic() < deadline:

@@ -24,7 +24,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[Broker]:
     """A mosquitto of this test alone, for tests that stop and start it."""
-    b = Broker(tmp_path).start()
+    b = Broker(tmp_path, persistence=True).start()
     yield b
     b.stop()
 

@@ -37,8 +37,9 @@ def mosquitto_binary() -> str:
 class Broker:
     """Started on a free loopback port; stop() and start() again keep the port (outage tests)."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, persistence: bool = False) -> None:
         self.port = port or free_port()
+        self.persistence = persistence
         self.workdir = Path(workdir)
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -48,8 +49,12 @@ class Broker:
 
     def start(self) -> Broker:
         conf = self.workdir / f"mosquitto-{self.port}.conf"
+        # With persistence, a broker stopped with SIGTERM keeps its sessions and their queued
+        # messages across the restart, as a production broker is usually set up.
+        store = (f"persistence true\npersistence_location {self.workdir}/\n" if self.persistence
+                 else "persistence false\n")
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{store}"
             "max_queued_messages 100000\nmax_inflight_messages 0\n"
         )
         self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)],
