@@ -26,6 +26,7 @@ def config_schema() -> dict[str, Any]:
     schema = _rename_defs(full.model_json_schema(by_alias=True))
     for kind in sources.KINDS:
         _relax_profile_keys(schema["$defs"], kind)
+    schema["properties"]["devices"]["items"] = _select_by_kind()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
             **schema, "title": "gatewayd config"}
 
@@ -51,6 +52,16 @@ def _rename_defs(schema: dict[str, Any]) -> dict[str, Any]:
 def _ref(value: str, renames: dict[str, str]) -> str:
     head, _, name = value.rpartition("/")
     return f"{head}/{renames.get(name, name)}"
+
+
+def _select_by_kind() -> dict[str, Any]:
+    """`kind` picks the device's definition with if/then rather than oneOf: validators and
+    editors then report the mistake inside the chosen kind, not "valid under none of 7"."""
+    kinds = list(sources.KINDS)
+    return {"type": "object", "required": ["kind"],
+            "properties": {"kind": {"enum": kinds, "description": "the source kind"}},
+            "allOf": [{"if": {"properties": {"kind": {"const": k}}, "required": ["kind"]},
+                       "then": {"$ref": f"#/$defs/{_def_name(k)}"}} for k in kinds]}
 
 
 def _profile_keys(kind: str) -> tuple[set[str], set[str], dict[str, Any]]:
