@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
+from pymodbus import FramerType
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 FAULTS = {"illegal_address": ExcCodes.ILLEGAL_ADDRESS, "busy": ExcCodes.DEVICE_BUSY,
@@ -82,10 +83,15 @@ def _device(unit: int, model: RegisterModel) -> SimDevice:
 class ModbusSim:
     """A pymodbus TCP server with several units, run on its own event loop thread."""
 
-    def __init__(self, units: dict[int, RegisterModel], port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, units: dict[int, RegisterModel], port: int = 0, host: str = "127.0.0.1",
+                 serial_port: str | None = None, baudrate: int = 19200, parity: str = "N") -> None:
+        """TCP on loopback, or RTU on `serial_port` (one end of a NullModem)."""
         self.units = units
         self.host = host
-        self.port = port or _free_port()
+        self.serial_port = serial_port
+        self.baudrate = baudrate
+        self.parity = parity
+        self.port = 0 if serial_port else port or _free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: ModbusTcpServer | None = None
         self._thread: threading.Thread | None = None
@@ -102,7 +108,10 @@ class ModbusSim:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("modbus simulator did not start")
-        _wait_port(self.host, self.port)
+        if self.serial_port is None:
+            _wait_port(self.host, self.port)
+        else:
+            time.sleep(0.2)  # the serial transport opens the port once the loop runs
         return self
 
     def _run(self) -> None:
@@ -111,7 +120,11 @@ class ModbusSim:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         devices = [_device(u, m) for u, m in self.units.items()]
-        self._server = ModbusTcpServer(devices, address=(self.host, self.port))
+        if self.serial_port is None:
+            self._server = ModbusTcpServer(devices, address=(self.host, self.port))
+        else:
+            self._server = ModbusSerialServer(devices, framer=FramerType.RTU, port=self.serial_port,
+                                              baudrate=self.baudrate, parity=self.parity, stopbits=1)
         self._ready.set()
         await self._server.serve_forever()
 
