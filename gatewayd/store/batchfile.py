@@ -20,17 +20,18 @@ from ..model import now_ms
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
-    seq     INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, even once the table is empty
+    seq     INTEGER PRIMARY KEY,      -- never reused: see `write` and the seq_floor below
     kind    TEXT NOT NULL,            -- 'data' or 'event': the topic it goes to
     ts_ms   INTEGER NOT NULL,         -- time of the oldest reading in it
     n       INTEGER NOT NULL,         -- readings (or events) it carries
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL             -- as on the wire, or zlib of it (starts with 0x78)
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
-# Measured with bench/store.py (see docs/store.md): 4 KiB pages hold a light-workload batch in
-# one page; the WAL is checkpointed every 256 pages and truncated back so it never grows large.
+# Measured with bench/store.py (docs/store.md): 2 KiB pages write the fewest bytes for both the
+# light and the heavy workload; the WAL is checkpointed every 256 pages and truncated back.
 PRAGMAS = (
-    "PRAGMA page_size=4096",
+    "PRAGMA page_size=2048",
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA wal_autocheckpoint=256",
@@ -106,9 +107,7 @@ class BatchFile:
         problems = [row[0] for row in db.execute("PRAGMA quick_check")]
         if problems != ["ok"]:
             raise Corrupt(f"quick_check: {'; '.join(problems[:3])}")
-        if not db.execute("SELECT 1 FROM sqlite_sequence WHERE name='batches'").fetchone():
-            db.execute("INSERT INTO sqlite_sequence(name, seq) VALUES ('batches', ?)",
-                       (first_seq - 1,))
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('seq_floor', ?)", (first_seq - 1,))
 
     def close(self) -> None:
         try:
@@ -125,10 +124,11 @@ class BatchFile:
             raise translate(self.path, e) from e
 
     def totals(self) -> Totals:
-        rows, size, readings = self._query(
-            "SELECT count(*), coalesce(sum(length(payload)), 0), coalesce(sum(n), 0) FROM batches")[0]
-        top = self._query("SELECT seq FROM sqlite_sequence WHERE name='batches'")
-        return Totals(rows, size, readings, top[0][0] if top else 0)
+        rows, size, readings, top = self._query(
+            "SELECT count(*), coalesce(sum(length(payload)), 0), coalesce(sum(n), 0), "
+            "coalesce(max(seq), 0) FROM batches")[0]
+        floor = self._query("SELECT value FROM meta WHERE key='seq_floor'")[0][0]
+        return Totals(rows, size, readings, max(top, floor))
 
     def batches(self, after: int, before: int, limit: int) -> list[Batch]:
         rows = self._query("SELECT seq, kind, ts_ms, n, payload FROM batches "
@@ -149,10 +149,14 @@ class BatchFile:
         return rows[0] if rows else None
 
     # -- the one write -------------------------------------------------------------------------
-    def write(self, puts: list[Batch], deletes: list[int]) -> None:
-        """Insert and delete in one transaction: both or neither survive any crash."""
+    def write(self, puts: list[Batch], deletes: list[int], seq_floor: int = 0) -> None:
+        """Insert and delete in one transaction: both or neither survive any crash. The caller
+        keeps the newest row, so max(seq) never goes back; or, at close, records seq_floor."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
+            if seq_floor:
+                self.db.execute("UPDATE meta SET value = max(value, ?) WHERE key='seq_floor'",
+                                (seq_floor,))
             self.db.executemany("INSERT INTO batches VALUES (?,?,?,?,?)",
                                 [(b.seq, b.kind, b.ts_ms, b.n, b.payload) for b in puts])
             self.db.executemany("DELETE FROM batches WHERE seq=?", [(s,) for s in deletes])
