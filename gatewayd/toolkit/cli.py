@@ -14,10 +14,11 @@ from typing import Any, TextIO
 from ..config import DEFAULT_PATH, Config
 
 
-def print_warnings(cfg: Config, out: TextIO = sys.stdout) -> int:
+def print_warnings(cfg: Config, out: TextIO | None = None) -> int:
     """Print every lint warning of a valid config; returns how many there were."""
     from .warnings import lint
 
+    out = out or sys.stdout
     found = lint(cfg)
     for w in found:
         print(f"  warning: {w}", file=out)

@@ -64,7 +64,7 @@ class TailState:
         elif kind == "vibration.zone":
             self._alarm(f"{rec.get('device')}.iso_zone", f"zone {rec.get('zone')}",
                         rec.get("zone") in ("C", "D"))
-        detail = " ".join(f"{k}={v}" for k, v in rec.items() if k not in ("type", "seq", "kind", "ts_ms"))
+        detail = " ".join(f"{k}={v}" for k, v in rec.items() if k not in ("type", "seq", "kind", "ts", "ts_ms"))
         self.last_event = f"{time.strftime('%H:%M:%S')} {kind} {detail}"
 
     def _alarm(self, key: str, level: str, active: bool) -> None:
