@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 HOME, ERASE_LINE, ERASE_BELOW = "\x1b[H", "\x1b[K", "\x1b[J"
 HIDE_CURSOR, SHOW_CURSOR, CLEAR = "\x1b[?25l", "\x1b[?25h", "\x1b[2J"
-MIN_NAME = 12
+MIN_NAME = 6
 
 
 @dataclass
@@ -103,15 +103,18 @@ def header(state: TailState, status: dict[str, Any] | None, now: float) -> str:
 
 
 def point_lines(state: TailState, width: int, now: float) -> list[str]:
-    """The table of every point not shown as a vibration feature."""
+    """The table of every point not shown as a vibration feature; narrower columns on a small
+    terminal, the name column taking what is left."""
     featured = {n for names in state.vibration.values() for n in names}
     names = sorted(n for n in state.rows if n not in featured)
-    name_w = max(MIN_NAME, min(width - 48, max((len(n) for n in names), default=MIN_NAME)))
-    out = [f"{'POINT':<{name_w}} {'VALUE':>12} {'UNIT':<6} {'QUALITY':<16} {'AGE':>5}  ALARM"]
+    vw, uw, qw = (12, 6, 16) if width >= 64 else (9, 4, 8)
+    fixed = vw + uw + qw + 5 + 4 + 6  # value, unit, quality, age, separators, alarm
+    name_w = max(MIN_NAME, min(width - fixed, max((len(n) for n in names), default=MIN_NAME)))
+    out = [f"{'POINT':<{name_w}} {'VALUE':>{vw}} {'UNIT':<{uw}} {'QUALITY':<{qw}} {'AGE':>5}  ALARM"]
     for n in names:
         r = state.rows[n]
         value = fmt_value(r.value, state.resolution.get(n, 0.001))
-        out.append(f"{n[:name_w]:<{name_w}} {value:>12} {r.unit[:6]:<6} {r.quality[:16]:<16} "
+        out.append(f"{n[:name_w]:<{name_w}} {value:>{vw}} {r.unit[:uw]:<{uw}} {r.quality[:qw]:<{qw}} "
                    f"{fmt_age(now - r.time_s):>5}  {state.alarms.get(n, '')}")
     return out
 
