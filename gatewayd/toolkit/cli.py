@@ -47,7 +47,8 @@ def _probe(sub: Any) -> None:
     from . import probe
 
     kinds = sub.add_parser("probe", help="look at a bus: i2c, modbus, serial, gpio").add_subparsers(
-        dest="probe_kind", required=True)
+        dest="probe_kind", required=True
+    )
     p = kinds.add_parser("i2c", help="which addresses answer, and which chip each could be")
     p.add_argument("--bus", default="1", help="bus number (1 = /dev/i2c-1) or sim:<scenario>")
     p.set_defaults(func=probe.cmd_i2c)

@@ -36,13 +36,21 @@ class IdRegister(NamedTuple):
 
 IDENTITY: dict[int, IdRegister] = {
     **dict.fromkeys((0x53, 0x1D), IdRegister(0x00, 1, {0xE5: "ADXL345 accelerometer"})),
-    **dict.fromkeys((0x76, 0x77), IdRegister(0xD0, 1, {
-        0x60: "BME280 environment", 0x58: "BMP280 pressure", 0x61: "BME680 gas"})),
-    **dict.fromkeys((0x68, 0x69), IdRegister(0x75, 1, {
-        0x68: "MPU6050 IMU", 0x70: "MPU6500 IMU", 0x71: "MPU9250 IMU"})),
+    **dict.fromkeys(
+        (0x76, 0x77),
+        IdRegister(
+            0xD0, 1, {0x60: "BME280 environment", 0x58: "BMP280 pressure", 0x61: "BME680 gas"}
+        ),
+    ),
+    **dict.fromkeys(
+        (0x68, 0x69),
+        IdRegister(0x75, 1, {0x68: "MPU6050 IMU", 0x70: "MPU6500 IMU", 0x71: "MPU9250 IMU"}),
+    ),
     # no ID register: the config register reads 0x8583 after power-on (OS=1, AIN0-AIN1, 2.048 V)
-    **dict.fromkeys(range(0x48, 0x4C), IdRegister(0x01, 2, {
-        0x8583: "ADS1115/ADS1015 ADC (config at power-on default)"})),
+    **dict.fromkeys(
+        range(0x48, 0x4C),
+        IdRegister(0x01, 2, {0x8583: "ADS1115/ADS1015 ADC (config at power-on default)"}),
+    ),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ..sources.modbus.decode import registers_to_bytes
 
@@ -20,7 +20,8 @@ TABLES = ("holding", "input", "coil", "discrete")
 EXPECTED = "a reference like 40001:10 (Modicon 0/1/3/4xxxx) or holding:0:10"
 
 
-class Span(NamedTuple):
+@dataclass(frozen=True)
+class Span:
     table: str
     address: int  # 0-based, as on the wire
     count: int
@@ -28,7 +29,11 @@ class Span(NamedTuple):
     def modicon(self, i: int = 0) -> str:
         """The Modicon reference of the span's i-th item (5 digits, 6 beyond 9999)."""
         n = self.address + i + 1
-        return f"{DIGIT_OF_TABLE[self.table]}{n:04d}" if n <= 9999 else f"{DIGIT_OF_TABLE[self.table]}{n:05d}"
+        return (
+            f"{DIGIT_OF_TABLE[self.table]}{n:04d}"
+            if n <= 9999
+            else f"{DIGIT_OF_TABLE[self.table]}{n:05d}"
+        )
 
 
 def parse_ref(text: str) -> Span:
@@ -36,7 +41,11 @@ def parse_ref(text: str) -> Span:
     parts = text.strip().lower().split(":")
     try:
         if parts[0] in TABLES:
-            table, address, count = parts[0], int(parts[1], 0), int(parts[2], 0) if len(parts) > 2 else 1
+            table, address, count = (
+                parts[0],
+                int(parts[1], 0),
+                int(parts[2], 0) if len(parts) > 2 else 1,
+            )
         elif parts[0].isdigit() and len(parts[0]) in (5, 6) and parts[0][0] in TABLE_OF_DIGIT:
             table, address = TABLE_OF_DIGIT[parts[0][0]], int(parts[0][1:]) - 1
             count = int(parts[1], 0) if len(parts) > 1 else 1
@@ -66,7 +75,14 @@ def register_rows(span: Span, regs: Sequence[int]) -> list[list[str]]:
     for i, word in enumerate(regs):
         signed = word - 0x10000 if word & 0x8000 else word
         text = "".join(chr(b) if 32 <= b < 127 else "." for b in word.to_bytes(2, "big"))
-        row = [span.modicon(i), str(span.address + i), f"0x{word:04X}", str(word), str(signed), text]
+        row = [
+            span.modicon(i),
+            str(span.address + i),
+            f"0x{word:04X}",
+            str(word),
+            str(signed),
+            text,
+        ]
         if i + 1 < len(regs):
             f_hi, u_hi = _pair(regs[i : i + 2], "big")
             f_lo, u_lo = _pair(regs[i : i + 2], "little")
@@ -75,8 +91,18 @@ def register_rows(span: Span, regs: Sequence[int]) -> list[list[str]]:
     return rows
 
 
-REGISTER_HEADER = ["ref", "addr", "hex", "uint16", "int16", "text",
-                   "float32", "float32 sw", "uint32", "uint32 sw"]
+REGISTER_HEADER = [
+    "ref",
+    "addr",
+    "hex",
+    "uint16",
+    "int16",
+    "text",
+    "float32",
+    "float32 sw",
+    "uint32",
+    "uint32 sw",
+]
 
 
 def bit_rows(span: Span, bits: Sequence[bool]) -> list[list[str]]:
@@ -89,5 +115,8 @@ BIT_HEADER = ["ref", "addr", "value"]
 def table_text(header: list[str], rows: list[list[str]]) -> str:
     """Columns padded to their widest cell, right-aligned numbers."""
     widths = [max(len(r[c]) for r in [header, *rows] if c < len(r)) for c in range(len(header))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=False)) for r in [header, *rows]]
+    lines = [
+        "  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=False))
+        for r in [header, *rows]
+    ]
     return "\n".join(line.rstrip() for line in lines)

@@ -25,8 +25,9 @@ FREE_PINS = (4, 5, 6, 12, 13, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27)  #
 # -- i2c ----------------------------------------------------------------------------------
 
 
-def scan_i2c(bus: Any, spec: int | str, addresses: range = I2C_ADDRESSES,
-             progress: Progress | None = None) -> dict[int, tuple[str | None, list[str]]]:
+def scan_i2c(
+    bus: Any, spec: int | str, addresses: range = I2C_ADDRESSES, progress: Progress | None = None
+) -> dict[int, tuple[str | None, list[str]]]:
     """address -> (identified chip or None, candidates) for every address that ACKs.
 
     A one-byte read per address (like `i2cdetect -r`): safe for EEPROMs, unlike a quick write.
@@ -41,7 +42,10 @@ def scan_i2c(bus: Any, spec: int | str, addresses: range = I2C_ADDRESSES,
             except OSError:
                 pass
             else:
-                found[addr] = (i2c_chips.identify(addr, _reader(bus, addr)), i2c_chips.candidates(addr))
+                found[addr] = (
+                    i2c_chips.identify(addr, _reader(bus, addr)),
+                    i2c_chips.candidates(addr),
+                )
         if progress:
             progress.advance(note=f"0x{addr:02x}")
     return found
@@ -86,8 +90,14 @@ def endpoint_of(args: argparse.Namespace) -> Any:
         return Endpoint("tcp", host=args.host, port=int(port or 502), timeout_s=timeout)
     if not port or port.isdigit():
         raise ValueError("--host for Modbus TCP, or --port /dev/ttyUSB0 for Modbus RTU")
-    return Endpoint("rtu", serial_port=port, baudrate=args.baudrate, parity=args.parity,
-                    stopbits=args.stopbits, timeout_s=timeout)
+    return Endpoint(
+        "rtu",
+        serial_port=port,
+        baudrate=args.baudrate,
+        parity=args.parity,
+        stopbits=args.stopbits,
+        timeout_s=timeout,
+    )
 
 
 def read_span(endpoint: Any, span: modbus_ref.Span, unit: int) -> list[int] | list[bool]:
@@ -112,8 +122,11 @@ def cmd_modbus(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except DeviceError as e:
         print(f"probe modbus: {e}", file=sys.stderr)
         return 1
-    print(f"unit {args.unit} on {endpoint.label}: {span.table} {span.modicon()} "
-          f"(address {span.address}), {span.count} item(s)", file=out)
+    print(
+        f"unit {args.unit} on {endpoint.label}: {span.table} {span.modicon()} "
+        f"(address {span.address}), {span.count} item(s)",
+        file=out,
+    )
     if span.table in ("coil", "discrete"):
         rows = modbus_ref.bit_rows(span, [bool(v) for v in values])
         print(modbus_ref.table_text(modbus_ref.BIT_HEADER, rows), file=out)
@@ -163,12 +176,18 @@ def cmd_serial(args: argparse.Namespace, out: TextIO | None = None) -> int:
 def _print_guess(g: serial_guess.Guess, captures: dict[int, bytes], out: TextIO) -> None:
     for baud, data in captures.items():
         fmt = serial_guess.framing(data)
-        print(f"{baud:>7} baud: {len(data):>6} bytes, {serial_guess.text_score(data, fmt):4.0%} text",
-              file=out)
+        print(
+            f"{baud:>7} baud: {len(data):>6} bytes, {serial_guess.text_score(data, fmt):4.0%} text",
+            file=out,
+        )
     print(f"baudrate:   {g.baud if g.baud else 'any'}", file=out)
     print(f"framing:    {g.framing}", file=out)
-    print(f"terminator: {g.terminator.decode('latin-1')!r}" if g.terminator else
-          "terminator: none found", file=out)
+    print(
+        f"terminator: {g.terminator.decode('latin-1')!r}"
+        if g.terminator
+        else "terminator: none found",
+        file=out,
+    )
     for line in g.sample:
         print(f"sample:     {line!r}", file=out)
     if g.note:
@@ -181,7 +200,9 @@ def _print_guess(g: serial_guess.Guess, captures: dict[int, bytes], out: TextIO)
 class PinWatch:
     """Input pins opened through gatewayd.buses.gpio; level changes land in `changes`."""
 
-    def __init__(self, pins: dict[str, int | str], pull: dict[str, str], factory: Any = None) -> None:
+    def __init__(
+        self, pins: dict[str, int | str], pull: dict[str, str], factory: Any = None
+    ) -> None:
         from ..buses.gpio import InputPin
 
         self.changes: queue.Queue[tuple[float, str, bool]] = queue.Queue()
@@ -189,7 +210,9 @@ class PinWatch:
         self.pins: dict[str, Any] = {}
         try:
             for name, pin in pins.items():
-                self.pins[name] = InputPin(pin, pull[name], True, self._changed(name), factory, name)
+                self.pins[name] = InputPin(
+                    pin, pull[name], True, self._changed(name), factory, name
+                )
         except DeviceError:
             self.close()
             raise
@@ -198,6 +221,7 @@ class PinWatch:
         def on_change(level: bool) -> None:
             self.edges[name] += 1
             self.changes.put((time.monotonic(), name, level))
+
         return on_change
 
     def levels(self) -> dict[str, bool]:
@@ -211,8 +235,10 @@ class PinWatch:
 def pins_to_watch(args: argparse.Namespace) -> tuple[dict[str, int | str], dict[str, str]]:
     """Pins from --pins, else the inputs of the config's gpio devices, else the free pins."""
     if args.pins:
-        pins: dict[str, int | str] = {f"GPIO{p}" if p.isdigit() else p: int(p) if p.isdigit() else p
-                                      for p in args.pins.split(",")}
+        pins: dict[str, int | str] = {
+            f"GPIO{p}" if p.isdigit() else p: int(p) if p.isdigit() else p
+            for p in args.pins.split(",")
+        }
         return pins, dict.fromkeys(pins, args.pull)
     if args.config:
         from .. import config as config_mod
@@ -236,7 +262,11 @@ def watch_gpio(watch: PinWatch, seconds: float, out: TextIO) -> None:
             when, name, level = watch.changes.get(timeout=left)
         except queue.Empty:
             break
-        print(f"+{when - start:7.3f} s  {name:<16} -> {'high' if level else 'low'}", file=out, flush=True)
+        print(
+            f"+{when - start:7.3f} s  {name:<16} -> {'high' if level else 'low'}",
+            file=out,
+            flush=True,
+        )
     counts = ", ".join(f"{n} {c}" for n, c in watch.edges.items() if c)
     print(f"edges in {seconds:g} s: {counts or 'none'}", file=out)
 

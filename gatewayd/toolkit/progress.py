@@ -17,8 +17,9 @@ from collections.abc import Callable
 from typing import TextIO
 
 
-def render(label: str, done: int, total: int, elapsed_s: float, width: int = 80,
-           note: str = "") -> str:
+def render(
+    label: str, done: int, total: int, elapsed_s: float, width: int = 80, note: str = ""
+) -> str:
     """One status line: `label [#####.....] 12/120 10% 3 s left note`, at most `width` long."""
     frac = done / total if total else 1.0
     left = f"{elapsed_s * (1 - frac) / frac:.0f} s left" if 0 < frac < 1 else ""
@@ -32,8 +33,14 @@ def render(label: str, done: int, total: int, elapsed_s: float, width: int = 80,
 class Progress:
     """Counts steps of a known total and shows them; use as a context manager."""
 
-    def __init__(self, label: str, total: int, stream: TextIO | None = None,
-                 clock: Callable[[], float] = time.monotonic, every_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        every_s: float = 0.1,
+    ) -> None:
         self.label, self.total, self.done = label, total, 0
         self.stream = stream if stream is not None else sys.stderr
         self.live = self.stream.isatty()
@@ -47,8 +54,13 @@ class Progress:
         now = self.clock()
         if self.live and (now - self._drawn >= self.every_s or self.done == self.total):
             self._drawn = now
-            self._write("\r" + render(self.label, self.done, self.total, now - self.started,
-                                      _width(self.stream), note) + "\x1b[K")
+            self._write(
+                "\r"
+                + render(
+                    self.label, self.done, self.total, now - self.started, _width(self.stream), note
+                )
+                + "\x1b[K"
+            )
 
     def finish(self, summary: str = "") -> None:
         """Write the summary line once (also on leaving the `with` block)."""

@@ -20,15 +20,20 @@ SCHEMA_ID = "https://gatewayd.invalid/schema/gatewayd.schema.json"
 
 def config_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a gatewayd TOML file."""
-    union = config._device_union()
-    full = create_model("GatewaydConfig", __base__=config.Config,
-                        devices=(list[union], Field(default_factory=list)))  # type: ignore[valid-type]
+    devices: Any = list[config._device_union()]  # type: ignore[misc]  # built at run time
+    full = create_model(
+        "GatewaydConfig", __base__=config.Config, devices=(devices, Field(default_factory=list))
+    )
     schema = _rename_defs(full.model_json_schema(by_alias=True))
     for kind in sources.KINDS:
         _relax_profile_keys(schema["$defs"], kind)
     schema["properties"]["devices"]["items"] = _select_by_kind()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            **schema, "title": "gatewayd config"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+        "title": "gatewayd config",
+    }
 
 
 def _def_name(kind: str) -> str:
@@ -44,7 +49,9 @@ def _rename_defs(schema: dict[str, Any]) -> dict[str, Any]:
             return {renames.get(k, k): walk(v) for k, v in node.items()}
         if isinstance(node, list):
             return [walk(v) for v in node]
-        return _ref(node, renames) if isinstance(node, str) and node.startswith("#/$defs/") else node
+        return (
+            _ref(node, renames) if isinstance(node, str) and node.startswith("#/$defs/") else node
+        )
 
     return walk(schema)  # type: ignore[no-any-return]
 
@@ -58,10 +65,18 @@ def _select_by_kind() -> dict[str, Any]:
     """`kind` picks the device's definition with if/then rather than oneOf: validators and
     editors then report the mistake inside the chosen kind, not "valid under none of 7"."""
     kinds = list(sources.KINDS)
-    return {"type": "object", "required": ["kind"],
-            "properties": {"kind": {"enum": kinds, "description": "the source kind"}},
-            "allOf": [{"if": {"properties": {"kind": {"const": k}}, "required": ["kind"]},
-                       "then": {"$ref": f"#/$defs/{_def_name(k)}"}} for k in kinds]}
+    return {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"enum": kinds, "description": "the source kind"}},
+        "allOf": [
+            {
+                "if": {"properties": {"kind": {"const": k}}, "required": ["kind"]},
+                "then": {"$ref": f"#/$defs/{_def_name(k)}"},
+            }
+            for k in kinds
+        ],
+    }
 
 
 def _profile_keys(kind: str) -> tuple[set[str], set[str], dict[str, Any]]:
@@ -91,8 +106,11 @@ def _relax_profile_keys(defs: dict[str, Any], kind: str) -> None:
         return
     _unrequire(point, point_keys)
     if registers:
-        point["properties"]["use"] = {"type": "string", "enum": sorted(registers),
-                                      "description": "a register of the device's profile"}
+        point["properties"]["use"] = {
+            "type": "string",
+            "enum": sorted(registers),
+            "description": "a register of the device's profile",
+        }
 
 
 def _unrequire(model: dict[str, Any], keys: set[str]) -> None:

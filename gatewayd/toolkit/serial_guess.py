@@ -56,8 +56,15 @@ def guess(captures: dict[int, bytes]) -> Guess:
     """The settings that make `captures` (baud -> bytes read at 8N1) look most like text."""
     heard = {b: d for b, d in captures.items() if d}
     if not heard:
-        return Guess(None, "?", None, 0.0, "nothing received: check wiring (A/B swapped?) or "
-                     "send the instrument's poll command with --send", [])
+        return Guess(
+            None,
+            "?",
+            None,
+            0.0,
+            "nothing received: check wiring (A/B swapped?) or "
+            "send the instrument's poll command with --send",
+            [],
+        )
     scored = {b: text_score(d, framing(d)) for b, d in heard.items()}
     baud = max(scored, key=lambda b: (scored[b], len(heard[b])))
     data = heard[baud]
@@ -66,8 +73,15 @@ def guess(captures: dict[int, bytes]) -> Guess:
     term = terminator(clean)
     sample = [line for line in clean.split(term or b"\n")[1:4] if line]
     if len(scored) > 1 and max(scored.values()) - min(scored.values()) < TIE:
-        return Guess(None, fmt, term, scored[baud], "every baud rate reads alike: the port "
-                     "ignores the baud rate (a USB device or a pty), use the one its manual gives", sample)
+        return Guess(
+            None,
+            fmt,
+            term,
+            scored[baud],
+            "every baud rate reads alike: the port "
+            "ignores the baud rate (a USB device or a pty), use the one its manual gives",
+            sample,
+        )
     if scored[baud] < 0.9:
         note = "little text at any baud rate: a binary protocol, or other data bits or parity"
         return Guess(baud, fmt, term, scored[baud], note, sample)

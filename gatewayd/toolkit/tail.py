@@ -50,7 +50,9 @@ class TailState:
 
     def feed(self, rec: dict[str, Any]) -> None:
         if "name" in rec:
-            self.rows[rec["name"]] = Row(rec["value"], rec.get("unit", ""), rec["quality"], rec["time"])
+            self.rows[rec["name"]] = Row(
+                rec["value"], rec.get("unit", ""), rec["quality"], rec["time"]
+            )
         elif rec.get("type") == "event":
             self._event(rec)
 
@@ -62,9 +64,14 @@ class TailState:
             key = f"{rec.get('device')}.{rec.get('feature')}"
             self._alarm(key, "ALARM", rec.get("state") == "raised")
         elif kind == "vibration.zone":
-            self._alarm(f"{rec.get('device')}.iso_zone", f"zone {rec.get('zone')}",
-                        rec.get("zone") in ("C", "D"))
-        detail = " ".join(f"{k}={v}" for k, v in rec.items() if k not in ("type", "seq", "kind", "ts", "ts_ms"))
+            self._alarm(
+                f"{rec.get('device')}.iso_zone",
+                f"zone {rec.get('zone')}",
+                rec.get("zone") in ("C", "D"),
+            )
+        detail = " ".join(
+            f"{k}={v}" for k, v in rec.items() if k not in ("type", "seq", "kind", "ts", "ts_ms")
+        )
         self.last_event = f"{time.strftime('%H:%M:%S')} {kind} {detail}"
 
     def _alarm(self, key: str, level: str, active: bool) -> None:
@@ -77,7 +84,7 @@ class TailState:
 def fmt_value(value: Any, resolution: float = 0.001) -> str:
     if value is None:
         return "-"
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, (bool, int)):
         return str(int(value))
     decimals = min(6, max(0, -math.floor(math.log10(resolution)))) if resolution > 0 else 3
     return f"{value:.{decimals}f}"
@@ -94,9 +101,11 @@ def header(state: TailState, status: dict[str, Any] | None, now: float) -> str:
     if status:
         q, b = status["queue"], status["broker"]
         up = sum(1 for d in status["devices"] if d["up"])
-        parts += [f"broker {'connected' if b['connected'] else 'DISCONNECTED'}",
-                  f"queue {q['depth']} (oldest {q['oldest_age_s']} s)",
-                  f"{up}/{len(status['devices'])} devices up"]
+        parts += [
+            f"broker {'connected' if b['connected'] else 'DISCONNECTED'}",
+            f"queue {q['depth']} (oldest {q['oldest_age_s']} s)",
+            f"{up}/{len(status['devices'])} devices up",
+        ]
     else:
         parts.append("(no status.json: queue state unknown)")
     return "  ".join([*parts, time.strftime("%H:%M:%S", time.localtime(now))])
@@ -110,12 +119,16 @@ def point_lines(state: TailState, width: int, now: float) -> list[str]:
     vw, uw, qw = (12, 6, 16) if width >= 64 else (9, 4, 8)
     fixed = vw + uw + qw + 5 + 4 + 6  # value, unit, quality, age, separators, alarm
     name_w = max(MIN_NAME, min(width - fixed, max((len(n) for n in names), default=MIN_NAME)))
-    out = [f"{'POINT':<{name_w}} {'VALUE':>{vw}} {'UNIT':<{uw}} {'QUALITY':<{qw}} {'AGE':>5}  ALARM"]
+    out = [
+        f"{'POINT':<{name_w}} {'VALUE':>{vw}} {'UNIT':<{uw}} {'QUALITY':<{qw}} {'AGE':>5}  ALARM"
+    ]
     for n in names:
         r = state.rows[n]
         value = fmt_value(r.value, state.resolution.get(n, 0.001))
-        out.append(f"{n[:name_w]:<{name_w}} {value:>{vw}} {r.unit[:uw]:<{uw}} {r.quality[:qw]:<{qw}} "
-                   f"{fmt_age(now - r.time_s):>5}  {state.alarms.get(n, '')}")
+        out.append(
+            f"{n[:name_w]:<{name_w}} {value:>{vw}} {r.unit[:uw]:<{uw}} {r.quality[:qw]:<{qw}} "
+            f"{fmt_age(now - r.time_s):>5}  {state.alarms.get(n, '')}"
+        )
     return out
 
 
@@ -127,26 +140,35 @@ def vibration_lines(state: TailState) -> list[str]:
         for n in names:
             if n in state.rows:
                 feature = n.removeprefix(f"{device}.")
-                mark = "!" if n in state.alarms else ""
-                cells.append(f"{feature} {fmt_value(state.rows[n].value, state.resolution.get(n, 0.001))}{mark}")
+                value = fmt_value(state.rows[n].value, state.resolution.get(n, 0.001))
+                cells.append(f"{feature} {value}{'!' if n in state.alarms else ''}")
         out.append(f"vib {device}: " + ("  ".join(cells) or "(no window yet)"))
     return out
 
 
-def render(state: TailState, status: dict[str, Any] | None, width: int, height: int,
-           now: float) -> list[str]:
+def render(
+    state: TailState, status: dict[str, Any] | None, width: int, height: int, now: float
+) -> list[str]:
     """The screen as lines, each at most `width` long, at most `height` of them."""
     body = point_lines(state, width, now) + vibration_lines(state)
     footer = [f"last event: {state.last_event}"] if state.last_event else []
     room = max(1, height - 1 - len(footer))
     if len(body) > room:
-        body = [*body[: room - 1], f"... {len(body) - room + 1} more (a taller terminal shows them)"]
+        body = [
+            *body[: room - 1],
+            f"... {len(body) - room + 1} more (a taller terminal shows them)",
+        ]
     return [line[:width] for line in [header(state, status, now), *body, *footer]]
 
 
 def draw(lines: list[str], out: TextIO) -> None:
-    out.write(HOME + "".join(line + ERASE_LINE + "\r\n" for line in lines[:-1]) + lines[-1]
-              + ERASE_LINE + ERASE_BELOW)
+    out.write(
+        HOME
+        + "".join(line + ERASE_LINE + "\r\n" for line in lines[:-1])
+        + lines[-1]
+        + ERASE_LINE
+        + ERASE_BELOW
+    )
     out.flush()
 
 
@@ -177,12 +199,16 @@ def target_of(args: argparse.Namespace) -> Target:
     cfg = config_mod.load(args.config) if args.config and Path(args.config).exists() else None
     if cfg is None and not args.gateway:
         raise ValueError(f"--gateway, or a readable config (not found: {args.config})")
-    t = Target(args.broker or (cfg.broker.url if cfg else "mqtt://127.0.0.1:1883"),
-               args.gateway or (cfg.gateway.id if cfg else ""),
-               args.prefix or (cfg.gateway.topic_prefix if cfg else "gatewayd"))
+    t = Target(
+        args.broker or (cfg.broker.url if cfg else "mqtt://127.0.0.1:1883"),
+        args.gateway or (cfg.gateway.id if cfg else ""),
+        args.prefix or (cfg.gateway.topic_prefix if cfg else "gatewayd"),
+    )
     if cfg is not None:
         t.status_path = status_path(cfg)
-        t.vibration = {d.name: [p.name for p in d.points] for d in cfg.devices if d.kind == "vibration"}
+        t.vibration = {
+            d.name: [p.name for p in d.points] for d in cfg.devices if d.kind == "vibration"
+        }
         t.resolution = {p.name: p.resolution for p in cfg.points()}
     return t
 
@@ -203,8 +229,12 @@ def run(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0
         while time.monotonic() < end:
             _collect(listener, state, min(end, time.monotonic() + interval_s))
             size = shutil.get_terminal_size()
-            draw(render(state, read_status(target.status_path), size.columns, size.lines,
-                        time.time()), out)
+            draw(
+                render(
+                    state, read_status(target.status_path), size.columns, size.lines, time.time()
+                ),
+                out,
+            )
     except KeyboardInterrupt:
         pass
     finally:

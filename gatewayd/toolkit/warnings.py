@@ -68,14 +68,18 @@ def check_rtu_timing(cfg: Config) -> Iterator[str]:
         cycle = rtu_cycle_s(dev)
         lines[dev.serial_port].append((i, dev, cycle))
         if cycle * 1000 > dev.period_ms:
-            yield (f"devices[{i}].period_ms: polls every {dev.period_ms} ms but its reads take "
-                   f"at least {cycle * 1000:.0f} ms at {dev.baudrate} baud")
+            yield (
+                f"devices[{i}].period_ms: polls every {dev.period_ms} ms but its reads take "
+                f"at least {cycle * 1000:.0f} ms at {dev.baudrate} baud"
+            )
     for port, devs in lines.items():
         load = sum(cycle * 1000 / dev.period_ms for _, dev, cycle in devs)
         if len(devs) > 1 and load > 1:
             who = ", ".join(f"devices[{i}]" for i, _, _ in devs)
-            yield (f"{port}: {who} need {load:.0%} of the line's time; polls will fall behind "
-                   "(raise period_ms or the baud rate)")
+            yield (
+                f"{port}: {who} need {load:.0%} of the line's time; polls will fall behind "
+                "(raise period_ms or the baud rate)"
+            )
 
 
 # -- register, address and pin collisions -------------------------------------------------
@@ -86,12 +90,22 @@ def _modbus_spans(cfg: Config) -> Iterator[tuple[tuple[Any, ...], int, int, str,
     for i, dev in enumerate(cfg.devices):
         if dev.kind == "modbus":
             for j, p in enumerate(dev.points):
-                yield ((dev.bus_key, dev.unit, p.table), p.address, p.address + p.width,
-                       f"devices[{i}].points[{j}]", p.bit if p.data_type == "bit" else None)
+                yield (
+                    (dev.bus_key, dev.unit, p.table),
+                    p.address,
+                    p.address + p.width,
+                    f"devices[{i}].points[{j}]",
+                    p.bit if p.data_type == "bit" else None,
+                )
         elif dev.kind == "analog" and dev.input == "modbus":
             for j, p in enumerate(dev.points):
-                yield ((dev.bus_key, dev.unit, dev.table), p.address, p.address + 1,
-                       f"devices[{i}].points[{j}]", None)
+                yield (
+                    (dev.bus_key, dev.unit, dev.table),
+                    p.address,
+                    p.address + 1,
+                    f"devices[{i}].points[{j}]",
+                    None,
+                )
 
 
 def check_register_overlap(cfg: Config) -> Iterator[str]:
@@ -99,20 +113,28 @@ def check_register_overlap(cfg: Config) -> Iterator[str]:
     seen: dict[tuple[Any, ...], list[tuple[int, int, str, int | None]]] = defaultdict(list)
     for key, first, end, where, bit in _modbus_spans(cfg):
         for o_first, o_end, o_where, o_bit in seen[key]:
-            if first < o_end and o_first < end and not (bit is not None and o_bit not in (None, bit)):
+            if (
+                first < o_end
+                and o_first < end
+                and not (bit is not None and o_bit not in (None, bit))
+            ):
                 same = (first, end, bit) == (o_first, o_end, o_bit)
                 what = "the same" if same else "overlapping"
-                yield (f"{where}: reads {key[2]} {first}..{end - 1}, {what} registers as {o_where}"
-                       " (a duplicate, or a wrong register or data_type)")
+                yield (
+                    f"{where}: reads {key[2]} {first}..{end - 1}, {what} registers as {o_where}"
+                    " (a duplicate, or a wrong register or data_type)"
+                )
                 break
         seen[key].append((first, end, where, bit))
 
 
 def _i2c_chips(cfg: Config) -> Iterator[tuple[str, int, str]]:
     for i, dev in enumerate(cfg.devices):
-        if dev.kind in ("i2c", "vibration", "analog") and dev.enabled:
-            if getattr(dev, "input", "ads1115") == "ads1115" and getattr(dev, "sensor", "") != "block":
-                yield dev.bus_key, dev.address, f"devices[{i}]"
+        on_i2c = (
+            getattr(dev, "input", "ads1115") == "ads1115" and getattr(dev, "sensor", "") != "block"
+        )
+        if dev.kind in ("i2c", "vibration", "analog") and dev.enabled and on_i2c:
+            yield dev.bus_key, dev.address, f"devices[{i}]"
 
 
 def check_i2c_addresses(cfg: Config) -> Iterator[str]:
@@ -120,8 +142,10 @@ def check_i2c_addresses(cfg: Config) -> Iterator[str]:
     seen: dict[tuple[str, int], str] = {}
     for bus, address, where in _i2c_chips(cfg):
         if (bus, address) in seen:
-            yield (f"{where}.address: 0x{address:02x} on {bus} is also used by "
-                   f"{seen[bus, address]}; one chip, one device entry")
+            yield (
+                f"{where}.address: 0x{address:02x} on {bus} is also used by "
+                f"{seen[bus, address]}; one chip, one device entry"
+            )
         seen.setdefault((bus, address), where)
 
 
@@ -173,8 +197,10 @@ def check_loop_ranges(cfg: Config) -> Iterator[str]:
             where = f"devices[{i}].points[{j}]"
             missing = [k for k in ("low", "high") if k not in p.model_fields_set]
             if missing:
-                yield (f"{where}: no {' and '.join(missing)}: the 4-20 mA range defaults to "
-                       f"{p.low:g}..{p.high:g}; give the transmitter's range")
+                yield (
+                    f"{where}: no {' and '.join(missing)}: the 4-20 mA range defaults to "
+                    f"{p.low:g}..{p.high:g}; give the transmitter's range"
+                )
             yield from _alarm_limits(p, where)
 
 
@@ -195,8 +221,10 @@ def check_adc_rate(cfg: Config) -> Iterator[str]:
         if single_shot or (dev.kind == "analog" and dev.input == "ads1115"):
             need_ms = 1000 * len(dev.points) / dev.data_rate_sps
             if need_ms > dev.period_ms:
-                yield (f"devices[{i}].period_ms: {dev.period_ms} ms, but {len(dev.points)} "
-                       f"conversions at {dev.data_rate_sps} sps take {need_ms:.0f} ms")
+                yield (
+                    f"devices[{i}].period_ms: {dev.period_ms} ms, but {len(dev.points)} "
+                    f"conversions at {dev.data_rate_sps} sps take {need_ms:.0f} ms"
+                )
 
 
 # -- broker, store, devices ---------------------------------------------------------------

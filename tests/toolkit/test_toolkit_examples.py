@@ -1,4 +1,4 @@
-"""The example configs in config/: valid, free of warnings, and carrying what their retrofit needs."""
+"""The example configs in config/: valid, free of warnings, showing what their retrofit needs."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ from gatewayd.toolkit.warnings import lint, rtu_cycle_s
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = {
-    "cnc_lathe.toml": {("vibration", "velocity_mm_s"), ("analog", "bar"), ("gpio", "state"),
-                       ("gpio", "counter")},
+    "cnc_lathe.toml": {
+        ("vibration", "velocity_mm_s"),
+        ("analog", "bar"),
+        ("gpio", "state"),
+        ("gpio", "counter"),
+    },
     "pump_station.toml": {("analog", "m"), ("modbus", "kWh"), ("iolink", "Pressure")},
     "air_compressor.toml": {("i2c", "temperature"), ("serial", "m3/h"), ("gpio", "run_hours")},
 }

@@ -7,8 +7,8 @@ import io
 import pytest
 
 from gatewayd.cli import main
-from gatewayd.sims.adxl345 import Adxl345
 from gatewayd.sims.ads1115 import ADS1115
+from gatewayd.sims.adxl345 import Adxl345
 from gatewayd.sims.bme280 import BME280
 from gatewayd.sims.i2c import SimBus
 from gatewayd.toolkit import i2c_chips
@@ -28,7 +28,7 @@ def test_demo_bus_chips_identified(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_adxl_found_nacking_chip_skipped_unknown_id_gives_candidates() -> None:
-    """ADXL345 by DEVID; a chip that NACKs is absent; a BME280 seat with another ID lists candidates."""
+    """ADXL345 by DEVID; a NACKing chip is absent; an unknown ID at 0x77 lists candidates."""
     other = BME280()
     other.regs[0xD0] = 0x55  # not a Bosch ID we know
     bus = SimBus({0x53: Adxl345(), 0x48: ADS1115(), 0x77: other})

@@ -12,27 +12,31 @@ from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.toolkit.modbus_ref import Span, parse_ref
 
 
-@pytest.mark.parametrize(("text", "span"), [
-    ("40001:10", Span("holding", 0, 10)),
-    ("40001", Span("holding", 0, 1)),
-    ("30011:2", Span("input", 10, 2)),
-    ("400001:4", Span("holding", 0, 4)),
-    ("465536", Span("holding", 65535, 1)),
-    ("00001:16", Span("coil", 0, 16)),
-    ("10005", Span("discrete", 4, 1)),
-    ("holding:0:10", Span("holding", 0, 10)),
-    ("input:0x10", Span("input", 16, 1)),
-])
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("40001:10", Span("holding", 0, 10)),
+        ("40001", Span("holding", 0, 1)),
+        ("30011:2", Span("input", 10, 2)),
+        ("400001:4", Span("holding", 0, 4)),
+        ("465536", Span("holding", 65535, 1)),
+        ("00001:16", Span("coil", 0, 16)),
+        ("10005", Span("discrete", 4, 1)),
+        ("holding:0:10", Span("holding", 0, 10)),
+        ("input:0x10", Span("input", 16, 1)),
+    ],
+)
 def test_references(text: str, span: Span) -> None:
     """Modicon 0/1/3/4xxxx (5 or 6 digits, 1-based) and table:address:count (0-based)."""
     assert parse_ref(text) == span
 
 
-@pytest.mark.parametrize("text", ["20001", "40000", "4001", "holding:0:126", "holding:65535:2",
-                                  "coils:0", "40001:x", ""])
+@pytest.mark.parametrize(
+    "text", ["20001", "40000", "4001", "holding:0:126", "holding:65535:2", "coils:0", "40001:x", ""]
+)
 def test_bad_references_refused(text: str) -> None:
     """Unknown tables, register 0 in Modicon form, too many or past the end: ValueError."""
-    with pytest.raises(ValueError, match="40001:10|count"):
+    with pytest.raises(ValueError, match=r"40001:10|count"):
         parse_ref(text)
 
 
@@ -53,9 +57,20 @@ def meter() -> Iterator[ModbusSim]:
         yield sim
 
 
-def test_holding_registers_raw_and_decoded(meter: ModbusSim, capsys: pytest.CaptureFixture[str]) -> None:
+def test_holding_registers_raw_and_decoded(
+    meter: ModbusSim, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Each register shows hex, uint16, int16 and text; pairs show float32 in both word orders."""
-    args = ["probe", "modbus", "--host", "127.0.0.1", "--port", str(meter.port), "--read", "40001:6"]
+    args = [
+        "probe",
+        "modbus",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(meter.port),
+        "--read",
+        "40001:6",
+    ]
     assert main(args) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"unit 1 on 127.0.0.1:{meter.port}: holding 40001 (address 0), 6 item(s)"
@@ -67,21 +82,57 @@ def test_holding_registers_raw_and_decoded(meter: ModbusSim, capsys: pytest.Capt
 
 def test_coils(meter: ModbusSim, capsys: pytest.CaptureFixture[str]) -> None:
     """Bits show one a row with their Modicon reference."""
-    assert main(["probe", "modbus", "--host", "127.0.0.1", "--port", str(meter.port),
-                 "--read", "00001:3"]) == 0
+    assert (
+        main(
+            [
+                "probe",
+                "modbus",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(meter.port),
+                "--read",
+                "00001:3",
+            ]
+        )
+        == 0
+    )
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
     assert rows == [["00001", "0", "0"], ["00002", "1", "1"], ["00003", "2", "0"]]
 
 
-@pytest.mark.parametrize(("fault", "said"), [("illegal_address", "illegal data address"),
-                                              ("busy", "device busy"),
-                                              ("silent", "no response")])
-def test_device_faults_named(meter: ModbusSim, capsys: pytest.CaptureFixture[str],
-                             fault: str, said: str) -> None:
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("illegal_address", "illegal data address"),
+        ("busy", "device busy"),
+        ("silent", "no response"),
+    ],
+)
+def test_device_faults_named(
+    meter: ModbusSim, capsys: pytest.CaptureFixture[str], fault: str, said: str
+) -> None:
     """Exception replies and silence end with exit 1 and a message naming the unit and the cause."""
     meter.fault(2, fault)
-    assert main(["probe", "modbus", "--host", "127.0.0.1", "--port", str(meter.port), "--unit", "2",
-                 "--read", "40001:2", "--timeout-ms", "200"]) == 1
+    assert (
+        main(
+            [
+                "probe",
+                "modbus",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(meter.port),
+                "--unit",
+                "2",
+                "--read",
+                "40001:2",
+                "--timeout-ms",
+                "200",
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert f"unit 2 on 127.0.0.1:{meter.port}" in err and said in err
 

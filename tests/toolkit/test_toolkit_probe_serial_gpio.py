@@ -20,22 +20,55 @@ def test_free_running_scale_on_a_pty(tmp_path: Path, capsys: pytest.CaptureFixtu
     """A pty ignores the baud rate: the probe says so, and still finds framing and line end."""
     with SerialSim(tmp_path) as sim:
         port = sim.add("ttyUSB0", Scale(weight=3.5))
-        assert main(["probe", "serial", "--port", port.path, "--seconds", "0.6",
-                     "--bauds", "9600,19200"]) == 0
+        assert (
+            main(
+                [
+                    "probe",
+                    "serial",
+                    "--port",
+                    port.path,
+                    "--seconds",
+                    "0.6",
+                    "--bauds",
+                    "9600,19200",
+                ]
+            )
+            == 0
+        )
     out = capsys.readouterr().out
     assert "baudrate:   any" in out and "framing:    8N1" in out
     assert "terminator: '\\r\\n'" in out and "sample:     b'ST,GS,+0003.50 kg'" in out
     assert "ignores the baud rate" in out
 
 
-def test_polled_sensor_answers_the_sent_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_polled_sensor_answers_the_sent_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A polled instrument is silent until --send asks it; then its reply is found."""
     with SerialSim(tmp_path) as sim:
         port = sim.add("ttyUSB1", PollSensor({"T": 21.5}))
-        assert main(["probe", "serial", "--port", port.path, "--seconds", "0.3", "--bauds", "9600"]) == 1
+        assert (
+            main(["probe", "serial", "--port", port.path, "--seconds", "0.3", "--bauds", "9600"])
+            == 1
+        )
         assert "nothing received" in capsys.readouterr().out
-        assert main(["probe", "serial", "--port", port.path, "--seconds", "0.6", "--bauds", "9600",
-                     "--send", "?T\\r"]) == 0
+        assert (
+            main(
+                [
+                    "probe",
+                    "serial",
+                    "--port",
+                    port.path,
+                    "--seconds",
+                    "0.6",
+                    "--bauds",
+                    "9600",
+                    "--send",
+                    "?T\\r",
+                ]
+            )
+            == 0
+        )
     out = capsys.readouterr().out
     assert "terminator: '\\r'" in out and "sample:     b'T=21.50*" in out
 
@@ -47,7 +80,9 @@ def test_missing_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def _gpio_args(**kw: object) -> argparse.Namespace:
-    return argparse.Namespace(**{"pins": None, "config": None, "pull": "floating", "seconds": 0, **kw})
+    return argparse.Namespace(
+        **{"pins": None, "config": None, "pull": "floating", "seconds": 0, **kw}
+    )
 
 
 def test_gpio_levels_and_edges_live() -> None:
@@ -79,8 +114,13 @@ def test_gpio_pins_from_config_with_their_pulls(tmp_path: Path) -> None:
     out = io.StringIO()
     assert probe.cmd_gpio(_gpio_args(config=str(cfg)), out, factory) == 0
     levels = dict(line.split() for line in out.getvalue().splitlines())
-    assert levels == {"running": "low", "door": "high", "parts": "low", "rejects": "low",
-                      "coolant": "low"}  # door has a pull-up: high while the switch is open
+    assert levels == {
+        "running": "low",
+        "door": "high",
+        "parts": "low",
+        "rejects": "low",
+        "coolant": "low",
+    }  # door has a pull-up: high while the switch is open
 
 
 def test_gpio_default_pins_avoid_bus_pins() -> None:

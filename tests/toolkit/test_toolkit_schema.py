@@ -1,4 +1,4 @@
-"""`gatewayd schema`: the JSON Schema accepts every shipped config and flags what the loader refuses."""
+"""`gatewayd schema`: the JSON Schema accepts every shipped config and flags mistakes."""
 
 from __future__ import annotations
 
@@ -34,17 +34,31 @@ def test_shipped_configs_valid(validator: jsonschema.Draft202012Validator, path:
     assert errors(validator, tomllib.loads(path.read_text())) == []
 
 
-@pytest.mark.parametrize(("doc", "where"), [
-    ({"gateway": {"id": "g", "sit": "x"}}, "gateway"),
-    ({"gateway": {"id": "g"}, "devices": [{"kind": "modbuss", "name": "m"}]}, "devices/0/kind"),
-    ({"gateway": {"id": "g"}, "devices": [{"kind": "modbus", "name": "m", "baudrate": "fast"}]},
-     "devices/0/baudrate"),
-    ({"gateway": {"id": "g"}, "devices": [{"kind": "serial", "name": "s", "points": [
-        {"alias": 0, "name": "x"}]}]}, "devices/0/points/0/alias"),
-    ({"broker": {}}, ""),
-])
-def test_mistakes_flagged(validator: jsonschema.Draft202012Validator, doc: dict[str, Any],
-                          where: str) -> None:
+@pytest.mark.parametrize(
+    ("doc", "where"),
+    [
+        ({"gateway": {"id": "g", "sit": "x"}}, "gateway"),
+        ({"gateway": {"id": "g"}, "devices": [{"kind": "modbuss", "name": "m"}]}, "devices/0/kind"),
+        (
+            {
+                "gateway": {"id": "g"},
+                "devices": [{"kind": "modbus", "name": "m", "baudrate": "fast"}],
+            },
+            "devices/0/baudrate",
+        ),
+        (
+            {
+                "gateway": {"id": "g"},
+                "devices": [{"kind": "serial", "name": "s", "points": [{"alias": 0, "name": "x"}]}],
+            },
+            "devices/0/points/0/alias",
+        ),
+        ({"broker": {}}, ""),
+    ],
+)
+def test_mistakes_flagged(
+    validator: jsonschema.Draft202012Validator, doc: dict[str, Any], where: str
+) -> None:
     """Unknown keys, unknown kinds, wrong types, out-of-range values and missing tables."""
     found = errors(validator, doc)
     assert found and any(e.startswith(f"{where}:") for e in found), found

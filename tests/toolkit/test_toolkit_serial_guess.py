@@ -31,7 +31,7 @@ def test_seven_bit_framings_seen_in_the_top_bit(parity: str, framing: str) -> No
 
 
 def test_terminators_longest_first() -> None:
-    """CR LF is not mistaken for a bare LF or CR; ETX frames are found; one line end is not enough."""
+    """CR LF is not taken for a bare LF or CR; ETX frames are found; one line end is not enough."""
     assert serial_guess.terminator(b"a\r\nb\r\nc") == b"\r\n"
     assert serial_guess.terminator(b"a\nb\nc") == b"\n"
     assert serial_guess.terminator(b"\x02a\x03\x02b\x03") == b"\x03"

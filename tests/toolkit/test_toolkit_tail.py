@@ -75,7 +75,11 @@ class PtyRun:
     def __init__(self, args: list[str], rows: int, cols: int) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "RUNTIME_DIRECTORY")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("COLUMNS", "LINES", "RUNTIME_DIRECTORY")
+        }
         self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env)
         os.close(slave)
         self.size = rows, cols
@@ -108,15 +112,29 @@ class PtyRun:
         return screen
 
 
-def test_live_screen_over_a_real_broker(broker, tmp_path: Path) -> None:  # noqa: ANN001
+def test_live_screen_over_a_real_broker(broker, tmp_path: Path) -> None:
     """Points with value, unit, quality, age and alarm; vibration features; queue state."""
     bus = demo()
     bus.attach(0x53, Adxl345(z=Machine(shaft_hz=24.75).signal))
     path = tmp_path / "gw.toml"
     path.write_text(CONFIG.format(url=broker.url, store=tmp_path / "queue.db"))
     cfg = config_mod.load(path)
-    tail = PtyRun([sys.executable, "-m", "gatewayd.cli", "tail", "--config", str(path),
-                   "--seconds", "5", "--interval-s", "0.3"], 20, 80)
+    tail = PtyRun(
+        [
+            sys.executable,
+            "-m",
+            "gatewayd.cli",
+            "tail",
+            "--config",
+            str(path),
+            "--seconds",
+            "5",
+            "--interval-s",
+            "0.3",
+        ],
+        20,
+        80,
+    )
     tail.pump(1.5)  # subscribed before the first alarm: events are not retained
     sup = Supervisor(cfg, {"i2c_bus": bus})
     sup.start()
@@ -144,7 +162,9 @@ def test_live_screen_over_a_real_broker(broker, tmp_path: Path) -> None:  # noqa
 
 def test_small_terminal_fits() -> None:
     """On a 10x40 terminal every line fits and the rest is counted, not wrapped."""
-    state = TailState("gw", rows={f"p{i:02d}": Row(i * 1.5, "bar", "good", 99.0) for i in range(20)})
+    state = TailState(
+        "gw", rows={f"p{i:02d}": Row(i * 1.5, "bar", "good", 99.0) for i in range(20)}
+    )
     lines = render(state, None, 40, 10, 100.0)
     assert len(lines) == 10 and all(len(line) <= 40 for line in lines)
     assert lines[-1] == "... 13 more (a taller terminal shows the"
@@ -154,8 +174,11 @@ def test_small_terminal_fits() -> None:
 def test_status_and_alarm_events_shown() -> None:
     """Queue depth and age from status.json; an alarm shows while active and goes when cleared."""
     state = TailState("gw", rows={"t": Row(5.0, "degC", "good", 0.0)})
-    status = {"queue": {"depth": 17, "oldest_age_s": 42.5}, "broker": {"connected": False},
-              "devices": [{"up": True}, {"up": False}]}
+    status = {
+        "queue": {"depth": 17, "oldest_age_s": 42.5},
+        "broker": {"connected": False},
+        "devices": [{"up": True}, {"up": False}],
+    }
     state.feed({"type": "event", "kind": "alarm", "point": "t", "level": "HH", "state": "active"})
     lines = render(state, status, 100, 10, 1.0)
     assert "broker DISCONNECTED  queue 17 (oldest 42.5 s)  1/2 devices up" in lines[0]
@@ -171,5 +194,7 @@ def test_no_broker_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str
     from gatewayd.cli import main
 
     url = f"mqtt://127.0.0.1:{free_port()}"
-    assert main(["tail", "--gateway", "gw", "--broker", url, "--config", str(tmp_path / "none")]) == 1
+    assert (
+        main(["tail", "--gateway", "gw", "--broker", url, "--config", str(tmp_path / "none")]) == 1
+    )
     assert f"cannot reach the broker at {url}" in capsys.readouterr().err

@@ -24,10 +24,13 @@ period_ms = {period}
 """
 
 
-def point(alias: int, register: int, data_type: str = "uint16", table: str = "holding",
-          extra: str = "") -> str:
-    return (f'[[devices.points]]\nalias = {alias}\nname = "p{alias}"\ntable = "{table}"\n'
-            f'register = {register}\ndata_type = "{data_type}"\n{extra}\n')
+def point(
+    alias: int, register: int, data_type: str = "uint16", table: str = "holding", extra: str = ""
+) -> str:
+    return (
+        f'[[devices.points]]\nalias = {alias}\nname = "p{alias}"\ntable = "{table}"\n'
+        f'register = {register}\ndata_type = "{data_type}"\n{extra}\n'
+    )
 
 
 def warnings_of(toml: str) -> list[str]:
@@ -45,29 +48,44 @@ def test_rtu_frame_times() -> None:
 def test_poll_faster_than_the_line() -> None:
     """One read of 100 registers at 2400 baud is 220 characters of 11 bits: 1008 ms > 1000 ms."""
     toml = RTU.format(name="m", baud=2400, unit=1, period=1000) + point(1, 0) + point(2, 99)
-    toml = toml.replace('unit = 1\n', 'unit = 1\nmax_gap = 100\n')
+    toml = toml.replace("unit = 1\n", "unit = 1\nmax_gap = 100\n")
     found = warnings_of(toml)
-    assert found == ["devices[0].period_ms: polls every 1000 ms but its reads take at least "
-                     "1008 ms at 2400 baud"]
+    assert found == [
+        "devices[0].period_ms: polls every 1000 ms but its reads take at least 1008 ms at 2400 baud"
+    ]
 
 
 def test_line_shared_by_devices_overloaded() -> None:
     """Two devices each within their period but together over the line's time are flagged."""
-    toml = (RTU.format(name="a", baud=9600, unit=1, period=100) + point(1, 0, "float32")
-            + point(2, 2, "float32") + point(3, 100, "float32")
-            + RTU.format(name="b", baud=9600, unit=2, period=100) + point(4, 0, "float32")
-            + point(5, 100, "float32"))
+    toml = (
+        RTU.format(name="a", baud=9600, unit=1, period=100)
+        + point(1, 0, "float32")
+        + point(2, 2, "float32")
+        + point(3, 100, "float32")
+        + RTU.format(name="b", baud=9600, unit=2, period=100)
+        + point(4, 0, "float32")
+        + point(5, 100, "float32")
+    )
     found = warnings_of(toml)
     assert len(found) == 1 and found[0].startswith("/dev/ttyUSB0: devices[0], devices[1] need 1")
 
 
-@pytest.mark.parametrize(("points", "expected"), [
-    (point(1, 10) + point(2, 10), "devices[0].points[1]: reads holding 10..10, the same registers "
-                                  "as devices[0].points[0]"),
-    (point(1, 10, "float32") + point(2, 11), "devices[0].points[1]: reads holding 11..11, "
-                                              "overlapping registers as devices[0].points[0]"),
-    (point(1, 10, "bit", extra="bit = 0") + point(2, 10, "bit", extra="bit = 0"), "the same"),
-])
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        (
+            point(1, 10) + point(2, 10),
+            "devices[0].points[1]: reads holding 10..10, the same registers "
+            "as devices[0].points[0]",
+        ),
+        (
+            point(1, 10, "float32") + point(2, 11),
+            "devices[0].points[1]: reads holding 11..11, "
+            "overlapping registers as devices[0].points[0]",
+        ),
+        (point(1, 10, "bit", extra="bit = 0") + point(2, 10, "bit", extra="bit = 0"), "the same"),
+    ],
+)
 def test_register_overlaps(points: str, expected: str) -> None:
     """Same or overlapping registers of one unit are flagged."""
     found = warnings_of(RTU.format(name="m", baud=19200, unit=1, period=1000) + points)
@@ -76,10 +94,14 @@ def test_register_overlaps(points: str, expected: str) -> None:
 
 def test_distinct_bits_tables_and_units_are_fine() -> None:
     """Bits of one register, the same number in another table or unit: no warning."""
-    toml = (RTU.format(name="m", baud=19200, unit=1, period=1000)
-            + point(1, 10, "bit", extra="bit = 0") + point(2, 10, "bit", extra="bit = 1")
-            + point(3, 10, table="input")
-            + RTU.format(name="n", baud=19200, unit=2, period=1000) + point(4, 10))
+    toml = (
+        RTU.format(name="m", baud=19200, unit=1, period=1000)
+        + point(1, 10, "bit", extra="bit = 0")
+        + point(2, 10, "bit", extra="bit = 1")
+        + point(3, 10, table="input")
+        + RTU.format(name="n", baud=19200, unit=2, period=1000)
+        + point(4, 10)
+    )
     assert warnings_of(toml) == []
 
 
@@ -95,10 +117,12 @@ data_rate_sps = {rate}
 
 def test_loop_without_range_and_alarm_outside_it() -> None:
     """A 4-20 mA point without low/high, and an alarm limit the range cannot reach."""
-    toml = (ANALOG.format(period=1000, rate=250)
-            + '[[devices.points]]\nalias = 1\nname = "level"\nchannel = 0\n'
-            + '[[devices.points]]\nalias = 2\nname = "press"\nchannel = 1\nlow = 0.0\nhigh = 10.0\n'
-            + 'alarms = { h = 12.0 }\n')
+    toml = (
+        ANALOG.format(period=1000, rate=250)
+        + '[[devices.points]]\nalias = 1\nname = "level"\nchannel = 0\n'
+        + '[[devices.points]]\nalias = 2\nname = "press"\nchannel = 1\nlow = 0.0\nhigh = 10.0\n'
+        + "alarms = { h = 12.0 }\n"
+    )
     assert warnings_of(toml) == [
         "devices[0].points[0]: no low and high: the 4-20 mA range defaults to 0..100; give the "
         "transmitter's range",
@@ -108,21 +132,28 @@ def test_loop_without_range_and_alarm_outside_it() -> None:
 
 def test_adc_slower_than_the_period() -> None:
     """Four single-shot conversions at 8 samples/s need 500 ms: a 100 ms period is flagged."""
-    points = "".join(f'[[devices.points]]\nalias = {i + 1}\nname = "c{i}"\nchannel = {i}\n'
-                     f'low = 0.0\nhigh = 1.0\n' for i in range(4))
+    points = "".join(
+        f'[[devices.points]]\nalias = {i + 1}\nname = "c{i}"\nchannel = {i}\n'
+        f"low = 0.0\nhigh = 1.0\n"
+        for i in range(4)
+    )
     assert warnings_of(ANALOG.format(period=100, rate=8) + points) == [
-        "devices[0].period_ms: 100 ms, but 4 conversions at 8 sps take 500 ms"]
+        "devices[0].period_ms: 100 ms, but 4 conversions at 8 sps take 500 ms"
+    ]
 
 
 def test_collisions_of_addresses_pins_and_ports() -> None:
     """Two devices on one I2C address, one GPIO pin twice, serial and modbus on one port."""
-    toml = (ANALOG.format(period=1000, rate=250)
-            + '[[devices]]\nkind = "i2c"\nname = "adc"\nchip = "ads1115"\nbus = "sim:demo"\n'
-            + '[[devices]]\nkind = "gpio"\nname = "io"\n'
-            + '[[devices.inputs]]\nname = "a"\npin = 17\n[[devices.inputs]]\nname = "b"\npin = "GPIO17"\n'
-            + RTU.format(name="m", baud=9600, unit=1, period=1000)
-            + '[[devices]]\nkind = "serial"\nname = "scale"\nport = "/dev/ttyUSB0"\n'
-            + 'mode = "free_running"\npattern = "(?P<w>.*)"\n')
+    toml = (
+        ANALOG.format(period=1000, rate=250)
+        + '[[devices]]\nkind = "i2c"\nname = "adc"\nchip = "ads1115"\nbus = "sim:demo"\n'
+        + '[[devices]]\nkind = "gpio"\nname = "io"\n'
+        + '[[devices.inputs]]\nname = "a"\npin = 17\n'
+        + '[[devices.inputs]]\nname = "b"\npin = "GPIO17"\n'
+        + RTU.format(name="m", baud=9600, unit=1, period=1000)
+        + '[[devices]]\nkind = "serial"\nname = "scale"\nport = "/dev/ttyUSB0"\n'
+        + 'mode = "free_running"\npattern = "(?P<w>.*)"\n'
+    )
     found = "\n".join(warnings_of(toml))
     assert "devices[1].address: 0x48 on sim:demo is also used by devices[0]" in found
     assert "devices[2].inputs[1].pin: pin GPIO17 is also devices[2].inputs[0].pin" in found
@@ -131,8 +162,10 @@ def test_collisions_of_addresses_pins_and_ports() -> None:
 
 def test_broker_and_store_hygiene() -> None:
     """A password in the file, sent in clear to another host; a queue that a reboot wipes."""
-    toml = ('[broker]\nurl = "mqtt://broker.example:1883"\nusername = "u"\npassword = "p"\n'
-            '[store]\npath = "/tmp/q.db"\n')
+    toml = (
+        '[broker]\nurl = "mqtt://broker.example:1883"\nusername = "u"\npassword = "p"\n'
+        '[store]\npath = "/tmp/q.db"\n'
+    )
     assert warnings_of(toml) == [
         "broker.password: a password in the config file; prefer password_file (mode 0600)",
         "broker.url: credentials go in clear text to broker.example; use mqtts://",
@@ -147,10 +180,14 @@ def test_samples_are_clean() -> None:
         assert lint(parse(tomllib.loads(sample.read_text()))) == [], sample
 
 
-def test_check_prints_warnings_and_still_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_prints_warnings_and_still_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`gatewayd check` says OK, lists the warnings, and exits 0: warnings do not refuse a file."""
     f = tmp_path / "g.toml"
-    f.write_text(HEAD + RTU.format(name="m", baud=9600, unit=1, period=1000) + point(1, 3) + point(2, 3))
+    f.write_text(
+        HEAD + RTU.format(name="m", baud=9600, unit=1, period=1000) + point(1, 3) + point(2, 3)
+    )
     assert main(["check", str(f)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{f}: OK, 1 devices, 2 points"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 
-def uart_bits(data: bytes, baud: int, rate: int, data_bits: int = 8, parity: str = "N") -> list[int]:
+def uart_bits(
+    data: bytes, baud: int, rate: int, data_bits: int = 8, parity: str = "N"
+) -> list[int]:
     """The line level sampled `rate` times a second while `data` is sent at `baud` (idle high)."""
     per_bit = rate / baud
     bits: list[int] = [1] * 20
@@ -38,7 +40,9 @@ def uart_receive(line: list[int], rate: int, baud: int) -> bytes:
     return bytes(out)
 
 
-def misheard(data: bytes, sent_baud: int, heard_baud: int, data_bits: int = 8, parity: str = "N") -> bytes:
+def misheard(
+    data: bytes, sent_baud: int, heard_baud: int, data_bits: int = 8, parity: str = "N"
+) -> bytes:
     """`data` sent at `sent_baud` as a receiver set to `heard_baud` gets it."""
     rate = 1_152_000
     return uart_receive(uart_bits(data, sent_baud, rate, data_bits, parity), rate, heard_baud)
