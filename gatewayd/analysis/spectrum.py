@@ -15,10 +15,10 @@ import numpy as np
 from . import iso
 from .bearing import DEFECTS
 from .envelope import Envelope
+from .names import HARMONICS, feature_names
 from .windows import coherent_gain, make_window, power_gain
 
 G = 9.80665  # m/s^2 per g
-HARMONICS = 3
 BACKGROUND_LINES = 20  # half-width of the local background around an envelope line
 ENV_FIRST_LINE = 5  # lower envelope lines carry the window's own taper, not the machine
 
@@ -42,16 +42,6 @@ class Spec:
     defect_tolerance: float = 0.015  # slip and speed error, relative
 
 
-def feature_names(bands: list[str], defects: list[str]) -> list[str]:
-    """Every feature the analyser produces, in the order of `Analyzer.values`."""
-    names = ["rms_g", "peak_g", "crest", "kurtosis", "velocity_mm_s", "iso_zone", "shaft_hz"]
-    names += [f"order{h}_g" for h in range(1, HARMONICS + 1)]
-    names += [f"band_{b}_g" for b in bands]
-    if defects:
-        names += ["env_band_hz", "bearing_index", "bearing_defect"]
-    for d in defects:
-        names += [f"{d}_{h}x_g" for h in range(1, HARMONICS + 1)] + [f"{d}_index"]
-    return names
 
 
 def _bin(f: float, df: float) -> int:

@@ -26,6 +26,8 @@ class Batcher:
         self._events: deque[Event] = deque()
         self.accepted = 0
         self.refused = 0
+        self.payload_bytes = 0  # of data batches accepted: the wire cost of the readings
+        self.last_payload = b""
 
     def add(self, reading: Reading) -> None:
         self._readings.append(reading)
@@ -55,10 +57,14 @@ class Batcher:
     def _put(self, kind: str, items: list, encode: Callable[[int], bytes], ts_ms: int) -> None:
         # The payload carries its own sequence number, so it is encoded for the seq it gets.
         seq = self.store.next_seq
-        seq_got = self.store.put(kind, encode(seq), len(items), ts_ms)
+        payload = encode(seq)
+        seq_got = self.store.put(kind, payload, len(items), ts_ms)
         if seq_got is None:
             self.refused += len(items)
-        else:
-            assert seq_got == seq
+            return
+        assert seq_got == seq
+        if kind == "data":
             self.accepted += len(items)
-            self.on_put()
+            self.payload_bytes += len(payload)
+            self.last_payload = payload
+        self.on_put()

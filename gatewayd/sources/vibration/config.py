@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ...analysis.bearing import DEFECTS, defect_multiples
-from ...analysis.spectrum import feature_names
+from ...analysis.names import feature_names
 from ...config import DeviceConfig, Model, PointConfig
 from .decode import ODR_HZ, rate_code
 
