@@ -210,7 +210,8 @@ def main() -> None:
               f"({r['disk_per_reading'] / r['payload_per_reading']:.2f}x payload)")
     light_day = max(light["disk_bytes"], light_off["disk_bytes"]) / light_n * 86400 / 1e6
     print(f"drain: {dr['readings']} readings in {dr['drain_s']:.2f} s, live batches "
-          f"{dr['live_batches']}, median {dr['live_median_ms']:.0f} ms, p99 {dr['live_p99_ms']:.0f} ms")
+          f"{dr['live_batches']}, median {dr['live_median_ms']:.0f} ms, "
+          f"p99 {dr['live_p99_ms']:.0f} ms")
     sustained = heavy["readings"] / heavy["elapsed_s"]
     disk = max(heavy["disk_per_reading"], offline["disk_per_reading"])
     per_million = dr["drain_s"] * 1e6 / dr["readings"]

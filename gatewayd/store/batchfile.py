@@ -10,10 +10,12 @@ them differently:
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import StoreError
 from ..model import now_ms
@@ -110,14 +112,12 @@ class BatchFile:
         db.execute("INSERT OR IGNORE INTO meta VALUES ('seq_floor', ?)", (first_seq - 1,))
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):  # else the WAL is replayed at next open
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:
-            pass  # closing still checkpoints what it can; the WAL is replayed at next open
         self.db.close()
 
     # -- reads -------------------------------------------------------------------------------
-    def _query(self, sql: str, args: Iterable[object] = ()) -> list[tuple]:
+    def _query(self, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]:
         try:
             return self.db.execute(sql, tuple(args)).fetchall()
         except sqlite3.Error as e:
@@ -166,11 +166,9 @@ class BatchFile:
             raise translate(self.path, e) from e
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):  # a failed rollback changes nothing on disk
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # a failed rollback leaves the WAL as it was; the next write retries
 
 
 def move_aside(path: Path) -> Path:

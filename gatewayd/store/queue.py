@@ -34,6 +34,7 @@ __all__ = ["ROW_OVERHEAD", "Batch", "Dropped", "DurableQueue", "QueueStats"]
 log = logging.getLogger("gatewayd.store")
 ROW_OVERHEAD = 64  # bytes a row costs beyond its payload (b-tree cell, page slack), measured
 T = TypeVar("T")
+NONE: list[Batch] = []  # what a failed read gives (never mutated)
 
 
 @dataclass
@@ -196,7 +197,7 @@ class DurableQueue:
 
     def _oldest_on_disk(self) -> Batch | None:
         after = self._evicted_to
-        heads = self._disk(lambda f: f.heads(after, len(self._gone) + 1, "data"), [])
+        heads = self._disk(lambda f: f.heads(after, len(self._gone) + 1, "data"), NONE)
         return next((b for b in heads if b.seq not in self._gone), None)
 
     def _count(self, rows: int, readings: int, size: int) -> None:
@@ -254,7 +255,12 @@ class DurableQueue:
             later = [] if final else [s for s in self._doomed if s == top]
             doomed = [s for s in self._doomed if s not in later]
             floor = self.next_seq - 1 if final else 0
-            if self._disk(lambda f: f.write(puts, doomed, floor), False) is False:
+
+            def write(f: BatchFile) -> bool:
+                f.write(puts, doomed, floor)
+                return True
+
+            if not self._disk(write, False):
                 return
             self._top = top
             self._pending.clear()
@@ -310,12 +316,13 @@ class DurableQueue:
         self.next_seq = max(self.next_seq, now_ms())
 
     # -- consuming ---------------------------------------------------------------------------
-    def peek(self, after_seq: int = 0, limit: int = 16, before_seq: int | None = None) -> list[Batch]:
+    def peek(self, after_seq: int = 0, limit: int = 16,
+             before_seq: int | None = None) -> list[Batch]:
         """Unacked batches with after_seq < seq (< before_seq), oldest first: committed ones,
         and while the disk fails also those held in memory."""
         with self.lock:
             upper = before_seq if before_seq is not None else self.next_seq
-            rows = self._disk(lambda f: f.batches(after_seq, upper, limit + len(self._gone)), [])
+            rows = self._disk(lambda f: f.batches(after_seq, upper, limit + len(self._gone)), NONE)
             out = [b for b in rows if b.seq not in self._gone][:limit]
             if self.fault and len(out) < limit:
                 out += [b for s, b in self._pending.items() if after_seq < s < upper]
@@ -340,7 +347,7 @@ class DurableQueue:
     def oldest_ts_ms(self) -> int:
         """Time of the oldest unacked batch (0 if none)."""
         with self.lock:
-            heads = self._disk(lambda f: f.heads(0, len(self._gone) + 1), [])
+            heads = self._disk(lambda f: f.heads(0, len(self._gone) + 1), NONE)
             first = next((b for b in heads if b.seq not in self._gone), None)
             if first is None:
                 first = next(iter(self._pending.values()), None)

@@ -4,6 +4,7 @@ config against a Modbus simulator, and a tiny tmpfs."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 import threading
@@ -144,7 +145,7 @@ timeout_ms = 500
 
 def tick_gaps(ts: list[int]) -> list[tuple[int, int]]:
     """(last ts before, first ts after) for every place where ticks are missing."""
-    return [(a, b) for a, b in zip(ts, ts[1:], strict=False) if b - a > PERIOD_MS]
+    return [(a, b) for a, b in itertools.pairwise(ts) if b - a > PERIOD_MS]
 
 
 class Blackhole:
