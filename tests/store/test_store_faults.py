@@ -165,3 +165,26 @@ def test_sigkill_at_random_moments_loses_at_most_the_last_interval(
         proc.stderr.close()  # type: ignore[union-attr]
     rec.stop()
     assert list(store.parent.glob("q.db.corrupt-*"))
+
+
+def test_full_store_during_an_outage_reports_a_gap_once_connected(
+        tmp_path: Path, plc: ModbusSim, pbroker: PersistentBroker) -> None:
+    """A 2 kB store and no broker: drop_oldest counts what it evicts, and the gap event
+    (count and time range) arrives when the broker is back; the newest readings follow."""
+    rec = Recorder(pbroker.port, "gap")
+    pbroker.stop()
+    sup = supervisor(gateway_toml("gap", pbroker.url, tmp_path / "q.db", plc.port,
+                                  max_mb=0.002))
+    try:
+        rec.wait_for(lambda: sup.status()["queue"]["dropped"] > 0, timeout_s=10)
+        pbroker.start()
+        rec.wait_for(lambda: "gap" in rec.event_kinds())
+        time.sleep(0.5)
+    finally:
+        sup.stop(drain_s=5)
+    rec.stop()
+    gap = next(e for e in rec.events if e["kind"] == "gap")
+    assert gap["readings"] > 0 and gap["policy"] == "drop_oldest"
+    assert gap["from_ms"] <= gap["to_ms"]
+    kept = min(min(ts) for ts in rec.readings().values())
+    assert kept > gap["to_ms"]  # what arrived is newer than what was dropped
