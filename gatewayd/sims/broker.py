@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -34,6 +35,12 @@ def mosquitto_binary() -> str:
     return found
 
 
+def stay_user() -> str:
+    """Run as root, mosquitto drops to the `mosquitto` user, which cannot read or write the
+    test's private temporary folders: keep our own user for these throwaway brokers."""
+    return "user root\n" if os.geteuid() == 0 else ""
+
+
 class Broker:
     """Started on a free loopback port; stop() and start() again keep the port (outage tests)."""
 
@@ -54,7 +61,7 @@ class Broker:
         store = (f"persistence true\npersistence_location {self.workdir}/\n" if self.persistence
                  else "persistence false\n")
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{store}"
+            f"{stay_user()}listener {self.port} 127.0.0.1\nallow_anonymous true\n{store}"
             "max_queued_messages 100000\nmax_inflight_messages 0\n"
         )
         self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)],

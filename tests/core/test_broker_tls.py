@@ -1,0 +1,96 @@
+"""TLS with a client certificate and username/password against a real mosquitto, over MQTT 5
+and 3.1.1; a wrong password is refused and nothing is lost meanwhile."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from gatewayd import config
+from gatewayd.sims.broker import free_port, mosquitto_binary, stay_user, wait_port
+from gatewayd.supervisor import Supervisor
+
+
+def _cert(name: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None = None,
+          issuer_key: ec.EllipticCurvePrivateKey | None = None, ca: bool = False) -> x509.Certificate:
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer or subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5))
+               .not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if not ca:
+        builder = builder.add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
+            critical=False)
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> tuple[Path, Path]:
+    k, c = path.with_suffix(".key"), path.with_suffix(".pem")
+    k.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return k, c
+
+
+@pytest.fixture
+def tls_broker(tmp_path: Path):  # noqa: ANN201
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = _cert("test-ca", ca_key, ca=True)
+    _, ca_pem = _write(tmp_path / "ca", ca_key, ca)
+    srv_key = ec.generate_private_key(ec.SECP256R1())
+    srv_k, srv_c = _write(tmp_path / "server", srv_key, _cert("localhost", srv_key, ca.subject, ca_key))
+    cli_key = ec.generate_private_key(ec.SECP256R1())
+    cli_k, cli_c = _write(tmp_path / "client", cli_key, _cert("gw-tls", cli_key, ca.subject, ca_key))
+    passwd = tmp_path / "passwd"
+    passwd.touch()
+    subprocess.run(["mosquitto_passwd", "-b", str(passwd), "gw", "s3cret"], check=True)
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"{stay_user()}listener {port} 127.0.0.1\ncafile {ca_pem}\ncertfile {srv_c}\nkeyfile {srv_k}\n"
+                    f"require_certificate true\npassword_file {passwd}\nallow_anonymous false\n")
+    proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
+    wait_port(port)
+    yield {"port": port, "ca": ca_pem, "cert": cli_c, "key": cli_k}
+    proc.terminate()
+    proc.wait(5)
+    proc.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+def test_tls_client_cert_and_password(tmp_path: Path, tls_broker: dict, protocol: str) -> None:
+    """With CA, client certificate and password the gateway connects and its batches are acked;
+    with a wrong password it is refused and keeps the batches queued."""
+    results = {}
+    for password in ("s3cret", "wrong"):
+        cfg = config.parse({
+            "gateway": {"id": f"gw-tls-{protocol}"},
+            "broker": {"url": f"mqtts://localhost:{tls_broker['port']}", "protocol": protocol,
+                       "ca_file": str(tls_broker["ca"]), "cert_file": str(tls_broker["cert"]),
+                       "key_file": str(tls_broker["key"]), "username": "gw", "password": password},
+            "store": {"path": str(tmp_path / f"q-{password}.db")}, "publish": {"interval_ms": 100}})
+        sup = Supervisor(cfg)
+        sup.start()
+        from gatewayd.model import Event
+
+        assert sup.batcher is not None
+        sup.batcher.event(Event(0, "hello", {}))
+        deadline = time.monotonic() + (8 if password == "s3cret" else 2)
+        while time.monotonic() < deadline and not (sup.publisher and sup.publisher.stats.acked):
+            time.sleep(0.05)
+        assert sup.publisher is not None and sup.store is not None
+        results[password] = (sup.publisher.stats.connected, sup.publisher.stats.acked,
+                             sup.store.stats().depth)
+        sup.stop(drain_s=0.5)
+    assert results["s3cret"][:2] == (True, 1)
+    assert results["wrong"] == (False, 0, 1)
