@@ -42,8 +42,8 @@ from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(site.getsitepackages()[0])
-SCALE = 0.1  # unit times x 0.1: WatchdogSec=30 -> 3 s, RestartSec=5 -> 0.5 s
-WATCHDOG_S, RESTART_S, BURST = 30 * SCALE, 5 * SCALE, 5
+SCALE = 0.2  # unit times x 0.2: WatchdogSec=30 -> 6 s, RestartSec=5 -> 1 s
+WATCHDOG_S, RESTART_S, START_TIMEOUT_S, BURST = 30 * SCALE, 5 * SCALE, 120 * SCALE, 5
 PHASE_LIMIT_S = 240.0
 HUNG = '''
 
@@ -142,8 +142,11 @@ class Gateway:
             if "WATCHDOG=1" in msg or "READY=1" in msg:
                 self.last_ping = now
         if self.proc is not None and self.proc.poll() is None:
-            if now - self.last_ping > WATCHDOG_S:
+            # the watchdog runs from READY on; before it, TimeoutStartSec applies
+            limit = WATCHDOG_S if self.ready_version else START_TIMEOUT_S
+            if now - self.last_ping > limit:
                 self.proc.send_signal(signal.SIGABRT)  # what systemd does on watchdog timeout
+                self.last_ping = now + 60  # one signal is enough
             return
         if self.proc is not None:
             self.proc, self.restart_at = None, now + RESTART_S

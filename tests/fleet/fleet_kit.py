@@ -196,17 +196,22 @@ class ServiceManager:
         proc = subprocess.Popen(self._argv(self._one("ExecStart")), env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.log.append(f"start {os.readlink(self.root / 'opt/gatewayd/current')}")
-        last_ping = time.monotonic()
+        last_ping, ready = time.monotonic(), False
+        start_s = seconds(self._one("TimeoutStartSec")) * self.scale
         try:
             while proc.poll() is None:
                 for msg in _drain(sock):
                     self.log.append(msg)
-                    last_ping = time.monotonic() if "WATCHDOG=1" in msg else last_ping
+                    ready = ready or "READY=1" in msg
+                    if "WATCHDOG=1" in msg or "READY=1" in msg:
+                        last_ping = time.monotonic()
                 if until(self.log) or time.monotonic() > deadline:
                     return None
-                if time.monotonic() - last_ping > watchdog_s:
-                    self.log.append("watchdog timeout")
+                # the watchdog runs from READY on; before it, TimeoutStartSec applies
+                if time.monotonic() - last_ping > (watchdog_s if ready else start_s):
+                    self.log.append("watchdog timeout" if ready else "start timeout")
                     proc.send_signal(6)  # systemd sends SIGABRT on watchdog timeout
+                    last_ping = time.monotonic() + 60
                 time.sleep(0.02)
             return proc.returncode
         finally:
