@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 UNITS = REPO / "systemd"
 ANALYZE = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"

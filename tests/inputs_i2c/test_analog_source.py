@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SimClock, make_ctx
+from i2c_testing import SimClock, make_ctx
 
 from gatewayd.config import parse
 from gatewayd.errors import DeviceException

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SimClock
+from i2c_testing import SimClock
 
 from gatewayd.sims.ads1115 import ADS1115
 from gatewayd.sims.bme280 import BME280

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SimClock, make_ctx
+from i2c_testing import SimClock, make_ctx
 
 from gatewayd.buses.i2c import I2CDevice, open_bus
 from gatewayd.config import load, parse

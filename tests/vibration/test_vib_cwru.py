@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import io, signal
 
 from gatewayd.analysis.alarms import Threshold
 from gatewayd.analysis.spectrum import Analyzer, Spec
-from tests.conftest import SHARED
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 CWRU = SHARED / "data" / "cwru"
 SKF_6205 = {"bpfi": 5.4152, "bpfo": 3.5848, "ftf": 0.39828, "bsf": 4.7135 / 2}  # README
