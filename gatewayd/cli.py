@@ -90,7 +90,9 @@ def _status_text(st: dict) -> str:
     lines = [f"gatewayd {st['gateway']} {st['version']} pid {st['pid']} up {st['uptime_s']} s",
              f"broker {b['url']}: {'connected' if b['connected'] else 'DISCONNECTED'}",
              f"queue {q['depth']} batches, {q['readings']} readings, {q['bytes']} bytes, "
-             f"oldest {q['oldest_age_s']} s, dropped {q['dropped']}"]
+             f"oldest {q['oldest_age_s']} s, dropped {q['dropped']}"
+             + (f", DISK FAULT: {q['fault']} ({q.get('in_memory', 0)} batches in memory)"
+                if q.get("fault") else "")]
     for d in st["devices"]:
         state = "up" if d["up"] else f"DOWN ({d['reason']})"
         lines.append(f"  {d['device']:<20} {state}, errors {d.get('errors', 0)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import signal
 import threading
 import time
@@ -19,6 +20,7 @@ from types import FrameType
 from . import config as config_mod
 from . import systemd
 from .errors import ConfigError
+from .fleet.agent import Dispatch, FleetAgent
 from .supervisor import Supervisor
 
 log = logging.getLogger("gatewayd")
@@ -106,7 +108,17 @@ def run(config_path: Path, drain_s: float = 5.0) -> int:
     flags = Flags()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, flags.on_signal)
-    sup = Supervisor(cfg)
+    commands: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+
+    def on_command(verb: str, payload: bytes) -> None:  # paho's thread: hand over, nothing more
+        commands.put((verb, payload))
+        flags.wake.set()
+
+    sup = Supervisor(cfg, on_command=on_command)
+    agent = FleetAgent.for_config(cfg, config_path, sup.event)
+    exit_code = agent.on_start()  # a release that failed its health gate is rolled back here
+    if exit_code is not None:
+        return exit_code
     sup.start()
     notifier = Notifier()
     notifier.ready(sup)
@@ -124,13 +136,38 @@ def run(config_path: Path, drain_s: float = 5.0) -> int:
             last_status = time.monotonic()
             st = write_status(sup)
         notifier.tick(sup, st)
+        code = agent.on_health(True, bool(sup.publisher and sup.publisher.stats.connected))
+        code = code if code is not None else _commands(commands, agent, sup, flags)
+        if code is not None:
+            exit_code = code
+            break
     systemd.notify("STOPPING=1")
     left = sup.stop(drain_s)
     if left["unacked_in_flight"] or left["left_in_store"]:
         log.info("stopped: %d batches still queued on disk, sent at next start", left["left_in_store"])
     else:
         log.info("stopped: everything was delivered")
-    return 0
+    return exit_code or 0
+
+
+def _commands(inbox: queue.SimpleQueue[tuple[str, bytes]], agent: FleetAgent, sup: Supervisor,
+              flags: Flags) -> int | None:
+    """Run verified commands on the main thread (an update takes seconds); exit code or None."""
+    while True:
+        try:
+            verb, payload = inbox.get_nowait()
+        except queue.Empty:
+            return None
+        result = agent.on_command(verb, payload)
+        if isinstance(result, int):
+            return result
+        if isinstance(result, Dispatch):
+            if result.verb == "reload":
+                flags.reload = True
+            elif result.verb == "rebirth" and sup.publisher is not None:
+                sup.publisher.rebirth()
+            elif result.verb == "ping":
+                sup.event("pong", {"status": sup.status()["queue"]})
 
 
 def _reload(sup: Supervisor, path: Path, notifier: Notifier) -> None:

@@ -13,8 +13,8 @@ import os
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 from . import sources
@@ -40,9 +40,11 @@ def software_version() -> str:
 
 
 class Supervisor:
-    def __init__(self, cfg: Config, extras: dict[str, Any] | None = None) -> None:
+    def __init__(self, cfg: Config, extras: dict[str, Any] | None = None,
+                 on_command: Callable[[str, bytes], None] | None = None) -> None:
         self.cfg = cfg
         self.extras = extras or {}
+        self.on_command = on_command
         self.started_ms = now_ms()
         self.store: DurableQueue | None = None
         self.batcher: Batcher | None = None
@@ -72,6 +74,7 @@ class Supervisor:
         self.batcher.birth_id = codec.birth_id(self.points)
         self.publisher = Publisher(
             self.cfg.broker, self.topics, self.store, self._birth, self.cfg.store.backlog_rate_per_s,
+            self.on_command,
         )
         self._stop.clear()
         self._pipeline = threading.Thread(target=self._pipeline_loop, name="pipeline", daemon=True)
@@ -83,24 +86,11 @@ class Supervisor:
                                   self.started_ms)
 
     def _open_store(self) -> DurableQueue:
+        """Never fails: a corrupt file is set aside and a bad disk means memory (docs/store.md)."""
         sc = self.cfg.store
-        store = DurableQueue(sc.path, int(sc.max_mb * 1024 * 1024), sc.commit_interval_ms, sc.when_full,
-                             memory_bytes=int(sc.memory_buffer_mb * 1024 * 1024))
-        try:
-            store.open()
-        except StoreError as e:
-            aside = sc.path.with_name(f"{sc.path.name}.corrupt-{now_ms()}")
-            log.error("store %s is unreadable (%s): moved aside to %s, starting a fresh one",
-                      sc.path, e, aside)
-            for suffix in ("", "-wal", "-shm"):
-                p = Path(f"{sc.path}{suffix}")
-                if p.exists():
-                    p.rename(f"{aside}{suffix}")
-            store = DurableQueue(sc.path, int(sc.max_mb * 1024 * 1024), sc.commit_interval_ms,
-                                 sc.when_full)
-            store.open()
-            self._pending_events.append(Event(now_ms(), "store_corrupt",
-                                        {"path": str(sc.path), "moved_to": str(aside), "error": str(e)}))
+        store = DurableQueue(sc.path, int(sc.max_mb * 1024 * 1024), sc.commit_interval_ms,
+                             sc.when_full, memory_bytes=int(sc.memory_buffer_mb * 1024 * 1024))
+        store.open()
         return store
 
     def _context(self) -> SourceContext:
@@ -212,6 +202,14 @@ class Supervisor:
         self.started_ms = now_ms()
         self._pending_events.append(Event(now_ms(), "reloaded", {"devices": len(cfg.devices)}))
         self.start()
+
+    def event(self, kind: str, fields: dict[str, Any]) -> None:
+        """Publish an event (queued like data); works before start() too."""
+        ev = Event(now_ms(), kind, fields)
+        if self.batcher is not None:
+            self.batcher.event(ev)
+        else:
+            self._pending_events.append(ev)
 
     def progress_marks(self) -> dict[str, float]:
         """Last-progress times of every loop, for the watchdog: a hung one stops changing."""

@@ -119,6 +119,11 @@ class Publisher:
         self.client.loop_stop()
         return left
 
+    def rebirth(self) -> None:
+        """Send the birth again (a consumer asked, e.g. after losing its retained copy)."""
+        if self.stats.connected:
+            self.client.publish(self.topics.birth, self.birth(), qos=1, retain=True)
+
     def busy(self) -> bool:
         """Batches in flight, or committed and not yet sent."""
         return bool(self._inflight) or bool(self.store.peek(0, 1))
@@ -143,7 +148,7 @@ class Publisher:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
                        reason: object, props: object = None) -> None:
-        if self.stats.connected:
+        if self.stats.connected and not self._stop.is_set():
             log.warning("lost the broker %s: %s", self.cfg.url, reason)
         self.stats.connected = False
         self._inbox.put(("disconnected", 0))
