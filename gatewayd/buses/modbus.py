@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import CommError, DeviceException, ProtocolError
+from ..model import Quality
 
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # we report failures ourselves, once
 
@@ -107,7 +108,7 @@ class ModbusLink:
                 self._drop()
                 text = str(e).lower()
                 if "no response" in text or "timeout" in text or "timed out" in text:
-                    raise CommError(f"{who}: no response", _timeout_quality()) from None
+                    raise CommError(f"{who}: no response", Quality.BAD_TIMEOUT) from None
                 raise ProtocolError(f"{who}: {e}") from None
             except OSError as e:
                 self._drop()
@@ -129,9 +130,3 @@ class ModbusLink:
         with self.lock:
             self._drop()
             self._client = None
-
-
-def _timeout_quality():  # noqa: ANN202 - tiny indirection keeps model import local
-    from ..model import Quality
-
-    return Quality.BAD_TIMEOUT

@@ -1,8 +1,9 @@
 """`scripts/demo`: a simulated retrofit, the real daemon, and its data decoded as it arrives.
 
 Starts a local mosquitto, a Modbus TCP "machine" (a lathe's PLC and an SDM120 energy meter),
-a serial scale on a pty, and uses the simulated I2C bus (an ADS1115 reading 4-20 mA loops and
-a BME280); writes a config for them, runs `gatewayd run` as its own process, and prints each
+a serial scale on a pty, and uses the simulated I2C bus (an ADS1115 reading 4-20 mA loops, a
+BME280, and an ADXL345 on the coolant pump, whose bearing is failing); writes a config for them,
+checks it with `gatewayd check`, runs `gatewayd run` as its own process, and prints each
 reading that comes back through the broker. Everything it starts, it stops.
 """
 
@@ -89,6 +90,24 @@ points = [
 ]
 
 [[devices]]
+kind = "vibration"
+name = "pump-de"
+sensor = "adxl345"
+bus = "sim:pump"
+address = 0x53
+odr_hz = 3200
+range_g = 16
+axis = "z"
+period_ms = 5
+window_len = 4096
+machine_group = 2
+foundation = "rigid"
+shaft_hz = 24.75
+alias_base = 50
+features = ["rms_g", "kurtosis", "velocity_mm_s", "iso_zone", "bearing_index", "bpfi_index"]
+bearing = {{ balls = 9, ball_diameter_mm = 7.94, pitch_diameter_mm = 39.04 }}
+
+[[devices]]
 kind = "serial"
 name = "parts-scale"
 port = "{scale}"
@@ -154,11 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         cfg.write_text(CONFIG.format(broker=broker.url, state=work / "state", modbus_port=sim.port,
                                      scale=scale.path))
         print(f"demo: config {cfg}, broker {broker.url}, daemon log {work / 'daemon.log'}")
+        subprocess.run([sys.executable, "-m", "gatewayd.cli", "check", str(cfg)], check=True)
         with (work / "daemon.log").open("w") as log:
             daemon = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "run", "--config",
                                        str(cfg)], stderr=log, stdout=log)
         try:
             _show(broker.url, args.seconds)
+            subprocess.run([sys.executable, "-m", "gatewayd.cli", "status", "--config", str(cfg)])
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(30)

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 
-from pymodbus.constants import ExcCodes
 from pymodbus import FramerType
+from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 

@@ -44,7 +44,7 @@ def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) 
 
 
 @pytest.fixture
-def tls_broker(tmp_path: Path):  # noqa: ANN201
+def tls_broker(tmp_path: Path):
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _cert("test-ca", ca_key, ca=True)
     _, ca_pem = _write(tmp_path / "ca", ca_key, ca)

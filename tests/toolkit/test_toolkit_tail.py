@@ -189,9 +189,8 @@ def test_status_and_alarm_events_shown() -> None:
 
 def test_no_broker_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Tail against a broker that is not there exits 1 naming it."""
-    from gatewayd.sims.broker import free_port
-
     from gatewayd.cli import main
+    from gatewayd.sims.broker import free_port
 
     url = f"mqtt://127.0.0.1:{free_port()}"
     assert (
