@@ -112,12 +112,13 @@ class BusWorker:
             self._failed(s, tick, str(e), e.quality)
             return
         except Exception as e:  # a driver bug must not kill the bus: treat as a device fault
-            log.exception("device %s: unexpected error", dev.name)
+            log.exception("device %s: unexpected error", dev.name, extra=_fields(dev))
             self._failed(s, tick, f"{dev.name}: {type(e).__name__}: {e}", Quality.BAD)
             return
         s.counters["polls"] += 1
         if not s.up:
-            log.info("device %s is back after %d failed polls", dev.name, s.failures)
+            log.info("device %s is back after %d failed polls", dev.name, s.failures,
+                     extra=_fields(dev))
             self.event(Event(tick, "device_up", {"device": dev.name, "down_since": s.down_since_ms}))
             s.down_since_ms = 0
         s.failures = 0
@@ -132,7 +133,7 @@ class BusWorker:
         self._close(s)
         if s.up:
             s.down_since_ms = tick
-            log.warning("device %s is down: %s", s.device.name, reason)
+            log.warning("device %s is down: %s", s.device.name, reason, extra=_fields(s.device))
             self.event(Event(tick, "device_down", {"device": s.device.name, "reason": reason,
                                                    "quality": quality.label}))
         self.emit([Reading(p.alias, tick, None, quality) for p in s.device.points])
@@ -149,6 +150,12 @@ class BusWorker:
         return [{"device": s.device.name, "bus": self.bus_key, "up": s.up, "reason": s.reason,
                  "failures": s.failures, **s.counters,
                  **dict(getattr(s.device, "counters", {}))} for s in self.states]
+
+
+def _fields(device: Any) -> dict[str, str]:
+    """Structured log fields (journald SOURCE=, DEVICE=) naming the device and its kind."""
+    kind = type(device).__module__.split(".")[-2] if "." in type(device).__module__ else ""
+    return {"source": kind, "device": device.name}
 
 
 def _wall_ms() -> int:

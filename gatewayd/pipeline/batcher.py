@@ -47,7 +47,8 @@ class Batcher:
         while self._readings:
             chunk = [self._readings.popleft() for _ in range(min(self.max_readings, len(self._readings)))]
             taken += len(chunk)
-            self._put("data", chunk, lambda seq, c=chunk: codec.encode_data(seq, c, self.resolution, self.birth_id),
+            self._put("data", chunk,
+                      lambda seq, c=chunk: codec.encode_data(seq, c, self.resolution, self.birth_id),
                       min(r.ts_ms for r in chunk))
         if self._events:
             events = [self._events.popleft() for _ in range(len(self._events))]

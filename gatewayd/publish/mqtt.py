@@ -11,6 +11,7 @@ twice and can tell by its sequence number.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import ssl
@@ -167,10 +168,8 @@ class Publisher:
             self.progress = time.monotonic()
             batch = self._next() if self._can_send() else None
             if batch is None:
-                try:
+                with contextlib.suppress(queue.Empty):
                     self._handle(self._inbox.get(timeout=0.25))
-                except queue.Empty:
-                    pass
                 continue
             info = self.client.publish(self.topics.for_kind(batch.kind), batch.payload, qos=1)
             self._inflight[info.mid] = batch.seq

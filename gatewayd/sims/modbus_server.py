@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import threading
 import time
@@ -131,10 +132,8 @@ class ModbusSim:
     def stop(self) -> None:
         if self._loop and self._server and self._thread:
             fut = asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop)
-            try:
+            with contextlib.suppress(Exception):  # already stopping
                 fut.result(10)
-            except Exception:  # already stopping
-                pass
             self._thread.join(10)
         self._thread = None
 

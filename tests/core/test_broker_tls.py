@@ -57,7 +57,8 @@ def tls_broker(tmp_path: Path):
     subprocess.run(["mosquitto_passwd", "-b", str(passwd), "gw", "s3cret"], check=True)
     port = free_port()
     conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"{stay_user()}listener {port} 127.0.0.1\ncafile {ca_pem}\ncertfile {srv_c}\nkeyfile {srv_k}\n"
+    conf.write_text(f"{stay_user()}listener {port} 127.0.0.1\ncafile {ca_pem}\n"
+                    f"certfile {srv_c}\nkeyfile {srv_k}\n"
                     f"require_certificate true\npassword_file {passwd}\nallow_anonymous false\n")
     proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
     wait_port(port)

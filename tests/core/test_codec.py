@@ -57,7 +57,7 @@ def test_regular_series_uses_start_and_period() -> None:
     """A regularly sampled point carries its times as [offset, period], not one per reading."""
     rs = [Reading(1, 1000 + 100 * i, 20.0 + i / 100, 0) for i in range(50)]
     msg = msgpack.unpackb(codec.encode_data(1, rs, RES))
-    alias, times, deltas, quality = msg["p"][0]
+    _alias, times, deltas, quality = msg["p"][0]
     assert times == [0, 100]
     assert deltas[0] == 2000 and set(deltas[1:]) == {1}
     assert quality == 0

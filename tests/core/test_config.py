@@ -85,7 +85,8 @@ def test_aliases_and_names_must_be_unique(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         config.parse(data)
     text = "\n".join(e.value.problems)
-    assert "devices[1].points[0].alias: found 1, expected an alias not already used by devices[0].points[0]" in text
+    assert ("devices[1].points[0].alias: found 1, expected an alias not already used by "
+            "devices[0].points[0]") in text
     assert "devices[1].points[0].name" in text
 
 
@@ -93,7 +94,7 @@ def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
     """A file that is not TOML is refused with the parser's line and column."""
     f = tmp_path / "g.toml"
     f.write_text("[gateway\nid = 1\n")
-    with pytest.raises(ConfigError, match="not valid TOML.*line 1"):
+    with pytest.raises(ConfigError, match=r"not valid TOML.*line 1"):
         config.load(f)
 
 
@@ -102,7 +103,8 @@ def test_profile_register_names(tmp_path: Path) -> None:
     data = {"gateway": {"id": "g"}, "devices": [{"kind": "modbus", "name": "m", "profile": "sdm120",
             "serial_port": "/dev/ttyAMA0", "points": [{"alias": 1, "name": "v", "use": "voltage"}]}]}
     dev = config.parse(data).devices[0]
-    assert (dev.transport, dev.baudrate, dev.points[0].table, dev.points[0].unit) == ("rtu", 2400, "input", "V")
+    got = (dev.transport, dev.baudrate, dev.points[0].table, dev.points[0].unit)
+    assert got == ("rtu", 2400, "input", "V")
     data["devices"][0]["points"][0]["use"] = "voltag"
     with pytest.raises(ConfigError, match="a register of profile sdm120: voltage, current"):
         config.parse(data)

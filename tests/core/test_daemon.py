@@ -96,7 +96,8 @@ def test_sighup_reload_good_and_bad(tmp_path: Path, broker: Any, sim: ModbusSim)
     proc = start(cfg, tmp_path / "log")
     try:
         wait_for(listener, lambda g: any(r.get("name") == "temp" for r in g))
-        cfg.write_text(CONFIG.format(**fmt, extra='{ alias = 2, name = "count", register = 2, type = "int" },'))
+        count = '{ alias = 2, name = "count", register = 2, type = "int" },'
+        cfg.write_text(CONFIG.format(**fmt, extra=count))
         proc.send_signal(signal.SIGHUP)
         wait_for(listener, lambda g: any(r.get("name") == "count" and r["value"] == 7 for r in g))
         cfg.write_text(CONFIG.format(**fmt, extra='{ alias = 2, name = "count", regster = 2 },'))

@@ -67,4 +67,4 @@ def test_tables_and_gaps_split_reads() -> None:
     assert [(b.table, b.start, b.count) for b in blocks] == [
         ("holding", 0, 2), ("holding", 10, 1), ("input", 0, 1), ("coil", 5, 1)]
     merged = plan_reads(points, max_gap=8)
-    assert [(b.table, b.start, b.count) for b in merged][0] == ("holding", 0, 11)
+    assert next((b.table, b.start, b.count) for b in merged) == ("holding", 0, 11)

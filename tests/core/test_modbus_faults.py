@@ -19,7 +19,7 @@ from gatewayd.sources.modbus.source import build
 class RawPeer:
     """Accepts one client; answers every read-holding request with `reply(tid, unit, count)`."""
 
-    def __init__(self, reply) -> None:  # noqa: ANN001
+    def __init__(self, reply) -> None:
         self.reply = reply
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
@@ -39,7 +39,7 @@ class RawPeer:
                     return
                 if len(head) < 12:
                     return
-                tid, _, _, unit, fc, addr, count = struct.unpack(">HHHBBHH", head)
+                tid, _, _, unit, _fc, _addr, count = struct.unpack(">HHHBBHH", head)
                 conn.sendall(self.reply(tid, unit, count))
 
     def close(self) -> None:
@@ -61,7 +61,7 @@ def device_for() -> Iterator:
     peers: list[RawPeer] = []
     devices = []
 
-    def make(reply):  # noqa: ANN001, ANN202
+    def make(reply):
         peer = RawPeer(reply)
         peers.append(peer)
         data = {"gateway": {"id": "g"}, "devices": [{
@@ -79,7 +79,7 @@ def device_for() -> Iterator:
         p.close()
 
 
-def test_short_reply_is_malformed(device_for) -> None:  # noqa: ANN001
+def test_short_reply_is_malformed(device_for) -> None:
     """Fewer registers than asked for: the point is bad_malformed, and counted."""
     dev = device_for(short_reply)
     (r,) = dev.read(0)
@@ -87,8 +87,8 @@ def test_short_reply_is_malformed(device_for) -> None:  # noqa: ANN001
     assert dev.counters["bad_malformed"] == 1
 
 
-def test_garbage_is_a_failed_poll_not_a_value(device_for) -> None:  # noqa: ANN001
+def test_garbage_is_a_failed_poll_not_a_value(device_for) -> None:
     """Bytes that are no Modbus frame never become a value: the poll fails with a named device."""
     dev = device_for(garbage)
-    with pytest.raises(CommError, match="unit 1 on 127.0.0.1"):
+    with pytest.raises(CommError, match=r"unit 1 on 127\.0\.0\.1"):
         dev.read(0)

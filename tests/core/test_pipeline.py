@@ -3,6 +3,7 @@ the real supervisor, decoded by the consumer as a user's application would."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,7 +76,7 @@ def test_readings_arrive_decoded_with_birth_and_state(tmp_path: Path, broker: An
     assert {r["value"] for r in got if r.get("name") == "plc.count"} == {70_001}
     assert {r["value"] for r in got if r.get("name") == "plc.run"} == {1}
     times = sorted(r["time"] for r in temps)
-    steps = {round(b - a, 3) for a, b in zip(times, times[1:], strict=False)}
+    steps = {round(b - a, 3) for a, b in itertools.pairwise(times)}
     assert steps <= {0.1, 0.2, 0.3}, steps  # scheduled ticks on the 100 ms grid
     seqs = listener.seqs
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
@@ -103,7 +104,7 @@ def test_device_faults_are_bad_quality_and_other_devices_keep_going(
         listener.stop()
     down = next(r for r in got if r.get("kind") == "device_down")
     assert down["device"] == "dev1" and "unit 1" in down["reason"]
-    assert [r["value"] for r in got if "name" in r and r["quality"] == "bad_timeout"][0] is None
+    assert next(r["value"] for r in got if "name" in r and r["quality"] == "bad_timeout") is None
     dev2 = [r for r in got if r.get("name") == "dev2.temp"]
     assert dev2 and all(r["quality"] == "good" for r in dev2)
     dev1 = next(d for d in status["devices"] if d["device"] == "dev1")
@@ -131,5 +132,5 @@ def test_broker_restart_loses_nothing(tmp_path: Path, own_broker: Any, sim: Modb
     seqs = sorted(set(listener.seqs))
     assert seqs == list(range(1, seqs[-1] + 1)), "a batch went missing"
     counts = sorted({r["time"] for r in got if r.get("name") == "plc.count"})
-    gaps = [round(b - a, 3) for a, b in zip(counts, counts[1:], strict=False) if b - a > 0.15]
+    gaps = [round(b - a, 3) for a, b in itertools.pairwise(counts) if b - a > 0.15]
     assert not gaps, f"reading times jump: {gaps}"
