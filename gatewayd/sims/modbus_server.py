@@ -27,6 +27,8 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from .broker import free_port, wait_port
+
 FAULTS = {"illegal_address": ExcCodes.ILLEGAL_ADDRESS, "busy": ExcCodes.DEVICE_BUSY,
           "failure": ExcCodes.DEVICE_FAILURE, "illegal_function": ExcCodes.ILLEGAL_FUNCTION}
 _TABLE_OF_FC = {1: "coil", 2: "discrete", 3: "holding", 4: "input"}
@@ -92,7 +94,7 @@ class ModbusSim:
         self.serial_port = serial_port
         self.baudrate = baudrate
         self.parity = parity
-        self.port = 0 if serial_port else port or _free_port()
+        self.port = 0 if serial_port else port or free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: ModbusTcpServer | None = None
         self._thread: threading.Thread | None = None
@@ -110,7 +112,7 @@ class ModbusSim:
         if not self._ready.wait(10):
             raise RuntimeError("modbus simulator did not start")
         if self.serial_port is None:
-            _wait_port(self.host, self.port)
+            wait_port(self.port, host=self.host)
         else:
             time.sleep(0.2)  # the serial transport opens the port once the loop runs
         return self
@@ -142,27 +144,6 @@ class ModbusSim:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(host: str, port: int, timeout_s: float = 10) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection((host, port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(f"{host}:{port} does not answer")
 
 
 def main() -> None:
