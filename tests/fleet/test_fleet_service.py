@@ -4,6 +4,7 @@ start limit and OnFailure= rollback, around a signed update."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from fleet_kit import (
     write_config,
 )
 
+from gatewayd.consumer import Listener
 from gatewayd.fleet.health import HealthGate
 from gatewayd.fleet.releases import Releases
 
@@ -55,19 +57,35 @@ def test_hung_release_is_rolled_back_by_on_failure(tmp_path: Path, broker: objec
     assert '"step": "restart"' in out and Releases(root).current() == "0.3.0"
 
     manager = ServiceManager(root, tmp_path / "notify")
+    listener = Listener(broker.url, "gw-svc").start()  # type: ignore[attr-defined]
 
     def back_on_old(log: list[str]) -> bool:
         after = log[log.index("start releases/0.1.0") + 1:] if "start releases/0.1.0" in log else []
         return any("READY=1" in m for m in after)
 
-    manager.run(notify_sock, back_on_old, timeout_s=90)
+    try:
+        manager.run(notify_sock, back_on_old, timeout_s=90)
+        reported = _update_events(listener)
+    finally:
+        listener.stop()
     log = manager.log
     assert back_on_old(log), log
     assert log.count("watchdog timeout") == 5 and "failed: start limit hit" in log
     assert any(m.startswith("rollback exit 0") for m in log), log
     assert Releases(root).current() == "0.1.0"
-    result = HealthGate(root / "var/lib/gatewayd", Releases(root)).take_result()
-    assert result is not None and (result["outcome"], result["to"]) == ("rolled_back", "0.3.0")
+    # The restored release reports the outcome once, as an update event (and clears it).
+    assert any((e.get("step"), e.get("to")) == ("rolled_back", "0.3.0") for e in reported), reported
+    assert HealthGate(root / "var/lib/gatewayd", Releases(root)).take_result() is None
+
+
+def _update_events(listener: Listener, timeout_s: float = 10) -> list[dict]:
+    deadline = time.monotonic() + timeout_s
+    found: list[dict] = []
+    while time.monotonic() < deadline:
+        found += [r for r in listener.records(timeout_s=0.2) if r.get("kind") == "update"]
+        if any(e.get("step") == "rolled_back" for e in found):
+            break
+    return found
 
 
 def test_good_release_starts_ready_under_the_manager(tmp_path: Path, broker: object,
