@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from . import config as config_mod
 from .errors import ConfigError
@@ -85,7 +86,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
-def _status_text(st: dict) -> str:
+def _status_text(st: dict[str, Any]) -> str:
     q, b = st["queue"], st["broker"]
     lines = [f"gatewayd {st['gateway']} {st['version']} pid {st['pid']} up {st['uptime_s']} s",
              f"broker {b['url']}: {'connected' if b['connected'] else 'DISCONNECTED'}",

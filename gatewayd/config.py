@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from . import sources
 from .errors import ConfigError
@@ -163,7 +164,7 @@ def _suggest(model: type[BaseModel] | None, key: str) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _describe(err: dict[str, Any], prefix: str, owner: type[BaseModel] | None) -> str:
+def _describe(err: ErrorDetails, prefix: str, owner: type[BaseModel] | None) -> str:
     where = _loc(err["loc"], prefix)
     found = err.get("input")
     if err["type"] == "extra_forbidden":
@@ -181,28 +182,24 @@ def _describe(err: dict[str, Any], prefix: str, owner: type[BaseModel] | None) -
     return f"{where}: found {shown}, expected {expected}"
 
 
-def _owner_of(err: dict[str, Any], device: dict[str, Any] | None) -> type[BaseModel] | None:
+def _owner_of(err: ErrorDetails, device: dict[str, Any] | None) -> type[BaseModel] | None:
     """The model whose key set an unknown key should be compared with (for did-you-mean)."""
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p in sources.KINDS)]
-    if device is None:
-        model: Any = Config
-    else:
+    model: type[BaseModel] | None = Config
+    if device is not None:
         kind = device.get("kind")
-        if kind not in sources.KINDS:
-            return None
-        model = sources.config_module(kind).Config
+        model = sources.config_module(kind).Config if kind in sources.KINDS else None
     for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) if isinstance(model, type) else None
-        if field is None:
-            return None
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
         if model is None:
             return None
-    return model if isinstance(model, type) else None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        ann = field.annotation if field is not None else None
+        candidates = (ann, *getattr(ann, "__args__", ()))
+        model = next((a for a in candidates if isinstance(a, type) and issubclass(a, BaseModel)),
+                     None)
+    return model
 
 
 def parse(data: dict[str, Any], path: str = "<config>") -> Config:

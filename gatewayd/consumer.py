@@ -34,7 +34,7 @@ class Listener:
                                   protocol=mqtt.MQTTv5)
         self.persistent = persistent
         self.client.on_connect = self._on_connect
-        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload))
+        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, bytes(m.payload)))
         self.connected = False
 
     def _on_connect(self, client: mqtt.Client, *args: Any) -> None:
@@ -47,9 +47,9 @@ class Listener:
             from paho.mqtt.packettypes import PacketTypes
             from paho.mqtt.properties import Properties
 
-            props = Properties(PacketTypes.CONNECT)
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 3600
-        self.client.reconnect_delay_set(0.1, 1)
+        self.client.reconnect_delay_set(1, 2)
         self.client.connect(self.url.hostname or "127.0.0.1", self.url.port or 1883,
                             clean_start=not self.persistent, properties=props)
         self.client.loop_start()
@@ -83,7 +83,7 @@ class Listener:
         return []
 
     def _data(self, payload: bytes) -> list[dict[str, Any]]:
-        head = codec.msgpack.unpackb(payload, strict_map_key=False)
+        head = codec.unpack(payload)
         points = self.births.get(head.get("b"), self.points)
         header, readings = codec.decode_data(payload, {a: p.resolution for a, p in points.items()})
         self.seqs.append(header["seq"])

@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from . import config as config_mod
 from . import systemd
@@ -48,7 +49,7 @@ def status_path(cfg: config_mod.Config) -> Path:
     return Path(runtime) / "status.json" if runtime else cfg.store.path.with_name("status.json")
 
 
-def write_status(sup: Supervisor) -> dict:
+def write_status(sup: Supervisor) -> dict[str, Any]:
     st = sup.status()
     path = status_path(sup.cfg)
     tmp = path.with_suffix(".tmp")
@@ -77,7 +78,7 @@ class Notifier:
                 self.watchdog.register(name)
         systemd.notify("READY=1", self._status(sup.status()))
 
-    def tick(self, sup: Supervisor, st: dict | None) -> None:
+    def tick(self, sup: Supervisor, st: dict[str, Any] | None) -> None:
         if st is not None:
             systemd.notify(self._status(st))
         if self.watchdog is None:
@@ -90,7 +91,7 @@ class Notifier:
             systemd.notify("WATCHDOG=1")
 
     @staticmethod
-    def _status(st: dict) -> str:
+    def _status(st: dict[str, Any]) -> str:
         q = st["queue"]
         down = sum(1 for d in st["devices"] if not d["up"])
         return systemd.status_line([

@@ -64,7 +64,7 @@ def under_journal(environ: Mapping[str, str] | None = None, stream: object = Non
     journal = env.get("JOURNAL_STREAM", "")
     if journal:
         try:
-            st = os.fstat(fd_owner.fileno())  # type: ignore[attr-defined]
+            st = os.fstat(fd_owner.fileno())  # type: ignore[attr-defined,union-attr]
         except (OSError, AttributeError, ValueError):
             return False
         return journal == f"{st.st_dev}:{st.st_ino}"
@@ -127,7 +127,7 @@ class _SystemdPythonHandler(logging.Handler):
 
     def __init__(self, identifier: str) -> None:
         super().__init__()
-        from systemd import journal  # type: ignore[import-not-found]
+        from systemd import journal  # type: ignore[import-not-found,attr-defined,unused-ignore]
 
         self.send = journal.send
         self.identifier = identifier

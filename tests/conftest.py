@@ -29,19 +29,34 @@ def own_broker(tmp_path: Path) -> Iterator[Broker]:
     b.stop()
 
 
+def child_pids() -> set[int]:
+    """Our live child processes (zombies already exited: they are not running anything)."""
+    pids: set[int] = set()
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        pids.update(int(p) for p in children.read_text().split())
+    return {p for p in pids if not _zombie(p)}
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 @pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    """Fail a test that leaves threads of its own running."""
-    before = set(threading.enumerate())
+def no_leaks() -> Iterator[None]:
+    """Fail a test that leaves threads or child processes of its own running."""
+    threads, children = set(threading.enumerate()), child_pids()
     yield
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        extra = [t.name for t in threading.enumerate() if t not in threads and t.is_alive()]
+        extra += [f"process {p}" for p in child_pids() - children]
         if not extra:
             return
         time.sleep(0.05)
-    names = ", ".join(t.name for t in extra)
-    raise AssertionError(f"test leaked threads: {names}")
+    raise AssertionError(f"test leaked: {', '.join(extra)}")
 
 
 REPO = Path(__file__).resolve().parent.parent

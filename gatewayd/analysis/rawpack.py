@@ -22,4 +22,6 @@ def pack_window(x: np.ndarray, fs_hz: float) -> dict[str, object]:
 
 def unpack_window(fields: dict[str, object]) -> np.ndarray:
     raw = zlib.decompress(fields["zlib_i16le"])  # type: ignore[arg-type]
-    return np.frombuffer(raw, dtype="<i2").astype(np.float64) * float(fields["scale"])  # type: ignore[arg-type]
+    samples: np.ndarray = np.frombuffer(raw, dtype="<i2").astype(np.float64)
+    scaled: np.ndarray = samples * float(fields["scale"])  # type: ignore[arg-type]
+    return scaled

@@ -75,12 +75,12 @@ class ModbusLink:
         from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 
         ep = self.endpoint
-        common = {"timeout": ep.timeout_s, "retries": self.retries, "reconnect_delay": 0}
         if ep.transport == "tcp":
-            return ModbusTcpClient(ep.host, port=ep.port, **common)
-        return ModbusSerialClient(
-            ep.serial_port, baudrate=ep.baudrate, parity=ep.parity, stopbits=ep.stopbits, **common
-        )
+            return ModbusTcpClient(ep.host, port=ep.port, timeout=ep.timeout_s,
+                                   retries=self.retries, reconnect_delay=0)
+        return ModbusSerialClient(ep.serial_port, baudrate=ep.baudrate, parity=ep.parity,
+                                  stopbits=ep.stopbits, timeout=ep.timeout_s,
+                                  retries=self.retries, reconnect_delay=0)
 
     def connect(self) -> None:
         with self.lock:
@@ -117,7 +117,8 @@ class ModbusLink:
             code = getattr(rr, "exception_code", 0)
             name = EXCEPTION_NAMES.get(code, f"exception {code}")
             raise DeviceException(f"{who}: {name} reading {table} {address}+{count}")
-        values = rr.bits[:count] if table in ("coil", "discrete") else rr.registers
+        values: list[int] | list[bool] = (rr.bits[:count] if table in ("coil", "discrete")
+                                          else rr.registers)
         if len(values) < count:
             raise ProtocolError(f"{who}: short reply, {len(values)} of {count} {table} values")
         return values

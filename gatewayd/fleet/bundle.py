@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,18 +39,27 @@ class BuildOptions:
     version: str | None = None  # override pyproject's version (test and hotfix builds)
 
 
-def build(project: Path, out_dir: Path, opts: BuildOptions = BuildOptions()) -> SignedManifest:
-    """Write <out_dir>/gatewayd-<version>-<platform>.tar and its manifest; return the manifest."""
+BUILD_STEPS = 4
+
+
+def build(project: Path, out_dir: Path, opts: BuildOptions = BuildOptions(),
+          step: Callable[[str], None] = lambda done: None) -> SignedManifest:
+    """Write <out_dir>/gatewayd-<version>-<platform>.tar and its manifest; return the manifest.
+    `step` is told after each of the BUILD_STEPS steps (for a progress display)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         wheels = Path(tmp) / "wheels"
         source = _source_copy(project, Path(tmp) / "src", opts.version)
+        step("source copied")
         project_wheel = _project_wheel(source, wheels)
+        step("wheel built")
         if opts.platform != "any":
             _dependency_wheels(project_wheel, wheels, opts)
+        step("dependencies collected")
         version = project_wheel.name.split("-")[1]
         bundle = out_dir / f"gatewayd-{version}-{opts.platform}.tar"
         _write_tar(bundle, sorted(wheels.glob("*.whl")))
+        step("bundle written")
     manifest = Manifest(
         version=version,
         bundle_sha256=sha256_file(bundle),

@@ -68,13 +68,15 @@ def _csv(text: str | None) -> list[str] | None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .bundle import BuildOptions, build
+    from ..toolkit.progress import Progress
+    from .bundle import BUILD_STEPS, BuildOptions, build
     from .manifest import Target
 
     target = Target(gateways=_csv(args.gateways), sites=_csv(args.sites), percent=args.percent)
     opts = BuildOptions(args.platform, args.python_version, args.wheelhouse, target,
                         args.min_from_version, args.allow_downgrade, args.set_version)
-    m = build(args.project, args.out, opts).manifest
+    with Progress("release build", BUILD_STEPS) as bar:
+        m = build(args.project, args.out, opts, step=lambda done: bar.advance(note=done)).manifest
     print(f"{args.out / m.bundle_name}: {m.bundle_size} bytes, sha256 {m.bundle_sha256}")
     print(f"{args.out / f'gatewayd-{m.version}.manifest.json'}: unsigned, sign it next")
     return 0

@@ -18,12 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, ValidationError
 
 from ..errors import UpdateRefused
 from .health import read_json, write_json
-from .manifest import SignedManifest, Strict, canonical
-from .signing import Ed25519PrivateKey, Signature, TrustedKeys, sign_bytes, verify_bytes
+from .manifest import Signature, SignedManifest, Strict, canonical
+from .signing import TrustedKeys, sign_bytes, verify_bytes
 
 VERBS = ("update", "reload", "rebirth", "ping")
 WINDOW_S = 300.0

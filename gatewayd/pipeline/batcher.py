@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 from ..model import Event, Reading
 from ..store.queue import DurableQueue
@@ -45,27 +46,31 @@ class Batcher:
         """Encode everything that arrived into batches in the store; returns readings taken."""
         taken = 0
         while self._readings:
-            chunk = [self._readings.popleft() for _ in range(min(self.max_readings, len(self._readings)))]
+            size = min(self.max_readings, len(self._readings))
+            chunk = [self._readings.popleft() for _ in range(size)]
             taken += len(chunk)
-            self._put("data", chunk,
-                      lambda seq, c=chunk: codec.encode_data(seq, c, self.resolution, self.birth_id),
+            self._put("data", len(chunk), partial(self._encode_readings, chunk),
                       min(r.ts_ms for r in chunk))
         if self._events:
             events = [self._events.popleft() for _ in range(len(self._events))]
-            self._put("event", events, lambda seq: codec.encode_events(seq, events), events[0].ts_ms)
+            self._put("event", len(events), partial(codec.encode_events, events=events),
+                      events[0].ts_ms)
         return taken
 
-    def _put(self, kind: str, items: list, encode: Callable[[int], bytes], ts_ms: int) -> None:
+    def _encode_readings(self, chunk: list[Reading], seq: int) -> bytes:
+        return codec.encode_data(seq, chunk, self.resolution, self.birth_id)
+
+    def _put(self, kind: str, n: int, encode: Callable[[int], bytes], ts_ms: int) -> None:
         # The payload carries its own sequence number, so it is encoded for the seq it gets.
         seq = self.store.next_seq
         payload = encode(seq)
-        seq_got = self.store.put(kind, payload, len(items), ts_ms)
+        seq_got = self.store.put(kind, payload, n, ts_ms)
         if seq_got is None:
-            self.refused += len(items)
+            self.refused += n
             return
         assert seq_got == seq
         if kind == "data":
-            self.accepted += len(items)
+            self.accepted += n
             self.payload_bytes += len(payload)
             self.last_payload = payload
         self.on_put()

@@ -18,6 +18,16 @@ VERSION = 1
 _LIMIT = 1 << 62  # quantised values beyond this cannot be carried: reported as over range
 
 
+def _pack(message: dict[str, Any]) -> bytes:
+    packed: bytes = msgpack.packb(message, default=str)  # str(): an odd event field, not a crash
+    return packed
+
+
+def unpack(payload: bytes) -> Any:
+    """The raw msgpack value of a message (integer map keys allowed)."""
+    return msgpack.unpackb(payload, strict_map_key=False)
+
+
 def birth_id(points: Sequence[Point]) -> int:
     """A 32-bit fingerprint of the point table, so data can be matched to the birth it needs."""
     h = hashlib.sha256()
@@ -28,14 +38,12 @@ def birth_id(points: Sequence[Point]) -> int:
 
 def encode_birth(gateway: str, points: Sequence[Point], version: str, started_ms: int) -> bytes:
     table = [[p.alias, p.name, p.unit, p.type, p.resolution, p.device] for p in points]
-    return msgpack.packb(
-        {"v": VERSION, "gw": gateway, "b": birth_id(points), "sw": version,
-         "up": started_ms, "pts": table}
-    )
+    return _pack({"v": VERSION, "gw": gateway, "b": birth_id(points), "sw": version,
+                  "up": started_ms, "pts": table})
 
 
 def decode_birth(payload: bytes) -> dict[str, Any]:
-    msg = msgpack.unpackb(payload)
+    msg = unpack(payload)
     points = {row[0]: Point(row[0], row[1], row[2], row[3], row[4], row[5]) for row in msg["pts"]}
     return {**msg, "points": points}
 
@@ -101,7 +109,7 @@ def encode_data(seq: int, readings: Iterable[Reading], resolution: Mapping[int, 
         for i in overflow:
             codes[i] = Quality.BAD_OVER_RANGE
         packed.append([alias, _times([r.ts_ms for r in col], base), deltas, _runs(codes)])
-    return msgpack.packb({"v": VERSION, "seq": seq, "b": birth, "t": base, "p": packed})
+    return _pack({"v": VERSION, "seq": seq, "b": birth, "t": base, "p": packed})
 
 
 def _decode_times(spec: list[int], n: int, base: int) -> list[int]:
@@ -134,7 +142,7 @@ def _digits(res: float) -> int:
 
 def decode_data(payload: bytes, resolution: Mapping[int, float]) -> tuple[dict[str, Any], list[Reading]]:
     """Header and readings of a data message; `resolution` comes from the birth message."""
-    msg = msgpack.unpackb(payload, strict_map_key=False)
+    msg = unpack(payload)
     if msg.get("v") != VERSION:
         raise ValueError(f"payload version {msg.get('v')!r}, this decoder reads {VERSION}")
     readings: list[Reading] = []
@@ -158,9 +166,9 @@ def decode_data(payload: bytes, resolution: Mapping[int, float]) -> tuple[dict[s
 
 def encode_events(seq: int, events: Iterable[Event]) -> bytes:
     rows = [{"ts": e.ts_ms, "kind": e.kind, **e.fields} for e in events]
-    return msgpack.packb({"v": VERSION, "seq": seq, "ev": rows}, default=str)
+    return _pack({"v": VERSION, "seq": seq, "ev": rows})
 
 
 def decode_events(payload: bytes) -> tuple[int, list[dict[str, Any]]]:
-    msg = msgpack.unpackb(payload, strict_map_key=False)
+    msg = unpack(payload)
     return msg["seq"], msg["ev"]

@@ -160,7 +160,7 @@ class Publisher:
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if self.on_command is not None:
-            self.on_command(msg.topic.rsplit("/", 1)[-1], msg.payload)
+            self.on_command(msg.topic.rsplit("/", 1)[-1], bytes(msg.payload))
 
     # -- the pump (our thread): sole owner of the window and the lanes ---------------------------
     def _pump(self) -> None:

@@ -37,7 +37,7 @@ Signal = Callable[[np.ndarray], np.ndarray]
 
 def odr_hz(code: int) -> float:
     """BW_RATE rate code (0..15) -> output data rate: 3200 Hz halves per step down."""
-    return 3200.0 / 2 ** (15 - (code & 0x0F))
+    return 3200.0 / float(2 ** (15 - (code & 0x0F)))
 
 
 def _still(t: np.ndarray) -> np.ndarray:

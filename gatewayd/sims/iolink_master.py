@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
@@ -166,7 +166,7 @@ class SimMaster:
         regs[at] = pqi
         pd = (port.pdin() if port and present else b"").ljust(m.pd_max_octets, b"\0")
         pd = pd[: m.pd_max_octets]
-        order = "big" if m.octet_order == "high_first" else "little"
+        order: Literal["big", "little"] = "big" if m.octet_order == "high_first" else "little"
         first = at + m.port_block.pdin_offset - m.port_block.status_offset
         for i in range(0, len(pd), 2):
             regs[first + i // 2] = int.from_bytes(pd[i : i + 2], order)
@@ -278,7 +278,7 @@ class ModbusMasterSim:
         await server.serve_forever(background=True)
         self._ready.set()
         await self._stopping.wait()
-        await server.shutdown()
+        await server.shutdown()  # type: ignore[no-untyped-call]
 
     def start(self) -> ModbusMasterSim:
         self._thread.start()

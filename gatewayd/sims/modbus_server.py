@@ -96,7 +96,7 @@ class ModbusSim:
         self.parity = parity
         self.port = 0 if serial_port else port or free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: ModbusTcpServer | None = None
+        self._server: ModbusTcpServer | ModbusSerialServer | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
 
@@ -123,17 +123,20 @@ class ModbusSim:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         devices = [_device(u, m) for u, m in self.units.items()]
+        server: ModbusTcpServer | ModbusSerialServer
         if self.serial_port is None:
-            self._server = ModbusTcpServer(devices, address=(self.host, self.port))
+            server = ModbusTcpServer(devices, address=(self.host, self.port))
         else:
-            self._server = ModbusSerialServer(devices, framer=FramerType.RTU, port=self.serial_port,
-                                              baudrate=self.baudrate, parity=self.parity, stopbits=1)
+            server = ModbusSerialServer(devices, framer=FramerType.RTU, port=self.serial_port,
+                                        baudrate=self.baudrate, parity=self.parity, stopbits=1)
+        self._server = server
         self._ready.set()
-        await self._server.serve_forever()
+        await server.serve_forever()
 
     def stop(self) -> None:
         if self._loop and self._server and self._thread:
-            fut = asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop)
+            fut = asyncio.run_coroutine_threadsafe(
+                self._server.shutdown(), self._loop)  # type: ignore[no-untyped-call]
             with contextlib.suppress(Exception):  # already stopping
                 fut.result(10)
             self._thread.join(10)

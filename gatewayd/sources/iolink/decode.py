@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 
 from ...model import Quality
 from .iodd import Item
@@ -125,5 +126,5 @@ def parse_hex(text: str) -> bytes:
 
 def registers_to_octets(regs: list[int], high_first: bool = True) -> bytes:
     """Modbus registers holding octets two by two, first octet in the high or low byte."""
-    order = "big" if high_first else "little"
+    order: Literal["big", "little"] = "big" if high_first else "little"
     return b"".join(r.to_bytes(2, order) for r in regs)

@@ -33,7 +33,8 @@ def decode_registers(point: ModbusPoint, regs: Sequence[int]) -> float | int:
     if kind == "bit":
         assert point.bit is not None
         return regs[0] >> point.bit & 1
-    raw = struct.unpack(">" + _FORMATS[kind], registers_to_bytes(regs, point.byte_order, point.word_order))[0]
+    value_bytes = registers_to_bytes(regs, point.byte_order, point.word_order)
+    raw: float | int = struct.unpack(">" + _FORMATS[kind], value_bytes)[0]
     if point.gain == 1.0 and point.offset == 0.0:
         return raw
     return raw * point.gain + point.offset
