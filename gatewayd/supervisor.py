@@ -14,7 +14,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from . import sources
@@ -27,16 +26,10 @@ from .publish.mqtt import Publisher
 from .publish.topics import Topics
 from .sources.base import SourceContext
 from .store.queue import DurableQueue
+from .version import software_version
 from .workers import BusWorker
 
 log = logging.getLogger("gatewayd")
-
-
-def software_version() -> str:
-    try:
-        return version("gatewayd")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 class Supervisor:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UpdateRefused
+from ..version import software_version
 from .commands import CommandVerifier, UpdateArgs
 from .health import EXIT_RESTART, HealthGate
 from .releases import Releases
@@ -40,10 +41,12 @@ class Dispatch:
 class FleetAgent:
     def __init__(self, gateway_id: str, site: str, state_dir: Path, config_path: Path | None,
                  event: EventSink, root: Path = ROOT, keys_dir: Path | None = None,
-                 health_timeout_s: float = 300.0) -> None:
+                 health_timeout_s: float = 300.0, running: str | None = None) -> None:
+        """`running`: this process's own version; only it may pass or fail a trial of itself."""
         keys = keys_dir or (config_path.parent / "keys" if config_path else Path("/nonexistent"))
         trusted = load_trusted(keys) if keys.exists() else {}
         self.event = event
+        self.running = running
         self.releases = Releases(root)
         self.gate = HealthGate(state_dir, self.releases)
         self.verifier = CommandVerifier(trusted, gateway_id, state_dir / "command-nonces.json")
@@ -56,21 +59,22 @@ class FleetAgent:
         """From the daemon's config: gateway id and site, state dir as systemd gives it."""
         state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
         state_dir = Path(state) if state else Path(cfg.store.path).parent
-        return cls(cfg.gateway.id, cfg.gateway.site, state_dir, config_path, event)
+        return cls(cfg.gateway.id, cfg.gateway.site, state_dir, config_path, event,
+                   running=software_version())
 
     def on_start(self) -> int | None:
         result = self.gate.take_result()
         if result is not None:
             self.event("update", {"step": result["outcome"], **result})
-        if self.gate.on_start() == "rolled_back":
+        if self.gate.on_start(self.running) == "rolled_back":
             self.event("update", {"step": "rolled_back", **(self.gate.take_result() or {})})
             return EXIT_RESTART
         return None
 
     def on_health(self, ready: bool, connected: bool) -> int | None:
-        if ready and connected and self.gate.confirm():
+        if ready and connected and self.gate.confirm(self.running):
             self.event("update", {"step": "healthy", **(self.gate.take_result() or {})})
-        elif self.gate.expired():
+        elif self.gate.expired(self.running):
             self.gate.rollback("not ready and connected to the broker before the deadline")
             return EXIT_RESTART  # the restored release reports the result when it starts
         return None

@@ -68,12 +68,17 @@ class HealthGate:
                   "deadline": self.clock() + deadline_s}
         write_json(self.pending_path, marker)
 
-    def pending(self) -> dict[str, Any] | None:
-        return read_json(self.pending_path)
+    def pending(self, running: str | None = None) -> dict[str, Any] | None:
+        """The trial marker; with `running`, only if that version is the one on trial (the
+        release being replaced keeps running until the restart and must not judge it)."""
+        marker = read_json(self.pending_path)
+        if marker is not None and running is not None and marker.get("to") != running:
+            return None
+        return marker
 
-    def on_start(self) -> str:
+    def on_start(self, running: str | None = None) -> str:
         """Count this boot of a release on trial: 'none', 'trial' or 'rolled_back'."""
-        marker = self.pending()
+        marker = self.pending(running)
         if marker is None:
             return "none"
         marker["boots"] = int(marker.get("boots", 0)) + 1
@@ -86,13 +91,13 @@ class HealthGate:
             return "rolled_back"
         return "trial"
 
-    def expired(self) -> bool:
-        marker = self.pending()
+    def expired(self, running: str | None = None) -> bool:
+        marker = self.pending(running)
         return marker is not None and self.clock() > float(marker["deadline"])
 
-    def confirm(self) -> bool:
+    def confirm(self, running: str | None = None) -> bool:
         """The release on trial is healthy: keep it. False when nothing was on trial."""
-        marker = self.pending()
+        marker = self.pending(running)
         if marker is None:
             return False
         self._result(marker, "healthy", "ready and connected to the broker")

@@ -57,6 +57,19 @@ def test_healthy_release_is_confirmed(tmp_path: Path) -> None:
     assert r.current() == "1.1.0"
 
 
+def test_only_the_release_on_trial_judges_itself(tmp_path: Path) -> None:
+    """The old release, still running until the restart, neither confirms nor times out the
+    new one's trial; the new one does."""
+    r, clock = _root(tmp_path), Clock()
+    gate = HealthGate(tmp_path, r, clock)
+    gate.arm("1.0.0", "1.1.0", 60)
+    assert not gate.confirm(running="1.0.0")
+    clock.t += 120
+    assert not gate.expired(running="1.0.0") and gate.on_start(running="1.0.0") == "none"
+    assert gate.pending() is not None
+    assert gate.on_start(running="1.1.0") == "rolled_back"  # past its deadline by now
+
+
 def test_deadline_passed_rolls_back(tmp_path: Path) -> None:
     """Not healthy before the deadline: the previous release is restored and reported."""
     r, clock = _root(tmp_path), Clock()
