@@ -39,6 +39,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         for p in e.problems:
             print(f"  {p}", file=sys.stderr)
         return 1
+    from .supervisor import build_devices, offline_context
+
+    _, problems = build_devices(cfg, offline_context(cfg))
+    if problems:
+        print(f"{args.file}: INVALID, {len(problems)} device(s) cannot be built:", file=sys.stderr)
+        for name, problem in problems:
+            print(f"  {args.file}: device {name}: {problem}", file=sys.stderr)
+        return 1
     points = cfg.points()
     print(f"{args.file}: OK, {len(cfg.devices)} devices, {len(points)} points")
     from .toolkit.cli import print_warnings

@@ -22,7 +22,7 @@ from . import config as config_mod
 from . import systemd
 from .errors import ConfigError
 from .fleet.agent import Dispatch, FleetAgent
-from .supervisor import Supervisor
+from .supervisor import Supervisor, build_devices, offline_context
 
 log = logging.getLogger("gatewayd")
 STATUS_EVERY_S = 2.0
@@ -176,6 +176,11 @@ def _reload(sup: Supervisor, path: Path, notifier: Notifier) -> None:
         new = config_mod.load(path)
     except ConfigError as e:
         log.error("reload refused, the running config stays: %s", e)
+        return
+    _, problems = build_devices(new, offline_context(new))
+    if problems:
+        log.error("reload refused, the running config stays: %s",
+                  "; ".join(f"device {n}: {p}" for n, p in problems))
         return
     systemd.notify("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
     sup.reload(new)

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import sources
 from .config import Config
-from .errors import StoreError
+from .errors import ConfigError, StoreError
 from .model import Event, Point, now_ms
 from .pipeline import codec
 from .pipeline.batcher import Batcher
@@ -30,6 +30,27 @@ from .version import software_version
 from .workers import BusWorker
 
 log = logging.getLogger("gatewayd")
+
+
+def build_devices(cfg: Config, ctx: SourceContext) -> tuple[list[Any], list[tuple[str, str]]]:
+    """The device objects of the enabled devices, and (name, problem) for those that cannot be
+    built (an IODD missing or malformed, ...). Building does no I/O: buses open later."""
+    devices, problems = [], []
+    for dev_cfg in cfg.devices:
+        if not dev_cfg.enabled:
+            continue
+        try:
+            devices.append(sources.source_module(dev_cfg.kind).build(dev_cfg, ctx))
+        except ConfigError as e:  # e.g. an IODD file: its problems say what and where
+            problems.append((dev_cfg.name, "; ".join(e.problems)))
+        except Exception as e:  # a device that cannot be built must not take the others down
+            problems.append((dev_cfg.name, f"{type(e).__name__}: {e}"))
+    return devices, problems
+
+
+def offline_context(cfg: Config) -> SourceContext:
+    """A context for building devices without running them (`check`, reload validation)."""
+    return SourceContext(lambda r: None, lambda e: None, cfg.store.path.parent, now_ms)
 
 
 class Supervisor:
@@ -97,11 +118,12 @@ class Supervisor:
         for ev in self._pending_events:
             self.batcher.event(ev)
         self._pending_events.clear()
+        devices, problems = build_devices(self.cfg, ctx)
+        for name, problem in problems:
+            log.error("device %s left out: %s", name, problem, extra={"device": name})
+            self.batcher.event(Event(now_ms(), "device_failed", {"device": name, "reason": problem}))
         by_bus: dict[str, list[Any]] = defaultdict(list)
-        for dev_cfg in self.cfg.devices:
-            if not dev_cfg.enabled:
-                continue
-            device = sources.source_module(dev_cfg.kind).build(dev_cfg, ctx)
+        for device in devices:
             if hasattr(device, "read"):
                 by_bus[device.bus_key].append(device)
             else:
@@ -111,8 +133,14 @@ class Supervisor:
                         for k, devs in by_bus.items()]
         for w in self.workers:
             w.start()
-        for dev in self.event_devices:
-            dev.start(ctx)
+        for dev in list(self.event_devices):
+            try:
+                dev.start(ctx)
+            except Exception as e:  # a pin taken by another process: that device only
+                log.error("device %s cannot start: %s", dev.name, e, extra={"device": dev.name})
+                self.batcher.event(Event(now_ms(), "device_failed",
+                                         {"device": dev.name, "reason": str(e)}))
+                self.event_devices.remove(dev)
 
     def _paused(self) -> bool:
         s = self.store
