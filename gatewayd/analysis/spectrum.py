@@ -103,8 +103,10 @@ class Analyzer:
         weight[sel] = (G * 1000 / (2 * np.pi * f[sel])) ** 2
         return weight * self._pow_scale
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        """Analyse one window (length window_len, g); return `values` (filled in place)."""
+    def run(self, x: np.ndarray, shaft_hz: float | None = None) -> np.ndarray:
+        """Analyse one window (length window_len, g); return `values` (filled in place).
+        `shaft_hz` (a tachometer's reading) wins over the configured and the estimated speed;
+        NaN means the shaft stands: order and defect features are NaN then."""
         v, ix = self.values, self.index
         self._time_domain(x, v)
         np.multiply(self._d, self.w, out=self._sq)
@@ -113,8 +115,11 @@ class Analyzer:
         np.square(self.mag, out=self._pow)
         v[4] = math.sqrt(float(np.dot(self._pow, self._vel_weight)))
         v[5] = iso.zone_index(v[4], self._limits)
-        shaft = self.spec.shaft_hz or self._estimate_shaft()
+        shaft = shaft_hz if shaft_hz is not None else (self.spec.shaft_hz or self._estimate_shaft())
         v[6] = shaft
+        if not shaft > 0:  # stopped: nothing turns, so no order or defect line to measure
+            v[7:] = math.nan
+            return v
         for h in range(1, HARMONICS + 1):
             v[6 + h] = self._peak(self.mag, h * shaft, 0.01) * self._amp_scale
         for i, band in enumerate(self._bands):

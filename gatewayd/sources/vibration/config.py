@@ -82,6 +82,15 @@ class Bearing(Model):
         )
 
 
+class Tachometer(Model):
+    """A once-per-revolution (or N-per-revolution) pulse input giving the shaft speed."""
+
+    pin: int | str = Field(description="GPIO number or name, as gpiozero takes it")
+    pulses_per_rev: int = Field(default=1, ge=1, le=1000)
+    pull: Literal["up", "down", "floating"] = "up"
+    active_high: bool = Field(default=False, description="an NPN sensor pulls the line low")
+
+
 class Alarm(Model):
     feature: str
     on: float
@@ -112,6 +121,7 @@ class Config(DeviceConfig):
     bands: list[Band] = Field(default_factory=list)
     shaft_hz: float | None = Field(default=None, gt=0, description="omit to estimate it")
     shaft_search_hz: tuple[float, float] = (5.0, 100.0)
+    tacho: Tachometer | None = None
     bearing: Bearing | None = None
     envelope_band_hz: tuple[float, float] | None = None
     bearing_alarm_on: float = Field(default=3.0, gt=0)
@@ -169,6 +179,8 @@ class Config(DeviceConfig):
             raise ValueError(
                 f"features among {', '.join(sorted(known))} (unknown: {', '.join(unknown)})"
             )
+        if self.tacho is not None and self.shaft_hz is not None:
+            raise ValueError("either shaft_hz or tacho, not both")
         if self.bearing_alarm_off > self.bearing_alarm_on:
             raise ValueError("bearing_alarm_off <= bearing_alarm_on")
         return self

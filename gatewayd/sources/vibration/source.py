@@ -8,7 +8,9 @@ a lost stretch (FIFO overrun, a block marked as following a gap) restarts the wi
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ from ...analysis.iso import zone_letter
 from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
 from ...analysis.spectrum import Analyzer, Spec
+from ...analysis.tacho import Tacho
 from ...model import Event, Point, Quality, Reading
 from ..base import SourceContext
 from .adxl345 import Adxl345
@@ -93,6 +96,10 @@ class VibrationChannel:
             )
         self._zone = ZoneWatch(cfg.persistence_windows) if cfg.zone_alarm else None
         self.inbox = BlockInbox()
+        self.tacho = (Tacho(cfg.tacho.pulses_per_rev, cfg.window_len / cfg.fs_hz)
+                      if cfg.tacho else None)
+        self._tacho_pin: Any = None
+        self._monotonic: Callable[[], float] = ctx.extras.get("monotonic", time.monotonic)
         self._bus = bus
         self._chip: Adxl345 | None = None
         self._fifo = np.zeros(32)
@@ -103,7 +110,22 @@ class VibrationChannel:
     def open(self) -> None:
         if self.cfg.sensor == "adxl345":
             self._chip = self._open_adxl()
+        if self.tacho is not None and self._tacho_pin is None:
+            self._tacho_pin = self._open_tacho(self.tacho)
         self._t0_ms = None
+
+    def _open_tacho(self, tacho: Tacho) -> Any:
+        from ...buses.gpio import InputPin
+
+        t = self.cfg.tacho
+        assert t is not None
+
+        def edge(active: bool) -> None:
+            if active:
+                tacho.pulse(self._monotonic())
+
+        return InputPin(t.pin, t.pull, t.active_high, edge,
+                        self.ctx.extras.get("gpio_pin_factory"), f"{self.name} tachometer")
 
     def _open_adxl(self) -> Adxl345:
         from ...buses.i2c import I2CDevice, open_bus
@@ -123,6 +145,9 @@ class VibrationChannel:
         if self._chip is not None:
             self._chip.close()
             self._chip = None
+        if self._tacho_pin is not None:
+            self._tacho_pin.close()
+            self._tacho_pin = None
 
     def read(self, now_ms: int) -> list[Reading]:
         if self.cfg.sensor == "adxl345":
@@ -165,7 +190,8 @@ class VibrationChannel:
         return self._t0_ms + round(1000 * (index - self._run_start) / self.cfg.fs_hz)
 
     def _analyse(self) -> list[Reading]:
-        values = self.analyzer.run(self.window)
+        shaft = self.tacho.speed_hz(self._monotonic()) if self.tacho is not None else None
+        values = self.analyzer.run(self.window, shaft)
         end = self.ring.total - self.ring.filled - self.cfg.hop + self.cfg.window_len
         ts = self._sample_ms(end)
         self._alarms(values, ts)
