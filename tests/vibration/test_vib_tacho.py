@@ -37,7 +37,7 @@ def test_tacho_speed_from_pulse_times() -> None:
     assert math.isnan(tacho.speed_hz(100.0))  # no pulse for a long time: the shaft stands
 
 
-def build(tmp_path: Path, factory: MockFactory, clock: Clock):  # noqa: ANN201
+def build(tmp_path: Path, factory: MockFactory, clock: Clock):
     cfg = config.parse({"gateway": {"id": "t"}, "devices": [{
         "kind": "vibration", "name": "fan", "sensor": "block", "sample_rate_hz": FS,
         "alias_base": 1, "features": ["rms_g", "shaft_hz", "order1_g", "order2_g"],
