@@ -9,9 +9,10 @@ StartLimitBurst, OnFailure=gatewayd-rollback.service) with its times scaled down
     2. release 0.3.0 that hangs after READY (no watchdog pings): every gateway must end up
        back on 0.2.0 by itself (watchdog -> restarts -> start limit -> OnFailure rollback)
 
-Updates are delivered with `gatewayd release install --manifest` in each gateway's root (the
-same verified flow the daemon runs for a signed `cmd/update`), then the daemon is restarted
-as exit code 75 asks. Last line:
+Updates are delivered as the fleet would: one signed `update` command a gateway on
+`.../cmd/update`, carrying the signed manifest and the bundle's path. Each daemon checks the
+signature and the rollout target, installs the release beside the others, switches, and exits 75;
+the manager starts it again on the new release. Last line:
 `gateways=… updated=… rolled_back=… rollout_s=… broker_msgs_per_s=…`
 """
 
@@ -36,8 +37,10 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from gatewayd.fleet import bundle, signing
+from gatewayd.fleet.commands import sign_command
 from gatewayd.fleet.manifest import SignedManifest, Target
 from gatewayd.fleet.releases import Releases
+from gatewayd.pipeline.codec import decode_events
 from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,6 +107,7 @@ class Gateway:
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "GATEWAYD_ROOT": str(self.root), "NOTIFY_SOCKET": self.notify,
+                "GATEWAYD_SHARE_SITE_PACKAGES": str(SHARED),
                 "STATE_DIRECTORY": str(self.root / "var/lib/gatewayd"),
                 "WATCHDOG_USEC": str(int(WATCHDOG_S * 1e6))}
 
@@ -217,23 +221,23 @@ class Fleet:
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(one, self.gateways))
 
-    def update(self, manifest: Path, tar: Path) -> list[Gateway]:
-        """Offer the update to every gateway; restart those that took it (exit 75)."""
-        def one(gw: Gateway) -> bool:
-            done = cli("release", "install", str(tar), "--manifest", str(manifest), "--root",
-                       str(gw.root), "--state-dir", str(gw.root / "var/lib/gatewayd"),
-                       "--keys", str(gw.root / "etc/gatewayd/keys"),
-                       "--config", str(gw.root / "etc/gatewayd/gatewayd.toml"),
-                       "--share-site-packages", str(SHARED))
-            return '"step": "restart"' in done.stdout
-
-        with ThreadPoolExecutor(4) as pool:
-            futures = [pool.submit(one, gw) for gw in self.gateways]
-            self.run_until(lambda: all(f.done() for f in futures))  # keep managing meanwhile
-            took = [gw for gw, f in zip(self.gateways, futures, strict=True) if f.result()]
-        self.stop_all(took)
-        for gw in took:
-            gw.starts, gw.restart_at = [], time.monotonic()
+    def update(self, manifest: Path, tar: Path, events: Events) -> list[Gateway]:
+        """A signed update command to every gateway; those in the rollout take it and exit 75,
+        the others refuse it with an event. Returns those that took it."""
+        doc = json.loads(manifest.read_text())
+        version = doc["manifest"]["version"]
+        events.clear()
+        for gw in self.gateways:
+            payload = sign_command(self.key, "update", gw.id, {"manifest": doc, "bundle_url": str(tar)})
+            events.client.publish(f"gatewayd/bench/{gw.id}/cmd/update", payload, qos=1)
+        self.run_until(lambda: len(events.outcome) == len(self.gateways))
+        took = [gw for gw in self.gateways if events.outcome.get(gw.id) == "restart"]
+        for gw in took:  # the new release's boots start a fresh start-limit window
+            gw.starts = []
+        assert all(v in ("restart", "refused") for v in events.outcome.values()), events.outcome
+        print(f"  update {version}: {len(took)} took it, "
+              f"{sum(v == 'refused' for v in events.outcome.values())} refused (outside the target)",
+              flush=True)
         return took
 
     def stop_all(self, gws: list[Gateway]) -> None:
@@ -257,6 +261,31 @@ class Fleet:
         self.stop_all(self.gateways)
         for gw in self.gateways:
             gw.sock.close()
+
+
+class Events:
+    """Update-status events of the fleet, decoded; the outcome per gateway of the last offer."""
+
+    def __init__(self, port: int) -> None:
+        self.outcome: dict[str, str] = {}
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-events")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe("gatewayd/bench/+/event", qos=1)
+        self.client.loop_start()
+
+    def clear(self) -> None:
+        self.outcome = {}
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        gw = msg.topic.split("/")[2]
+        for event in decode_events(bytes(msg.payload))[1]:
+            if event.get("kind") == "update" and event.get("step") in ("restart", "refused"):
+                self.outcome[gw] = event["step"]
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
 
 
 class Counter:
@@ -306,6 +335,7 @@ def main() -> None:
     sim.model(1).set("holding", 0, [1500, 0, 4242])
     fleet = Fleet(work, n, port, sim.port)
     counter = Counter(port)
+    events = Events(port)
     t_bench = time.monotonic()
     try:
         base, good, broken = fleet.build("0.1.0"), fleet.build("0.2.0"), fleet.build("0.3.0", True)
@@ -320,12 +350,12 @@ def main() -> None:
             return all(g.ready_version == version for g in gws)
 
         t0 = time.monotonic()
-        canary = fleet.update(fleet.manifest("0.2.0", 10), good)
+        canary = fleet.update(fleet.manifest("0.2.0", 10), good, events)
         fleet.run_until(lambda: on("0.2.0", canary))
         print(f"10 %: {len(canary)} gateways took 0.2.0 in {time.monotonic() - t0:.1f} s",
               flush=True)
         t0 = time.monotonic()
-        rest = fleet.update(fleet.manifest("0.2.0", 100), good)
+        rest = fleet.update(fleet.manifest("0.2.0", 100), good, events)
         fleet.run_until(lambda: on("0.2.0", fleet.gateways))
         rollout_s = time.monotonic() - t0
         updated = sum(g.releases.current() == "0.2.0" and g.ready_version == "0.2.0"
@@ -333,7 +363,7 @@ def main() -> None:
         print(f"100 %: {len(rest)} more took 0.2.0; {updated}/{n} READY on 0.2.0 after "
               f"{rollout_s:.1f} s", flush=True)
         t0 = time.monotonic()
-        victims = fleet.update(fleet.manifest("0.3.0", 100), broken)
+        victims = fleet.update(fleet.manifest("0.3.0", 100), broken, events)
         fleet.run_until(lambda: all(g.rollbacks and g.ready_version == "0.2.0" for g in victims))
         rolled_back = sum(g.rollbacks > 0 and g.releases.current() == "0.2.0" for g in victims)
         print(f"broken 0.3.0: {len(victims)} took it, {rolled_back} rolled back to 0.2.0 by "
@@ -341,6 +371,7 @@ def main() -> None:
         rate = counter.n / (time.monotonic() - t_bench)
     finally:
         counter.stop()
+        events.stop()
         fleet.stop()
         sim.stop()
         broker.terminate()

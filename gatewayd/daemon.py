@@ -109,17 +109,13 @@ def run(config_path: Path, drain_s: float = 5.0) -> int:
     flags = Flags()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, flags.on_signal)
-    commands: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
-
-    def on_command(verb: str, payload: bytes) -> None:  # paho's thread: hand over, nothing more
-        commands.put((verb, payload))
-        flags.wake.set()
-
-    sup = Supervisor(cfg, on_command=on_command)
+    worker = CommandWorker(flags.wake)
+    sup = Supervisor(cfg, on_command=worker.submit)
     agent = FleetAgent.for_config(cfg, config_path, sup.event)
     exit_code = agent.on_start()  # a release that failed its health gate is rolled back here
     if exit_code is not None:
         return exit_code
+    worker.start(agent)
     sup.start()
     notifier = Notifier()
     notifier.ready(sup)
@@ -138,11 +134,12 @@ def run(config_path: Path, drain_s: float = 5.0) -> int:
             st = write_status(sup)
         notifier.tick(sup, st)
         code = agent.on_health(True, bool(sup.publisher and sup.publisher.stats.connected))
-        code = code if code is not None else _commands(commands, agent, sup, flags)
+        code = code if code is not None else _dispatch(worker, sup, flags)
         if code is not None:
             exit_code = code
             break
     systemd.notify("STOPPING=1")
+    worker.stop()
     left = sup.stop(drain_s)
     if left["unacked_in_flight"] or left["left_in_store"]:
         log.info("stopped: %d batches still queued on disk, sent at next start", left["left_in_store"])
@@ -151,15 +148,46 @@ def run(config_path: Path, drain_s: float = 5.0) -> int:
     return exit_code or 0
 
 
-def _commands(inbox: queue.SimpleQueue[tuple[str, bytes]], agent: FleetAgent, sup: Supervisor,
-              flags: Flags) -> int | None:
-    """Run verified commands on the main thread (an update takes seconds); exit code or None."""
+class CommandWorker:
+    """Verifies and runs inbound commands on a thread of its own: an update downloads and
+    installs for a while, and meanwhile the sources keep polling and the main loop keeps
+    feeding the watchdog. Results (an exit code, or a Dispatch for the main loop) come back
+    through `results`."""
+
+    def __init__(self, wake: threading.Event) -> None:
+        self.wake = wake
+        self.inbox: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
+        self.results: queue.SimpleQueue[int | Dispatch] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, verb: str, payload: bytes) -> None:  # paho's thread: hand over only
+        self.inbox.put((verb, payload))
+
+    def start(self, agent: FleetAgent) -> None:
+        self._thread = threading.Thread(target=self._run, args=(agent,), name="commands",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, agent: FleetAgent) -> None:
+        while (item := self.inbox.get()) is not None:
+            result = agent.on_command(*item)
+            if result is not None:
+                self.results.put(result)
+                self.wake.set()
+
+    def stop(self) -> None:
+        self.inbox.put(None)
+        if self._thread is not None:
+            self._thread.join(10)  # an install in progress is abandoned after that
+
+
+def _dispatch(worker: CommandWorker, sup: Supervisor, flags: Flags) -> int | None:
+    """Act on command results in the main loop: an exit code, or what a Dispatch asks."""
     while True:
         try:
-            verb, payload = inbox.get_nowait()
+            result = worker.results.get_nowait()
         except queue.Empty:
             return None
-        result = agent.on_command(verb, payload)
         if isinstance(result, int):
             return result
         if isinstance(result, Dispatch):

@@ -50,9 +50,14 @@ class FleetAgent:
         self.releases = Releases(root)
         self.gate = HealthGate(state_dir, self.releases)
         self.verifier = CommandVerifier(trusted, gateway_id, state_dir / "command-nonces.json")
+        # A release venv normally holds every wheel of its bundle. GATEWAYD_SHARE_SITE_PACKAGES
+        # names a read-only base environment instead (images that ship the dependencies, and
+        # bench/fleet.py, whose bundles carry only gatewayd itself).
+        shared = os.environ.get("GATEWAYD_SHARE_SITE_PACKAGES")
         self.updater = Updater(self.releases, self.gate, trusted, gateway_id, site,
                                lambda step, **f: event("update", {"step": step, **f}),
-                               state_dir / "downloads", config_path, health_timeout_s)
+                               state_dir / "downloads", config_path, health_timeout_s,
+                               share_site_packages=Path(shared) if shared else None)
 
     @classmethod
     def for_config(cls, cfg: Any, config_path: Path, event: EventSink) -> FleetAgent:
