@@ -38,6 +38,18 @@ class SourceContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+class Device:
+    """What every device object starts from: its config, name, bus, period and points."""
+
+    def __init__(self, cfg: Any, points: list[Point] | None = None) -> None:
+        self.cfg = cfg
+        self.name: str = cfg.name
+        self.bus_key: str = cfg.bus_key
+        self.period_s: float = cfg.period_ms / 1000
+        self.points: list[Point] = (points if points is not None
+                                    else [p.point(cfg.name) for p in cfg.points])
+
+
 @runtime_checkable
 class PolledDevice(Protocol):
     name: str

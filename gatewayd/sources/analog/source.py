@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 from ...buses.i2c import I2CDevice, open_bus
-from ...model import Event, Point, Reading
-from ..base import SourceContext
+from ...model import Event, Reading
+from ..base import Device, SourceContext
 from ..i2c.ads1115_codec import CHANNELS, code_to_volts
 from ..i2c.drivers import Ads1115, Sleep
 from .config import AnalogPoint, Config
@@ -21,16 +21,16 @@ def loop_of(p: AnalogPoint) -> LoopPoint:
                      ReportByException(p.deadband, p.max_silence_ms), alarms)
 
 
-class AnalogLoops:
+class AnalogLoops(Device):
     """A PolledDevice: each poll reads every loop's current and emits what is due."""
+
+    cfg: Config
+
 
     def __init__(self, cfg: Config, ctx: SourceContext, bus: Any = None,
                  sleep: Sleep = time.sleep) -> None:
-        self.cfg, self.ctx = cfg, ctx
-        self.name = cfg.name
-        self.bus_key = cfg.bus_key
-        self.period_s = cfg.period_ms / 1000
-        self.points: list[Point] = [p.point(cfg.name) for p in cfg.points]
+        super().__init__(cfg)
+        self.ctx = ctx
         self.loops = [loop_of(p) for p in cfg.points]  # state survives a reopen
         self._bus, self._sleep = bus, sleep
         self._adc: Ads1115 | None = None

@@ -17,8 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...buses.gpio import InputPin
-from ...model import Event, Point, Quality, Reading
-from ..base import SourceContext
+from ...model import Event, Quality, Reading
+from ..base import Device, SourceContext
 from .config import OEE_ROLES, Config, GpioInput, GpioPoint
 from .logic import Debouncer, PulseRate, RunTimer, ShiftCalendar, ShiftTally, oee
 
@@ -40,15 +40,14 @@ class InputState:
         return {"count": self.count, "run_ms": self.run.total_ms}
 
 
-class GpioDevice:
+class GpioDevice(Device):
     """Digital inputs of one machine and the points derived from them."""
 
+    cfg: Config
+
+
     def __init__(self, cfg: Config) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.bus_key = cfg.bus_key
-        self.period_s = cfg.period_ms / 1000
-        self.points: list[Point] = [p.point(cfg.name) for p in cfg.points]
+        super().__init__(cfg)
         self.counters: dict[str, int] = {"edges": 0, "transitions": 0, "writes": 0}
         self.state_path = Path()
         self._lock = threading.Lock()

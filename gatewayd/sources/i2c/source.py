@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from ...buses.i2c import I2CDevice, open_bus
-from ...model import Point, Quality, Reading
-from ..base import SourceContext
+from ...model import Quality, Reading
+from ..base import Device, SourceContext
 from . import ads1115_codec as ads
 from .config import Config, I2CPoint
 from .drivers import Ads1115, Bme280, Bme280Settings, Sleep
@@ -19,15 +19,14 @@ def saturation_quality(code: int) -> Quality:
             ads.CODE_MIN: Quality.BAD_UNDER_RANGE}.get(code, Quality.GOOD)
 
 
-class I2CSensor:
+class I2CSensor(Device):
     """A PolledDevice for one chip; the bus comes from ctx.extras["i2c_bus"] or `cfg.bus`."""
 
+    cfg: Config
+
+
     def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.bus_key = cfg.bus_key
-        self.period_s = cfg.period_ms / 1000
-        self.points: list[Point] = [p.point(cfg.name) for p in cfg.points]
+        super().__init__(cfg)
         self._bus, self._sleep = bus, sleep
         self._chip: Ads1115 | Bme280 | None = None
         self._opened: Any = None

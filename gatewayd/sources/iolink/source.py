@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ...buses.modbus import Endpoint
 from ...errors import ConfigError, DeviceError
 from ...model import Point, Quality, Reading
-from ..base import SourceContext
+from ..base import Device, SourceContext
 from . import iodd as iodd_mod
 from .config import Config, IolinkPoint, PortConfig
 from .decode import STATE_QUALITY, PortState, decode_pd, identity_state, signed, vanished
@@ -70,16 +70,14 @@ def decode_parameter(p: IolinkPoint, octets: bytes) -> tuple[float | int | None,
     return number * p.gradient + p.offset, Quality.GOOD
 
 
-class IolinkDevice:
+class IolinkDevice(Device):
+    cfg: Config
+
     def __init__(self, cfg: Config, master: Master, plans: list[PortPlan],
                  points: list[Point]) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.bus_key = cfg.bus_key
-        self.period_s = cfg.period_ms / 1000
+        super().__init__(cfg, points)
         self.master = master
         self.plans = plans
-        self.points = points
         self.parameters = [p for p in cfg.points if p.is_parameter]
         self.next_isdu_ms = 0
 

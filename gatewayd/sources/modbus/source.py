@@ -6,19 +6,17 @@ from collections import Counter
 
 from ...buses.modbus import Endpoint, ModbusLink
 from ...errors import DeviceException, ProtocolError
-from ...model import Point, Quality, Reading
-from ..base import SourceContext
+from ...model import Quality, Reading
+from ..base import Device, SourceContext
 from .config import Config
 from .decode import Block, decode_registers, plan_reads
 
 
-class ModbusDevice:
+class ModbusDevice(Device):
+    cfg: Config
+
     def __init__(self, cfg: Config) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.bus_key = cfg.bus_key
-        self.period_s = cfg.period_ms / 1000
-        self.points: list[Point] = [p.point(cfg.name) for p in cfg.points]
+        super().__init__(cfg)
         self.blocks = plan_reads(cfg.points, cfg.max_registers_per_read, cfg.max_gap)
         self.counters: Counter[str] = Counter()
         self.endpoint = Endpoint(

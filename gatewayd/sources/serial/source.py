@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from ...buses import serial as bus
 from ...errors import CommError, ProtocolError
-from ...model import Point, Quality, Reading
-from ..base import SourceContext
+from ...model import Quality, Reading
+from ..base import Device, SourceContext
 from .config import Config, SerialPoint
 from .decode import (
     BadFrame,
@@ -27,15 +27,14 @@ from .decode import (
 COUNTERS = ("lines", "good", "garbage", "partial", "checksum", "silence", "comm")
 
 
-class SerialDevice:
+class SerialDevice(Device):
     """One configured instrument on a (possibly shared) serial line."""
 
+    cfg: Config
+
+
     def __init__(self, cfg: Config) -> None:
-        self.cfg = cfg
-        self.name = cfg.name
-        self.bus_key = cfg.bus_key
-        self.period_s = cfg.period_ms / 1000
-        self.points: list[Point] = [p.point(cfg.name) for p in cfg.points]
+        super().__init__(cfg)
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.line: bus.SerialLine | None = None
         self._pattern = re.compile(cfg.pattern)

@@ -22,7 +22,7 @@ from ...analysis.ring import Ring
 from ...analysis.spectrum import Analyzer, Spec
 from ...analysis.tacho import Tacho
 from ...model import Event, Point, Quality, Reading
-from ..base import SourceContext
+from ..base import Device, SourceContext
 from .adxl345 import Adxl345
 from .config import Config
 
@@ -70,13 +70,15 @@ def analysis_spec(cfg: Config) -> Spec:
     )
 
 
-class VibrationChannel:
+class VibrationChannel(Device):
     """A PolledDevice: each `read` drains new samples and returns features of finished windows."""
 
+    cfg: Config
+
+
     def __init__(self, cfg: Config, ctx: SourceContext, bus: Any = None) -> None:
-        self.cfg, self.ctx = cfg, ctx
-        self.name, self.bus_key, self.period_s = cfg.name, cfg.bus_key, cfg.period_ms / 1000
-        self.points: list[Point] = [p.point(cfg.name, feature=p.feature) for p in cfg.points]
+        super().__init__(cfg, [p.point(cfg.name, feature=p.feature) for p in cfg.points])
+        self.ctx = ctx
         self.analyzer = Analyzer(analysis_spec(cfg))
         self.ring = Ring(cfg.window_len, cfg.hop, capacity=2 * cfg.window_len)
         self.window = np.zeros(cfg.window_len)
