@@ -7,14 +7,16 @@ hardware/; on a point it fills that point's keys. Keys set in the config win.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from ...buses.i2c import bus_name
 from ...config import DeviceConfig, Model, PointConfig
-from ..i2c.ads1115_codec import DATA_RATES_SPS
-from ..i2c.config import apply_profile, check_bus, check_full_scale, check_profile
+from ..i2c.config import DataRateSps, FullScaleV, I2CBus, apply_profile, check_profile
+
+AnalogProfile = Annotated[str | None, AfterValidator(partial(check_profile, kind="analog"))]
 
 
 class AlarmConfig(Model):
@@ -34,7 +36,7 @@ class AlarmConfig(Model):
 
 
 class AnalogPoint(PointConfig):
-    profile: str | None = None
+    profile: AnalogProfile = None
     channel: int | None = Field(default=None, ge=0, le=3, description="ads1115: AINn to GND")
     # `register` in the TOML; another attribute name because pydantic's metaclass has one
     address: int | None = Field(default=None, alias="register", ge=0, le=65535,
@@ -54,11 +56,6 @@ class AnalogPoint(PointConfig):
     def _profile(cls, data: Any) -> Any:
         return apply_profile(data, "point", "analog", "profile")
 
-    @field_validator("profile")
-    @classmethod
-    def _known_profile(cls, value: str | None) -> str | None:
-        return check_profile(value, "analog")
-
     @model_validator(mode="after")
     def _span(self) -> AnalogPoint:
         if self.high == self.low:
@@ -68,13 +65,13 @@ class AnalogPoint(PointConfig):
 
 class Config(DeviceConfig):
     kind: Literal["analog"]
-    profile: str | None = None
+    profile: AnalogProfile = None
     input: Literal["ads1115", "modbus"] = "ads1115"
-    bus: int | str = 1
+    bus: I2CBus = 1
     address: int = Field(default=0x48, ge=0x48, le=0x4B, description="ads1115 address")
     shunt_ohms: float = Field(default=150.0, gt=0)
-    full_scale_v: float = 4.096
-    data_rate_sps: int = 250
+    full_scale_v: FullScaleV = 4.096
+    data_rate_sps: DataRateSps = 250
     host: str = "127.0.0.1"
     port: int = Field(default=502, ge=1, le=65535)
     unit: int = Field(default=1, ge=0, le=247)
@@ -95,28 +92,6 @@ class Config(DeviceConfig):
         shared.pop("profile")  # a point's own `profile` stays its own
         return {**data, "points": [{**shared, **p} if isinstance(p, dict) else p
                                    for p in data["points"]]}
-
-    @field_validator("profile")
-    @classmethod
-    def _known_profile(cls, value: str | None) -> str | None:
-        return check_profile(value, "analog")
-
-    @field_validator("bus")
-    @classmethod
-    def _bus(cls, value: int | str) -> int | str:
-        return check_bus(value)
-
-    @field_validator("full_scale_v")
-    @classmethod
-    def _fsr(cls, value: float) -> float:
-        return check_full_scale(value)
-
-    @field_validator("data_rate_sps")
-    @classmethod
-    def _rate(cls, value: int) -> int:
-        if value not in DATA_RATES_SPS:
-            raise ValueError(f"an ADS1115 data rate: one of {DATA_RATES_SPS}")
-        return value
 
     @model_validator(mode="after")
     def _addressed(self) -> Config:

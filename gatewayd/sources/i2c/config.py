@@ -6,9 +6,10 @@ supplies defaults (address, oversampling, ...) and keys set in the config win.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ... import profiles
 from ...buses.i2c import bus_name
@@ -39,6 +40,19 @@ def check_profile(name: str | None, kind: str) -> str | None:
     return name
 
 
+def check_data_rate(value: int) -> int:
+    if value not in DATA_RATES_SPS:
+        raise ValueError(f"an ADS1115 data rate: one of {DATA_RATES_SPS}")
+    return value
+
+
+# Field types shared with the analog source (4-20 mA loops on an ADS1115).
+I2CBus = Annotated[int | str, AfterValidator(check_bus)]
+FullScaleV = Annotated[float, AfterValidator(check_full_scale)]
+DataRateSps = Annotated[int, AfterValidator(check_data_rate)]
+I2CProfile = Annotated[str | None, AfterValidator(partial(check_profile, kind="i2c"))]
+
+
 def apply_profile(data: Any, section: str, kind: str, *names: str) -> Any:
     """`data` over the `[section]` defaults of the first known profile among `names` keys."""
     if not isinstance(data, dict):
@@ -55,14 +69,9 @@ class I2CPoint(PointConfig):
         default=None, description="bme280: degC, Pa, %RH")
     channel: Literal["ain0", "ain1", "ain2", "ain3", "ain0-ain1", "ain0-ain3", "ain1-ain3",
                      "ain2-ain3"] | None = Field(default=None, description="ads1115 input")
-    full_scale_v: float = Field(default=4.096, description="ads1115 PGA range, +- volts")
+    full_scale_v: FullScaleV = Field(default=4.096, description="ads1115 PGA range, +- volts")
     scale: float = Field(default=1.0, description="value = reading * scale + offset")
     offset: float = 0.0
-
-    @field_validator("full_scale_v")
-    @classmethod
-    def _fsr(cls, value: float) -> float:
-        return check_full_scale(value)
 
     @property
     def mux(self) -> int:
@@ -71,11 +80,11 @@ class I2CPoint(PointConfig):
 
 class Config(DeviceConfig):
     kind: Literal["i2c"]
-    profile: str | None = None
+    profile: I2CProfile = None
     chip: Literal["ads1115", "bme280"]
-    bus: int | str = 1
+    bus: I2CBus = 1
     address: int = Field(ge=0x03, le=0x77, description="7-bit address")
-    data_rate_sps: int = Field(default=128, description="ads1115: 8..860 samples/s")
+    data_rate_sps: DataRateSps = Field(default=128, description="ads1115: 8..860 samples/s")
     continuous: bool = Field(default=False, description="ads1115: one channel, free-running")
     mode: Literal["forced", "normal"] = "forced"
     oversampling_temperature: Literal[1, 2, 4, 8, 16] = 1
@@ -90,23 +99,6 @@ class Config(DeviceConfig):
     @classmethod
     def _profile(cls, data: Any) -> Any:
         return apply_profile(data, "device", "i2c", "profile", "chip")
-
-    @field_validator("profile")
-    @classmethod
-    def _known_profile(cls, value: str | None) -> str | None:
-        return check_profile(value, "i2c")
-
-    @field_validator("bus")
-    @classmethod
-    def _bus(cls, value: int | str) -> int | str:
-        return check_bus(value)
-
-    @field_validator("data_rate_sps")
-    @classmethod
-    def _rate(cls, value: int) -> int:
-        if value not in DATA_RATES_SPS:
-            raise ValueError(f"an ADS1115 data rate: one of {DATA_RATES_SPS}")
-        return value
 
     @field_validator("standby_ms")
     @classmethod
