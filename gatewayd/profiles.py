@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
-from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,10 +40,21 @@ def load(name: str) -> dict[str, Any]:
     return copy.deepcopy(_read(name))
 
 
-def with_defaults(data: Mapping[str, Any], section: str) -> dict[str, Any]:
-    """`data` over the profile's `[section]` when `data` names a `profile`; else `data` as is."""
-    name = data.get("profile")
-    if not isinstance(name, str):
-        return dict(data)
-    defaults = load(name).get(section, {})
-    return {**defaults, **data}
+def check(name: str | None, kind: str) -> str | None:
+    """A profile name that exists in hardware/ and is meant for `kind`."""
+    fitting = [n for n in names() if kind in load(n).get("kinds", [])]
+    if name is not None and name not in fitting:
+        raise ValueError(f"a profile for kind {kind} in hardware/: one of {', '.join(fitting)}")
+    return name
+
+
+def apply(data: Any, section: str, kind: str, *keys: str) -> Any:
+    """`data` over the `[section]` defaults of the first known profile that one of `keys`
+    names (e.g. "profile", "chip"); keys the config sets itself win."""
+    if not isinstance(data, dict):
+        return data
+    known = names()
+    name = next((data[k] for k in keys if isinstance(data.get(k), str) and data[k] in known), None)
+    if name is None or kind not in load(name).get("kinds", [kind]):
+        return data
+    return {**load(name).get(section, {}), **data}

@@ -36,9 +36,9 @@ def test_unknown_profile_lists_the_known_ones() -> None:
             profiles.load(name)
 
 
-def test_with_defaults_keys_in_the_config_win() -> None:
+def test_apply_keys_in_the_config_win() -> None:
     """A profile's section fills missing keys only; the copy handed out is fresh."""
-    merged = profiles.with_defaults({"profile": "bme280", "address": 0x77}, "device")
+    merged = profiles.apply({"profile": "bme280", "address": 0x77}, "device", "i2c", "profile")
     assert merged["address"] == 0x77 and merged["mode"] == "forced"
     profiles.load("bme280")["device"]["mode"] = "changed"
     assert profiles.load("bme280")["device"]["mode"] == "forced"

@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from ... import profiles
 from ...buses.i2c import bus_name
 from ...config import DeviceConfig, Model, PointConfig
-from ..i2c.config import DataRateSps, FullScaleV, I2CBus, apply_profile, check_profile
+from ..i2c.config import DataRateSps, FullScaleV, I2CBus
 
-AnalogProfile = Annotated[str | None, AfterValidator(partial(check_profile, kind="analog"))]
+AnalogProfile = Annotated[str | None, AfterValidator(partial(profiles.check, kind="analog"))]
 
 
 class AlarmConfig(Model):
@@ -54,7 +55,7 @@ class AnalogPoint(PointConfig):
     @model_validator(mode="before")
     @classmethod
     def _profile(cls, data: Any) -> Any:
-        return apply_profile(data, "point", "analog", "profile")
+        return profiles.apply(data, "point", "analog", "profile")
 
     @model_validator(mode="after")
     def _span(self) -> AnalogPoint:
@@ -85,10 +86,10 @@ class Config(DeviceConfig):
     @model_validator(mode="before")
     @classmethod
     def _profile(cls, data: Any) -> Any:
-        data = apply_profile(data, "device", "analog", "profile")
+        data = profiles.apply(data, "device", "analog", "profile")
         if not isinstance(data, dict) or not isinstance(data.get("points"), list):
             return data
-        shared = apply_profile({"profile": data.get("profile")}, "point", "analog", "profile")
+        shared = profiles.apply({"profile": data.get("profile")}, "point", "analog", "profile")
         shared.pop("profile")  # a point's own `profile` stays its own
         return {**data, "points": [{**shared, **p} if isinstance(p, dict) else p
                                    for p in data["points"]]}

@@ -32,14 +32,6 @@ def check_full_scale(value: float) -> float:
     return value
 
 
-def check_profile(name: str | None, kind: str) -> str | None:
-    """A profile name that exists in hardware/ and is meant for `kind`."""
-    fitting = [n for n in profiles.names() if kind in profiles.load(n).get("kinds", [])]
-    if name is not None and name not in fitting:
-        raise ValueError(f"a profile for kind {kind} in hardware/: one of {', '.join(fitting)}")
-    return name
-
-
 def check_data_rate(value: int) -> int:
     if value not in DATA_RATES_SPS:
         raise ValueError(f"an ADS1115 data rate: one of {DATA_RATES_SPS}")
@@ -50,18 +42,7 @@ def check_data_rate(value: int) -> int:
 I2CBus = Annotated[int | str, AfterValidator(check_bus)]
 FullScaleV = Annotated[float, AfterValidator(check_full_scale)]
 DataRateSps = Annotated[int, AfterValidator(check_data_rate)]
-I2CProfile = Annotated[str | None, AfterValidator(partial(check_profile, kind="i2c"))]
-
-
-def apply_profile(data: Any, section: str, kind: str, *names: str) -> Any:
-    """`data` over the `[section]` defaults of the first known profile among `names` keys."""
-    if not isinstance(data, dict):
-        return data
-    known = profiles.names()
-    name = next((data[k] for k in names if isinstance(data.get(k), str) and data[k] in known), None)
-    if name is None or kind not in profiles.load(name).get("kinds", [kind]):
-        return data
-    return {**profiles.load(name).get(section, {}), **data}
+I2CProfile = Annotated[str | None, AfterValidator(partial(profiles.check, kind="i2c"))]
 
 
 class I2CPoint(PointConfig):
@@ -98,7 +79,7 @@ class Config(DeviceConfig):
     @model_validator(mode="before")
     @classmethod
     def _profile(cls, data: Any) -> Any:
-        return apply_profile(data, "device", "i2c", "profile", "chip")
+        return profiles.apply(data, "device", "i2c", "profile", "chip")
 
     @field_validator("standby_ms")
     @classmethod

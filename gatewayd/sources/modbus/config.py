@@ -67,10 +67,8 @@ class Config(DeviceConfig):
         with `use = "voltage"`; whatever the config sets itself wins."""
         if not isinstance(data, dict) or not isinstance(data.get("profile"), str):
             return data
-        name = data["profile"]
-        fitting = [n for n in profiles.names() if "modbus" in profiles.load(n).get("kinds", [])]
-        if name not in fitting:
-            raise ValueError(f"a Modbus profile in hardware/: one of {', '.join(fitting)}")
+        name: str = data["profile"]
+        profiles.check(name, "modbus")
         prof = profiles.load(name)
         regs = prof.get("registers", {})
         points = []
