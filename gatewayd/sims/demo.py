@@ -45,13 +45,36 @@ name = "lathe-plc"
 port = {modbus_port}
 unit = 1
 period_ms = 1000
-points = [
-  {{ alias = 1, name = "spindle.speed", unit = "rpm", register = 0, data_type = "uint16", type = "int" }},
-  {{ alias = 2, name = "coolant.temperature", unit = "degC", register = 1, data_type = "int16",
-     gain = 0.1, resolution = 0.1 }},
-  {{ alias = 3, name = "parts.total", register = 2, data_type = "uint32", type = "int" }},
-  {{ alias = 4, name = "machine.running", table = "coil", register = 0, data_type = "bool", type = "bool" }},
-]
+[[devices.points]]
+alias = 1
+name = "spindle.speed"
+unit = "rpm"
+register = 0
+type = "int"
+
+[[devices.points]]
+alias = 2
+name = "coolant.temperature"
+unit = "degC"
+register = 1
+data_type = "int16"
+gain = 0.1                     # the PLC sends tenths of a degree
+resolution = 0.1
+
+[[devices.points]]
+alias = 3
+name = "parts.total"
+register = 2
+data_type = "uint32"
+type = "int"
+
+[[devices.points]]
+alias = 4
+name = "machine.running"
+table = "coil"
+register = 0
+data_type = "bool"
+type = "bool"
 
 [[devices]]
 kind = "modbus"
