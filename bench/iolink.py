@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gatewayd.sims.iolink_master import (
+    IODD_DIR,
     HttpMasterSim,
     ModbusMasterSim,
     SimMaster,
@@ -25,7 +26,7 @@ from gatewayd.sources.iolink.decode import decode_pd
 from gatewayd.sources.iolink.regmap import load_map
 from gatewayd.sources.iolink.source import build
 
-IODDS = Path(__file__).resolve().parent.parent / "tests" / "iolink" / "iodd"
+IODDS = IODD_DIR
 KINDS = ["TS14", "PS16", "FM32"]
 VALUES = {"TS14": {"Temperature": 21.5, "OUT1": True}, "PS16": {"Pressure": 2.5},
           "FM32": {"Flow": 12.25, "Counter": 7}}

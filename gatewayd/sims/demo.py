@@ -1,10 +1,11 @@
 """`scripts/demo`: a simulated retrofit, the real daemon, and its data decoded as it arrives.
 
 Starts a local mosquitto, a Modbus TCP "machine" (a lathe's PLC and an SDM120 energy meter),
-a serial scale on a pty, and uses the simulated I2C bus (an ADS1115 reading 4-20 mA loops, a
-BME280, and an ADXL345 on the coolant pump, whose bearing is failing); writes a config for them,
-checks it with `gatewayd check`, runs `gatewayd run` as its own process, and prints each
-reading that comes back through the broker. Everything it starts, it stops.
+a serial scale on a pty, an IO-Link master (JSON over HTTP) with two sensors, and uses the
+simulated I2C buses (an ADS1115 reading 4-20 mA loops, a BME280, and an ADXL345 on the coolant
+pump, whose bearing is failing); writes a config for them, checks it with `gatewayd check`, runs
+`gatewayd run` as its own process, and prints each reading that comes back through the broker.
+Everything it starts, it stops.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import time
 from pathlib import Path
 
 from ..consumer import Listener
+from ..sources.iolink import iodd
 from ..sources.modbus.decode import encode_value
 from .broker import Broker
+from .iolink_master import IODD_DIR, HttpMasterSim, SimMaster, SimPort
 from .modbus_server import ModbusSim, RegisterModel
 from .serial_instruments import Scale, SerialSim
 
@@ -132,6 +135,21 @@ features = ["rms_g", "kurtosis", "velocity_mm_s", "iso_zone", "bearing_index", "
 bearing = {{ balls = 9, ball_diameter_mm = 7.94, pitch_diameter_mm = 39.04 }}
 
 [[devices]]
+kind = "iolink"
+name = "hydraulics-master"
+access = "http"                # a JSON (IoT Core style) IO-Link master
+url = "{iolink_url}"
+period_ms = 1000
+ports = [
+  {{ port = 1, iodd = "{iodd_dir}/Gatewayd-TS14-20260101-IODD1.1.xml" }},
+  {{ port = 2, iodd = "{iodd_dir}/Gatewayd-PS16-20260101-IODD1.1.xml" }},
+]
+points = [
+  {{ alias = 60, name = "hydraulics.oil_temperature", port = 1, item = "Temperature" }},
+  {{ alias = 61, name = "hydraulics.pressure", port = 2, item = "Pressure" }},
+]
+
+[[devices]]
 kind = "serial"
 name = "parts-scale"
 port = "{scale}"
@@ -147,10 +165,11 @@ points = [ {{ alias = 40, name = "scale.weight", unit = "kg", field = "weight", 
 
 
 class Lathe:
-    """The machine behind the PLC and the meter: runs in cycles, makes a part each cycle."""
+    """The machine behind the PLC, the meter and the IO-Link sensors: runs in cycles, makes a
+    part each cycle."""
 
-    def __init__(self, plc: RegisterModel, meter: RegisterModel) -> None:
-        self.plc, self.meter = plc, meter
+    def __init__(self, plc: RegisterModel, meter: RegisterModel, iolink: SimMaster) -> None:
+        self.plc, self.meter, self.iolink = plc, meter, iolink
         self.parts = 1200
         self.energy = 5321.0
         self._stop = threading.Event()
@@ -180,6 +199,8 @@ class Lathe:
             for addr, value in ((0x0000, 230.1 + math.sin(t)), (0x000C, power),
                                 (0x0048, self.energy)):
                 self.meter.set("input", addr, encode_value(value, "float32"))
+            self.iolink.set(1, Temperature=round(42 + 3 * math.sin(t / 20), 1))
+            self.iolink.set(2, Pressure=round(180 + 20 * math.sin(t / 5), 1) if running else 5.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,12 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.workdir).resolve()
     (work / "state").mkdir(parents=True, exist_ok=True)
     plc, meter = RegisterModel(), RegisterModel()
-    with Broker(work) as broker, ModbusSim({1: plc, 2: meter}) as sim, SerialSim(work) as serial:
+    master = SimMaster({1: SimPort(iodd.load(IODD_DIR / "Gatewayd-TS14-20260101-IODD1.1.xml")),
+                        2: SimPort(iodd.load(IODD_DIR / "Gatewayd-PS16-20260101-IODD1.1.xml"))})
+    with (Broker(work) as broker, ModbusSim({1: plc, 2: meter}) as sim, SerialSim(work) as serial,
+          HttpMasterSim(master) as io_master):
         scale = serial.add("scale", Scale(weight=12.34, period_s=0.5))
-        lathe = Lathe(plc, meter).start()
+        lathe = Lathe(plc, meter, master).start()
         cfg = work / "gatewayd.toml"
         cfg.write_text(CONFIG.format(broker=broker.url, state=work / "state", modbus_port=sim.port,
-                                     scale=scale.path))
+                                     scale=scale.path, iolink_url=io_master.url, iodd_dir=IODD_DIR))
         print(f"demo: config {cfg}, broker {broker.url}, daemon log {work / 'daemon.log'}")
         subprocess.run([sys.executable, "-m", "gatewayd.cli", "check", str(cfg)], check=True)
         with (work / "daemon.log").open("w") as log:

@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal
 
 from pymodbus.server import ModbusTcpServer
@@ -50,6 +51,9 @@ def encode_pd(iodd: Iodd, values: dict[str, Any]) -> bytes:
         if item.name in values:
             whole |= encode_item(item, values[item.name]) << item.bit_offset
     return whole.to_bytes(iodd.pd_octets, "big")
+
+
+IODD_DIR = Path(__file__).resolve().with_name("iodd")  # the simulated devices' descriptions
 
 
 @dataclass

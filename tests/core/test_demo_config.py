@@ -7,18 +7,20 @@ from pathlib import Path
 
 from gatewayd import config
 from gatewayd.sims import demo
+from gatewayd.sims.iolink_master import IODD_DIR
 from gatewayd.supervisor import build_devices, offline_context
 
 
 def test_demo_config_loads_and_builds(tmp_path: Path) -> None:
     """A newcomer's first config must not be the one that fails."""
     text = demo.CONFIG.format(broker="mqtt://127.0.0.1:1883", state=tmp_path, modbus_port=1502,
-                              scale=tmp_path / "scale")
+                              scale=tmp_path / "scale", iolink_url="http://127.0.0.1:9",
+                              iodd_dir=IODD_DIR)
     cfg = config.parse(tomllib.loads(text))
     devices, problems = build_devices(cfg, offline_context(cfg))
     assert not problems
     kinds = {d.kind for d in cfg.devices}
-    assert kinds == {"modbus", "analog", "i2c", "vibration", "serial"}
+    assert kinds == {"modbus", "analog", "i2c", "vibration", "serial", "iolink"}
     assert len(devices) == len(cfg.devices)
 
 
@@ -32,8 +34,8 @@ def test_demo_shows_data_flowing(tmp_path: Path) -> None:
                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
     for name in ("spindle.speed", "meter.power", "coolant.tank_level", "cabinet.temperature",
-                 "scale.weight", "pump-de.rms_g"):
+                 "scale.weight", "pump-de.rms_g", "hydraulics.pressure"):
         assert name in out.stdout, name
     assert "bad_wire_break" in out.stdout  # the demo's broken loop is reported, not hidden
     assert "inner race (BPFI)" in out.stdout  # the failing pump bearing is found
-    assert "OK, 6 devices" in out.stdout and "connected" in out.stdout
+    assert "OK, 7 devices" in out.stdout and "connected" in out.stdout

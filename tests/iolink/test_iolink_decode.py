@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 
 import pytest
 
 from gatewayd.model import Quality
+from gatewayd.sims.iolink_master import IODD_DIR
 from gatewayd.sources.iolink import iodd
 from gatewayd.sources.iolink.decode import (
     IOT_CODES,
@@ -20,7 +20,7 @@ from gatewayd.sources.iolink.decode import (
     vanished,
 )
 
-HERE = Path(__file__).parent / "iodd"
+HERE = IODD_DIR
 TS14 = iodd.load(HERE / "Gatewayd-TS14-20260101-IODD1.1.xml")
 PS16 = iodd.load(HERE / "Gatewayd-PS16-20260101-IODD1.1.xml")
 FM32 = iodd.load(HERE / "Gatewayd-FM32-20260101-IODD1.1.xml")

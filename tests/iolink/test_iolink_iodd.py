@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from gatewayd.errors import ConfigError
+from gatewayd.sims.iolink_master import IODD_DIR
 from gatewayd.sources.iolink import iodd
 
 HERE = Path(__file__).parent
-TS14 = HERE / "iodd" / "Gatewayd-TS14-20260101-IODD1.1.xml"
-PS16 = HERE / "iodd" / "Gatewayd-PS16-20260101-IODD1.1.xml"
-FM32 = HERE / "iodd" / "Gatewayd-FM32-20260101-IODD1.1.xml"
+TS14 = IODD_DIR / "Gatewayd-TS14-20260101-IODD1.1.xml"
+PS16 = IODD_DIR / "Gatewayd-PS16-20260101-IODD1.1.xml"
+FM32 = IODD_DIR / "Gatewayd-FM32-20260101-IODD1.1.xml"
 
 
 def test_identity_and_length() -> None:

@@ -11,14 +11,14 @@ import pytest
 
 from gatewayd.errors import CommError, ConfigError
 from gatewayd.model import Quality
-from gatewayd.sims.iolink_master import HttpMasterSim, ModbusMasterSim, SimMaster, SimPort
+from gatewayd.sims.iolink_master import IODD_DIR, HttpMasterSim, ModbusMasterSim, SimMaster, SimPort
 from gatewayd.sources.iolink import iodd
 from gatewayd.sources.iolink.config import Config
 from gatewayd.sources.iolink.decode import PortState
 from gatewayd.sources.iolink.regmap import load_map
 from gatewayd.sources.iolink.source import IolinkDevice, build
 
-HERE = Path(__file__).parent / "iodd"
+HERE = IODD_DIR
 FILES = {1: "TS14", 2: "PS16", 3: "FM32"}
 POINTS = [
     {"alias": 1, "name": "temp", "port": 1, "item": "Temperature"},
