@@ -150,6 +150,30 @@ points = [
 ]
 
 [[devices]]
+kind = "gpio"
+name = "lathe-signals"
+pin_factory = "sim:lathe"      # simulated signals; on a Pi, leave it out
+period_ms = 2000
+inputs = [
+  {{ name = "running", pin = 17, pull = "down", debounce_ms = 100 }},
+  {{ name = "parts", pin = 22, pull = "down", debounce_ms = 5 }},
+  {{ name = "rejects", pin = 23, pull = "down", debounce_ms = 5 }},
+]
+points = [
+  {{ alias = 70, name = "lathe.running", role = "state", input = "running" }},
+  {{ alias = 71, name = "lathe.parts_counted", role = "counter", input = "parts" }},
+  {{ alias = 72, name = "lathe.oee", role = "oee" }},
+  {{ alias = 73, name = "lathe.availability", role = "availability" }},
+]
+
+[devices.oee]
+running = "running"
+parts = "parts"
+rejects = "rejects"
+ideal_rate_per_min = 30.0
+shifts = ["06:00", "14:00", "22:00"]
+
+[[devices]]
 kind = "serial"
 name = "parts-scale"
 port = "{scale}"

@@ -20,7 +20,7 @@ def test_demo_config_loads_and_builds(tmp_path: Path) -> None:
     devices, problems = build_devices(cfg, offline_context(cfg))
     assert not problems
     kinds = {d.kind for d in cfg.devices}
-    assert kinds == {"modbus", "analog", "i2c", "vibration", "serial", "iolink"}
+    assert kinds == {"modbus", "analog", "i2c", "vibration", "serial", "iolink", "gpio"}
     assert len(devices) == len(cfg.devices)
 
 
@@ -34,8 +34,8 @@ def test_demo_shows_data_flowing(tmp_path: Path) -> None:
                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
     for name in ("spindle.speed", "meter.power", "coolant.tank_level", "cabinet.temperature",
-                 "scale.weight", "pump-de.rms_g", "hydraulics.pressure"):
+                 "scale.weight", "pump-de.rms_g", "hydraulics.pressure", "lathe.parts_counted"):
         assert name in out.stdout, name
     assert "bad_wire_break" in out.stdout  # the demo's broken loop is reported, not hidden
     assert "inner race (BPFI)" in out.stdout  # the failing pump bearing is found
-    assert "OK, 7 devices" in out.stdout and "connected" in out.stdout
+    assert "OK, 8 devices" in out.stdout and "connected" in out.stdout

@@ -57,6 +57,7 @@ class GpioDevice(Device):
         self._inputs: dict[str, InputState] = {}
         self._dirty = False
         self._persisted_ms = 0
+        self._sim: Any = None  # a simulated machine driving mock pins (`pin_factory = "sim:..."`)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, ctx: SourceContext) -> None:
@@ -64,6 +65,11 @@ class GpioDevice(Device):
         self.state_path = ctx.state_dir / f"gpio-{self.name}.json"
         saved = self._load()
         factory = ctx.extras.get("gpio_pin_factory")
+        if self.cfg.pin_factory is not None:  # "sim:<scenario>": the demo's simulated machine
+            from ...sims import gpio_signals
+
+            self._sim = gpio_signals.start(self.cfg.pin_factory)
+            factory = self._sim.factory
         with self._lock:
             now = ctx.clock_ms()
             self._persisted_ms = now
@@ -72,6 +78,9 @@ class GpioDevice(Device):
                     self._open_input(inp, saved.get("inputs", {}), factory, now)
             except Exception:
                 self._close_pins()
+                if self._sim is not None:
+                    self._sim.stop()
+                    self._sim = None
                 raise
             self._start_oee(saved.get("oee"), now)
             self._emit_periodic(now)
@@ -94,6 +103,9 @@ class GpioDevice(Device):
             self._thread.join()
             self._thread = None
         self._close_pins()  # no more edges from here on
+        if self._sim is not None:
+            self._sim.stop()
+            self._sim = None
         with self._lock:
             if self._inputs:
                 self._update(self._ctx.clock_ms())
