@@ -234,7 +234,7 @@ class Supervisor:
 
     def progress_marks(self) -> dict[str, float]:
         """Last-progress times of every loop, for the watchdog: a hung one stops changing."""
-        marks = {f"bus {w.bus_key}": w.progress for w in self.workers}
+        marks = {f"bus {w.bus_key}": w.progress() for w in self.workers}
         marks["pipeline"] = self.pipeline_progress
         if self.publisher is not None:
             marks["publisher"] = self.publisher.progress

@@ -24,6 +24,7 @@ from .model import Event, Quality, Reading
 
 log = logging.getLogger("gatewayd.sources")
 MAX_BACKOFF_MS = 60_000
+DEFAULT_POLL_LIMIT_S = 10.0  # a device may say otherwise with `max_poll_s`
 
 
 @dataclass
@@ -59,7 +60,9 @@ class BusWorker:
         self.states = [DeviceState(d, max(1, round(d.period_s * 1000))) for d in devices]
         for s in self.states:
             s.due_ms = next_tick(now, s.period_ms)
-        self.progress = time.monotonic()
+        self._loop_mark = time.monotonic()
+        self._poll_started: float | None = None
+        self._poll_limit_s = DEFAULT_POLL_LIMIT_S
         self.overruns = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"bus {bus_key}", daemon=True)
@@ -78,7 +81,7 @@ class BusWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.progress = time.monotonic()
+            self._loop_mark = time.monotonic()
             state = min(self.states, key=lambda s: s.due_ms)
             wait_s = (state.due_ms - _wall_ms()) / 1000
             if wait_s > 0 and self._stop.wait(min(wait_s, 1.0)):
@@ -101,7 +104,26 @@ class BusWorker:
             due = next_tick(now, s.period_ms)
         return due
 
+    def progress(self) -> float:
+        """A mark that keeps changing while this thread is healthy, for the watchdog: it
+        freezes when the loop stops turning, or when one poll runs past what the device can
+        legitimately take (its timeout and retries), i.e. when the bus is hung."""
+        started = self._poll_started
+        if started is None:
+            return self._loop_mark
+        if time.monotonic() - started <= self._poll_limit_s:
+            return time.monotonic()
+        return started
+
     def _poll(self, s: DeviceState, tick: int) -> None:
+        self._poll_limit_s = float(getattr(s.device, "max_poll_s", DEFAULT_POLL_LIMIT_S))
+        self._poll_started = time.monotonic()
+        try:
+            self._poll_once(s, tick)
+        finally:
+            self._poll_started = None
+
+    def _poll_once(self, s: DeviceState, tick: int) -> None:
         dev = s.device
         try:
             if not s.opened:

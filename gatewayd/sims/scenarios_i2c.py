@@ -4,12 +4,14 @@
 (AIN0 a tank level moving slowly, AIN1 a differential-pressure flow transmitter, AIN2 a steady
 12 mA, AIN3 a loop with a broken wire), and a BME280 at 0x76 in a slowly warming enclosure.
 "pump": an ADXL345 at 0x53 on a pump with a bearing fault (the vibration demo).
+"stuck": a BME280 at 0x76 that hangs the bus for good after a few seconds (watchdog tests).
 "empty": a bus with nothing on it (every address NACKs).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,7 +73,34 @@ def pump(clock: Callable[[], float] = time.monotonic) -> SimBus:
     return SimBus({0x53: Adxl345(z=lambda t: 1.0 + machine.signal(t), clock=clock)})
 
 
-SCENARIOS: dict[str, Callable[[], SimBus]] = {"demo": demo, "pump": pump,
+class Stuck:
+    """A chip that answers `healthy` transactions, then holds the bus forever mid-transfer:
+    a slave that crashed with SCL or SDA held low. On some controllers the caller then blocks
+    for good; the daemon's watchdog has to notice that."""
+
+    def __init__(self, chip: BME280, healthy: int) -> None:
+        self.chip, self.left = chip, healthy
+
+    def read(self, reg: int, n: int) -> bytes:
+        self._maybe_hang()
+        return self.chip.read(reg, n)
+
+    def write(self, reg: int, data: bytes) -> None:
+        self._maybe_hang()
+        self.chip.write(reg, data)
+
+    def _maybe_hang(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            threading.Event().wait()  # never set: the transaction never ends
+
+
+def stuck(clock: Callable[[], float] = time.monotonic) -> SimBus:
+    """A BME280 at 0x76 that hangs the bus after 120 transactions (4 s of polling at 100 ms)."""
+    return SimBus({0x76: Stuck(BME280(clock), healthy=120)})
+
+
+SCENARIOS: dict[str, Callable[[], SimBus]] = {"stuck": stuck, "demo": demo, "pump": pump,
                                               "empty": SimBus}
 
 

@@ -23,7 +23,7 @@ class I2CSensor(Device):
     """A PolledDevice for one chip; the bus comes from ctx.extras["i2c_bus"] or `cfg.bus`."""
 
     cfg: Config
-
+    max_poll_s = 2.0  # conversions take milliseconds: a poll this long means a hung bus
 
     def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep) -> None:
         super().__init__(cfg)

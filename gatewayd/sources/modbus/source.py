@@ -18,6 +18,8 @@ class ModbusDevice(Device):
     def __init__(self, cfg: Config) -> None:
         super().__init__(cfg)
         self.blocks = plan_reads(cfg.points, cfg.max_registers_per_read, cfg.max_gap)
+        # The longest a healthy poll can take: every request may wait out its retries.
+        self.max_poll_s = cfg.timeout_ms / 1000 * (cfg.retries + 1) * max(1, len(self.blocks)) + 1
         self.counters: Counter[str] = Counter()
         self.endpoint = Endpoint(
             cfg.transport, cfg.host, cfg.port, cfg.serial_port, cfg.baudrate, cfg.parity,
