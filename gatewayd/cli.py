@@ -80,11 +80,11 @@ def cmd_listen(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .daemon import status_path
+    from .daemon import find_status
 
     try:
         cfg = config_mod.load(args.config)
-        st = json.loads(status_path(cfg).read_text())
+        st = json.loads(find_status(cfg).read_text())
     except (ConfigError, OSError, ValueError) as e:
         print(f"gatewayd status: no running daemon found ({e})", file=sys.stderr)
         return 3

@@ -44,9 +44,22 @@ class Flags:
         self.wake.set()
 
 
+RUN_DIR = Path("/run/gatewayd")  # the unit's RuntimeDirectory
+
+
 def status_path(cfg: config_mod.Config) -> Path:
-    runtime = os.environ.get("RUNTIME_DIRECTORY")
+    """Where the daemon writes status.json every 2 s: its runtime directory (a tmpfs) under
+    systemd, so the SD card is not written 40,000 times a day; beside the store otherwise."""
+    runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
     return Path(runtime) / "status.json" if runtime else cfg.store.path.with_name("status.json")
+
+
+def find_status(cfg: config_mod.Config) -> Path:
+    """status.json as a reader outside the unit (`gatewayd status`, `tail`) finds it: the
+    newest of where this process would write it and where the service does."""
+    candidates = [status_path(cfg), RUN_DIR / "status.json"]
+    found = [p for p in candidates if p.is_file()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else candidates[0]
 
 
 def write_status(sup: Supervisor) -> dict[str, Any]:

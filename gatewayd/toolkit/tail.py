@@ -194,7 +194,7 @@ class Target:
 def target_of(args: argparse.Namespace) -> Target:
     """Where to listen: from the config file, with --broker/--gateway/--prefix winning."""
     from .. import config as config_mod
-    from ..daemon import status_path
+    from ..daemon import find_status
 
     cfg = config_mod.load(args.config) if args.config and Path(args.config).exists() else None
     if cfg is None and not args.gateway:
@@ -205,7 +205,7 @@ def target_of(args: argparse.Namespace) -> Target:
         args.prefix or (cfg.gateway.topic_prefix if cfg else "gatewayd"),
     )
     if cfg is not None:
-        t.status_path = status_path(cfg)
+        t.status_path = find_status(cfg)
         t.vibration = {
             d.name: [p.name for p in d.points] for d in cfg.devices if d.kind == "vibration"
         }

@@ -112,3 +112,33 @@ def test_sighup_reload_good_and_bad(tmp_path: Path, broker: Any, sim: ModbusSim)
     log = (tmp_path / "log").read_text()
     assert "reload refused, the running config stays" in log and "regster" in log
     assert all(r["quality"] == "good" for r in after if "name" in r)
+
+
+def test_status_file_stays_off_the_store_disk_under_systemd(tmp_path: Path, broker: Any,
+                                                             sim: ModbusSim) -> None:
+    """With a RuntimeDirectory (tmpfs) the 2-second status file goes there, never beside the
+    store on the SD card, and `gatewayd status` finds it and reports a healthy daemon."""
+    import os
+
+    run = tmp_path / "run"
+    run.mkdir()
+    cfg = tmp_path / "g.toml"
+    cfg.write_text(CONFIG.format(gw="gw-status", url=broker.url, tmp=tmp_path, port=sim.port, extra=""))
+    env = {**os.environ, "RUNTIME_DIRECTORY": str(run)}
+    with (tmp_path / "log").open("w") as f:
+        proc = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "run", "--config", str(cfg)],
+                                stdout=f, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (run / "status.json").exists():
+            time.sleep(0.1)
+        time.sleep(2.5)  # a status written after the broker connected
+        status = subprocess.run([sys.executable, "-m", "gatewayd.cli", "status", "--config",
+                                 str(cfg)], capture_output=True, text=True, env=env)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    assert (run / "status.json").exists()
+    assert not (tmp_path / "status.json").exists()
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "gw-status" in status.stdout and "connected" in status.stdout
