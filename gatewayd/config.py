@@ -18,7 +18,6 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
-    field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails
@@ -119,12 +118,8 @@ class Config(Model):
     broker: BrokerConfig = BrokerConfig()
     store: StoreConfig = StoreConfig()
     publish: PublishConfig = PublishConfig()
+    # validated per kind in `parse`, so each error keeps its precise path
     devices: list[Any] = Field(default_factory=list)
-
-    @field_validator("devices", mode="before")
-    @classmethod
-    def _devices(cls, value: Any) -> Any:
-        return value  # validated per kind in `load` so each error keeps its precise path
 
     def points(self) -> list[Point]:
         out: list[Point] = []

@@ -79,14 +79,15 @@ class Notifier:
     every bus thread, the pipeline and the publisher show progress."""
 
     def __init__(self) -> None:
-        period = systemd.watchdog_period_s()
-        self.watchdog = systemd.Watchdog(period) if period else None
+        self.period_s = systemd.watchdog_period_s()
+        self.watchdog: systemd.Watchdog | None = None
         self._seen: dict[str, float] = {}
 
     def ready(self, sup: Supervisor) -> None:
+        """(Again after a reload: the set of loops to watch may have changed.)"""
         self._seen.clear()
-        if self.watchdog:
-            self.watchdog = systemd.Watchdog(self.watchdog.interval_s * 2)
+        if self.period_s:
+            self.watchdog = systemd.Watchdog(self.period_s)
             for name in sup.progress_marks():
                 self.watchdog.register(name)
         systemd.notify("READY=1", self._status(sup.status()))

@@ -65,6 +65,7 @@ class Supervisor:
         self.publisher: Publisher | None = None
         self.workers: list[BusWorker] = []
         self.event_devices: list[Any] = []
+        self.devices: list[Any] = []  # every device running, polled or event-driven
         self._stop = threading.Event()
         self._pipeline: threading.Thread | None = None
         self.pipeline_progress = time.monotonic()
@@ -82,8 +83,7 @@ class Supervisor:
         self.batcher = Batcher(self.store, {}, 0, self.cfg.publish.max_readings_per_batch)
         self._start_sources()
         # Devices may know more about their points than the config says (an IODD's units).
-        self.points = [p for w in self.workers for s in w.states for p in s.device.points]
-        self.points += [p for d in self.event_devices for p in d.points]
+        self.points = [p for d in self.devices for p in d.points]
         self.batcher.resolution = {p.alias: p.resolution for p in self.points}
         self.batcher.birth_id = codec.birth_id(self.points)
         self.publisher = Publisher(
@@ -119,6 +119,7 @@ class Supervisor:
             self.batcher.event(ev)
         self._pending_events.clear()
         devices, problems = build_devices(self.cfg, ctx)
+        self.devices = devices
         for name, problem in problems:
             log.error("device %s left out: %s", name, problem, extra={"device": name})
             self.batcher.event(Event(now_ms(), "device_failed", {"device": name, "reason": problem}))
@@ -141,6 +142,7 @@ class Supervisor:
                 self.batcher.event(Event(now_ms(), "device_failed",
                                          {"device": dev.name, "reason": str(e)}))
                 self.event_devices.remove(dev)
+                self.devices.remove(dev)
 
     def _paused(self) -> bool:
         s = self.store
@@ -209,16 +211,8 @@ class Supervisor:
         return {"unacked_in_flight": unsent, "left_in_store": depth}
 
     def reload(self, cfg: Config) -> None:
-        """Swap to a config already validated by the caller; the store and its content stay."""
-        self._stop_sources()
-        self._stop.set()
-        if self._pipeline:
-            self._pipeline.join(10)
-        self._flush(commit=True)
-        if self.publisher:
-            self.publisher.stop(1.0)
-        assert self.store is not None
-        self.store.close()
+        """Swap to a config already validated by the caller; what is queued stays queued."""
+        self.stop(drain_s=1.0)
         self.cfg = cfg
         self.started_ms = now_ms()
         self._pending_events.append(Event(now_ms(), "reloaded", {"devices": len(cfg.devices)}))

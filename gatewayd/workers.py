@@ -176,8 +176,8 @@ class BusWorker:
 
 def _fields(device: Any) -> dict[str, str]:
     """Structured log fields (journald SOURCE=, DEVICE=) naming the device and its kind."""
-    kind = type(device).__module__.split(".")[-2] if "." in type(device).__module__ else ""
-    return {"source": kind, "device": device.name}
+    cfg = getattr(device, "cfg", None)
+    return {"source": getattr(cfg, "kind", ""), "device": device.name}
 
 
 def _wall_ms() -> int:
