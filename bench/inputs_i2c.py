@@ -16,24 +16,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gatewayd.config import parse
 from gatewayd.sims.ads1115 import ADS1115
 from gatewayd.sims.bme280 import BME280
+from gatewayd.sims.clock import ManualClock
 from gatewayd.sims.i2c import SimBus
 from gatewayd.sources.i2c.source import I2CSensor
 
 POLLS = 2000
 
 
-class SimClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
-def _sensors(clock: SimClock) -> list[I2CSensor]:
+def _sensors(clock: ManualClock) -> list[I2CSensor]:
     adc, env = ADS1115(clock), BME280(clock)
     for pin in range(4):
         adc.set_input(pin, 0.6 + 0.6 * pin)
@@ -49,7 +41,7 @@ def _sensors(clock: SimClock) -> list[I2CSensor]:
 
 def measure(polls: int = POLLS) -> float:
     """Point readings per second through the I2C source and the register-level sims."""
-    clock = SimClock()
+    clock = ManualClock(0.0)
     sensors = _sensors(clock)
     for s in sensors:
         s.open()
@@ -68,7 +60,7 @@ def main() -> None:
 
 
 def _one(index: int) -> float:
-    clock = SimClock()
+    clock = ManualClock(0.0)
     s = _sensors(clock)[index]
     s.open()
     start = time.perf_counter()

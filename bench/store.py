@@ -35,6 +35,7 @@ from gatewayd.pipeline.batcher import Batcher
 from gatewayd.publish.mqtt import Publisher
 from gatewayd.publish.topics import Topics
 from gatewayd.sims.broker import Broker
+from gatewayd.sims.clock import ManualClock
 from gatewayd.store.queue import DurableQueue
 
 GB = 1 << 30
@@ -67,21 +68,13 @@ class Signals:
         return out
 
 
-class Clock:
-    """The store's clock, advanced by hand: one publish interval per step."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def run_intervals(work: Path, points: int, period_ms: int, intervals: int, online: bool
                   ) -> dict[str, float]:
     """Drive batcher and store through `intervals` publish intervals of 1 s each; with
     `online` every batch is acked after its commit (as PUBACKs do), else the backlog grows."""
-    clock = Clock()
+    clock = ManualClock(0.0)
     store = DurableQueue(work / f"q-{points}-{online}.db", 2 * GB, 1000, clock=clock)
     store.open()
     batcher = Batcher(store, {a: 0.01 for a in range(1, points + 1)}, 1)

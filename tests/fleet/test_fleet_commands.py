@@ -10,14 +10,7 @@ import pytest
 from gatewayd.errors import UpdateRefused
 from gatewayd.fleet import signing
 from gatewayd.fleet.commands import CommandVerifier, sign_command
-
-
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
+from gatewayd.sims.clock import ManualClock
 
 
 @pytest.fixture
@@ -27,7 +20,7 @@ def fleet(tmp_path: Path) -> tuple[signing.Ed25519PrivateKey, signing.TrustedKey
 
 
 def _verifier(tmp_path: Path, trusted: signing.TrustedKeys, now: float) -> CommandVerifier:
-    return CommandVerifier(trusted, "gw-1", tmp_path / "nonces.json", 300, Clock(now))
+    return CommandVerifier(trusted, "gw-1", tmp_path / "nonces.json", 300, ManualClock(now))
 
 
 def test_signed_ping_is_accepted_once(tmp_path: Path, fleet: tuple) -> None:

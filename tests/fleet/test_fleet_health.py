@@ -14,14 +14,7 @@ from gatewayd.errors import UpdateRefused
 from gatewayd.fleet.download import download
 from gatewayd.fleet.health import EXIT_RESTART, HealthGate
 from gatewayd.fleet.releases import Releases
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
+from gatewayd.sims.clock import ManualClock
 
 
 def _root(tmp_path: Path) -> Releases:
@@ -45,7 +38,7 @@ def test_links_switch_atomically_and_roll_back(tmp_path: Path) -> None:
 
 def test_healthy_release_is_confirmed(tmp_path: Path) -> None:
     """A release on trial that becomes healthy keeps current and reports 'healthy' once."""
-    r, clock = _root(tmp_path), Clock()
+    r, clock = _root(tmp_path), ManualClock(1_000_000.0)
     gate = HealthGate(tmp_path, r, clock)
     gate.arm("1.0.0", "1.1.0", 60)
     assert gate.on_start() == "trial"
@@ -60,7 +53,7 @@ def test_healthy_release_is_confirmed(tmp_path: Path) -> None:
 def test_only_the_release_on_trial_judges_itself(tmp_path: Path) -> None:
     """The old release, still running until the restart, neither confirms nor times out the
     new one's trial; the new one does."""
-    r, clock = _root(tmp_path), Clock()
+    r, clock = _root(tmp_path), ManualClock(1_000_000.0)
     gate = HealthGate(tmp_path, r, clock)
     gate.arm("1.0.0", "1.1.0", 60)
     assert not gate.confirm(running="1.0.0")
@@ -72,7 +65,7 @@ def test_only_the_release_on_trial_judges_itself(tmp_path: Path) -> None:
 
 def test_deadline_passed_rolls_back(tmp_path: Path) -> None:
     """Not healthy before the deadline: the previous release is restored and reported."""
-    r, clock = _root(tmp_path), Clock()
+    r, clock = _root(tmp_path), ManualClock(1_000_000.0)
     gate = HealthGate(tmp_path, r, clock)
     gate.arm("1.0.0", "1.1.0", 60)
     assert gate.on_start() == "trial"
@@ -86,7 +79,7 @@ def test_deadline_passed_rolls_back(tmp_path: Path) -> None:
 def test_too_many_starts_roll_back(tmp_path: Path) -> None:
     """A release that keeps restarting without confirming is rolled back at its next start."""
     r = _root(tmp_path)
-    gate = HealthGate(tmp_path, r, Clock(), max_boots=3)
+    gate = HealthGate(tmp_path, r, ManualClock(1_000_000.0), max_boots=3)
     gate.arm("1.0.0", "1.1.0", 600)
     assert [gate.on_start() for _ in range(4)] == ["trial", "trial", "trial", "rolled_back"]
     assert r.current() == "1.0.0" and gate.pending() is None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gatewayd import systemd
+from gatewayd.sims.clock import ManualClock
 
 
 @pytest.fixture
@@ -57,17 +58,11 @@ def test_watchdog_period_reads_usec_and_pid() -> None:
     assert systemd.watchdog_period_s({}) is None
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def test_watchdog_pings_only_when_every_loop_progressed() -> None:
     """A hung loop stops the pings; they resume once it beats again."""
-    clock = Clock()
+    clock = ManualClock(100.0)
     wd = systemd.Watchdog(10.0, clock)
     wd.register("bus:i2c-1")
     wd.register("publisher")
@@ -88,7 +83,7 @@ def test_watchdog_pings_only_when_every_loop_progressed() -> None:
 
 def test_watchdog_respects_half_the_period() -> None:
     """Pings are rate limited to one per half period even when everyone beats constantly."""
-    clock = Clock()
+    clock = ManualClock(100.0)
     wd = systemd.Watchdog(4.0, clock)
     wd.register("publisher")
     wd.beat("publisher")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from i2c_testing import SimClock
+
+from gatewayd.sims.clock import ManualClock
 
 
 @pytest.fixture
-def clock() -> SimClock:
-    return SimClock()
+def clock() -> ManualClock:
+    return ManualClock(1000.0)

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from i2c_testing import SimClock, make_ctx
+from i2c_testing import make_ctx
 
 from gatewayd.config import parse
 from gatewayd.errors import DeviceException
 from gatewayd.model import Event, Quality
 from gatewayd.sims.ads1115 import ADS1115
+from gatewayd.sims.clock import ManualClock
 from gatewayd.sims.i2c import SimBus
 from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.sims.scenarios_i2c import Transmitter
@@ -25,7 +26,7 @@ def config(**kw: object) -> object:
 
 
 @pytest.fixture
-def loops(clock: SimClock) -> tuple[SimBus, list[Transmitter]]:
+def loops(clock: ManualClock) -> tuple[SimBus, list[Transmitter]]:
     adc = ADS1115(clock)
     level = {"m": 2.5}
     tx = [Transmitter(0.0, 5.0, lambda t: level["m"]), Transmitter(0.0, 250.0, lambda t: 62.5)]
@@ -35,7 +36,7 @@ def loops(clock: SimClock) -> tuple[SimBus, list[Transmitter]]:
     return SimBus({0x48: adc}), tx
 
 
-def make(tmp_path: Path, bus: SimBus, clock: SimClock, events: list[Event],
+def make(tmp_path: Path, bus: SimBus, clock: ManualClock, events: list[Event],
          **kw: object) -> AnalogLoops:
     dev = build(config(**kw), make_ctx(tmp_path, bus, clock, events))  # type: ignore[arg-type]
     dev.open()
@@ -47,7 +48,7 @@ POINTS = [{"alias": 1, "name": "level", "unit": "m", "channel": 0, "low": 0.0, "
            "sqrt": True}]
 
 
-def test_loops_scaled_through_the_adc(tmp_path: Path, clock: SimClock,
+def test_loops_scaled_through_the_adc(tmp_path: Path, clock: ManualClock,
                                       loops: tuple[SimBus, list[Transmitter]]) -> None:
     """12 mA across 150 ohm reads as mid-scale; a quarter of the dp span is half the flow."""
     bus, _ = loops
@@ -57,7 +58,7 @@ def test_loops_scaled_through_the_adc(tmp_path: Path, clock: SimClock,
     assert flow.value == pytest.approx(20.0, abs=0.01)
 
 
-def test_wire_break_is_bad_wire_break(tmp_path: Path, clock: SimClock,
+def test_wire_break_is_bad_wire_break(tmp_path: Path, clock: ManualClock,
                                       loops: tuple[SimBus, list[Transmitter]]) -> None:
     """A broken loop (0 mA) gives bad_wire_break with no value; the other loop stays good;
     a sensor driving 21.5 mA is bad_sensor_fault."""
@@ -72,7 +73,7 @@ def test_wire_break_is_bad_wire_break(tmp_path: Path, clock: SimClock,
     assert dev.read(2000)[1].quality == Quality.GOOD
 
 
-def test_alarms_published_as_events(tmp_path: Path, clock: SimClock,
+def test_alarms_published_as_events(tmp_path: Path, clock: ManualClock,
                                     loops: tuple[SimBus, list[Transmitter]]) -> None:
     """HH/H with hysteresis and delay raise and clear as `alarm` events naming the point."""
     bus, tx = loops
@@ -89,7 +90,7 @@ def test_alarms_published_as_events(tmp_path: Path, clock: SimClock,
     assert events[0].fields["limit"] == 4.5 and events[0].fields["unit"] == "m"
 
 
-def test_report_by_exception_through_the_source(tmp_path: Path, clock: SimClock,
+def test_report_by_exception_through_the_source(tmp_path: Path, clock: ManualClock,
                                                 loops: tuple[SimBus, list[Transmitter]]) -> None:
     """Only moves beyond the deadband, or the end of max silence, produce readings."""
     bus, tx = loops
@@ -103,7 +104,7 @@ def test_report_by_exception_through_the_source(tmp_path: Path, clock: SimClock,
     assert emitted == [(0, 2.0), (3, 2.1), (8, 2.1)]
 
 
-def test_profile_fills_device_and_points(tmp_path: Path, clock: SimClock,
+def test_profile_fills_device_and_points(tmp_path: Path, clock: ManualClock,
                                          loops: tuple[SimBus, list[Transmitter]]) -> None:
     """profile = "transmitter_4_20ma" gives the shunt, range and a median of 3 to each point."""
     bus, _ = loops
@@ -120,7 +121,7 @@ def module() -> Iterator[ModbusSim]:
     sim.stop()
 
 
-def test_modbus_module_in_microamps(tmp_path: Path, clock: SimClock, module: ModbusSim) -> None:
+def test_modbus_module_in_microamps(tmp_path: Path, clock: ManualClock, module: ModbusSim) -> None:
     """Input registers in uA: 12000 -> 12 mA -> mid-scale; 2000 uA -> wire break."""
     module.model(1).set("input", 4, [12000, 2000, 20000])
     dev = make(tmp_path, SimBus(), clock, [], input="modbus", port=module.port, encoding="ua",
@@ -133,7 +134,7 @@ def test_modbus_module_in_microamps(tmp_path: Path, clock: SimClock, module: Mod
     assert got == [(8.0, Quality.GOOD), (None, Quality.BAD_WIRE_BREAK), (16.0, Quality.GOOD)]
 
 
-def test_modbus_module_in_counts(tmp_path: Path, clock: SimClock, module: ModbusSim) -> None:
+def test_modbus_module_in_counts(tmp_path: Path, clock: ManualClock, module: ModbusSim) -> None:
     """Counts 0..27648 for 4..20 mA, signed: a negative count is below 4 mA."""
     module.model(2).set("input", 0, [13824, (-4838) & 0xFFFF])
     dev = make(tmp_path, SimBus(), clock, [], input="modbus", port=module.port, unit=2,
@@ -146,7 +147,7 @@ def test_modbus_module_in_counts(tmp_path: Path, clock: SimClock, module: Modbus
     assert a.value == pytest.approx(50.0) and b.quality == Quality.BAD_WIRE_BREAK
 
 
-def test_modbus_exception_raises_device_exception(tmp_path: Path, clock: SimClock,
+def test_modbus_exception_raises_device_exception(tmp_path: Path, clock: ManualClock,
                                                   module: ModbusSim) -> None:
     """An exception response reaches the supervisor as DeviceException naming the unit."""
     module.fault(1, "illegal_address")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from i2c_testing import SimClock
 
 from gatewayd.sims.ads1115 import ADS1115
 from gatewayd.sims.bme280 import BME280
+from gatewayd.sims.clock import ManualClock
 from gatewayd.sims.i2c import SimBus
 from gatewayd.sources.i2c import ads1115_codec as ads
 from gatewayd.sources.i2c import bme280_codec as bme
@@ -24,7 +24,7 @@ def put(bus: SimBus, reg: int, value: int) -> None:
 
 
 @pytest.fixture
-def adc(clock: SimClock) -> tuple[SimBus, ADS1115]:
+def adc(clock: ManualClock) -> tuple[SimBus, ADS1115]:
     chip = ADS1115(clock)
     return SimBus({ADC: chip}), chip
 
@@ -36,7 +36,7 @@ def test_ads1115_reset_values(adc: tuple[SimBus, ADS1115]) -> None:
 
 
 def test_ads1115_single_shot_takes_one_over_dr(adc: tuple[SimBus, ADS1115],
-                                               clock: SimClock) -> None:
+                                               clock: ManualClock) -> None:
     """OS reads 0 while converting for 1/DR, then 1; then the result is in the conversion reg."""
     bus, chip = adc
     chip.set_input(0, 1.0)
@@ -53,7 +53,7 @@ def test_ads1115_single_shot_takes_one_over_dr(adc: tuple[SimBus, ADS1115],
     (6.144, 3.0, 16000), (4.096, 3.0, 24000), (2.048, 3.0, 0x7FFF), (0.256, 0.1, 12800),
     (0.256, -0.3, 0x8000), (1.024, -0.5, 0x10000 - 16000),
 ])
-def test_ads1115_pga_scaling_and_saturation(adc: tuple[SimBus, ADS1115], clock: SimClock,
+def test_ads1115_pga_scaling_and_saturation(adc: tuple[SimBus, ADS1115], clock: ManualClock,
                                             fsr: float, volts: float, code: int) -> None:
     """The PGA range sets the LSB; inputs past full scale read 0x7FFF or 0x8000."""
     bus, chip = adc
@@ -66,7 +66,7 @@ def test_ads1115_pga_scaling_and_saturation(adc: tuple[SimBus, ADS1115], clock: 
 @pytest.mark.parametrize(("mux", "expected_v"), [
     (0, 1.0 - 0.25), (1, 1.0 - 2.0), (2, 0.5 - 2.0), (3, 1.5 - 2.0), (4, 1.0), (7, 2.0),
 ])
-def test_ads1115_input_multiplexer(adc: tuple[SimBus, ADS1115], clock: SimClock, mux: int,
+def test_ads1115_input_multiplexer(adc: tuple[SimBus, ADS1115], clock: ManualClock, mux: int,
                                    expected_v: float) -> None:
     """MUX selects the datasheet's pairs (AIN0-AIN1, AIN0-AIN3, AIN1-AIN3, AIN2-AIN3, AINn-GND)."""
     bus, chip = adc
@@ -80,7 +80,7 @@ def test_ads1115_input_multiplexer(adc: tuple[SimBus, ADS1115], clock: SimClock,
 
 
 def test_ads1115_continuous_mode_follows_the_input(adc: tuple[SimBus, ADS1115],
-                                                   clock: SimClock) -> None:
+                                                   clock: ManualClock) -> None:
     """In continuous mode a new result lands every 1/DR without further writes; OS reads 0."""
     bus, chip = adc
     chip.set_input(3, lambda t: 0.001 * (t - 1000.0))  # 1 mV per second of sim time
@@ -93,7 +93,7 @@ def test_ads1115_continuous_mode_follows_the_input(adc: tuple[SimBus, ADS1115],
     assert not word(bus, ads.REG_CONFIG) & ads.OS
 
 
-def test_ads1115_conversion_ready_pin(adc: tuple[SimBus, ADS1115], clock: SimClock) -> None:
+def test_ads1115_conversion_ready_pin(adc: tuple[SimBus, ADS1115], clock: ManualClock) -> None:
     """hi_thresh MSB=1, lo_thresh MSB=0 and COMP_QUE != 11 turn ALERT/RDY into conversion-ready."""
     bus, chip = adc
     put(bus, ads.REG_HI_THRESH, 0x8000)
@@ -105,7 +105,7 @@ def test_ads1115_conversion_ready_pin(adc: tuple[SimBus, ADS1115], clock: SimClo
 
 
 def test_ads1115_traditional_comparator_has_hysteresis(adc: tuple[SimBus, ADS1115],
-                                                       clock: SimClock) -> None:
+                                                       clock: ManualClock) -> None:
     """ALERT asserts above hi_thresh and deasserts only below lo_thresh (non-latching)."""
     bus, chip = adc
     put(bus, ads.REG_HI_THRESH, 16000)
@@ -130,13 +130,13 @@ def test_ads1115_pointer_only_write_then_plain_read(adc: tuple[SimBus, ADS1115])
 
 
 @pytest.fixture
-def env(clock: SimClock) -> tuple[SimBus, BME280]:
+def env(clock: ManualClock) -> tuple[SimBus, BME280]:
     chip = BME280(clock)
     clock.sleep(0.01)  # past the NVM copy after power-up
     return SimBus({ENV: chip}), chip
 
 
-def measure_forced(bus: SimBus, clock: SimClock, osrs: tuple[int, int, int] = (1, 1, 1)) -> bytes:
+def measure_forced(bus: SimBus, clock: ManualClock, osrs: tuple[int, int, int] = (1, 1, 1)) -> bytes:
     codes = [bme.OVERSAMPLING[o] for o in osrs]
     bus.write_byte_data(ENV, bme.REG_CTRL_HUM, codes[2])
     bus.write_byte_data(ENV, bme.REG_CTRL_MEAS, codes[0] << 5 | codes[1] << 2 | bme.MODE_FORCED)
@@ -156,7 +156,7 @@ def test_bme280_identity_and_reset(env: tuple[SimBus, BME280]) -> None:
     assert bus.read_i2c_block_data(ENV, bme.REG_DATA, 8) == [0x80, 0, 0, 0x80, 0, 0, 0x80, 0]
 
 
-def test_bme280_forced_mode_measuring_bit(env: tuple[SimBus, BME280], clock: SimClock) -> None:
+def test_bme280_forced_mode_measuring_bit(env: tuple[SimBus, BME280], clock: ManualClock) -> None:
     """status.measuring is 1 during a forced measurement, then 0, and the mode falls to sleep."""
     bus, _ = env
     bus.write_byte_data(ENV, bme.REG_CTRL_MEAS, 0b001_001_01)
@@ -170,7 +170,7 @@ def test_bme280_forced_mode_measuring_bit(env: tuple[SimBus, BME280], clock: Sim
                                            (60.0, 110000.0, 95.0)])
 @pytest.mark.parametrize("osrs", [(1, 1, 1), (16, 16, 16)])
 def test_bme280_set_values_come_out_of_the_datasheet_formulas(
-        env: tuple[SimBus, BME280], clock: SimClock, t: float, p: float, h: float,
+        env: tuple[SimBus, BME280], clock: ManualClock, t: float, p: float, h: float,
         osrs: tuple[int, int, int]) -> None:
     """Raw values invert the compensation: integer and float formulas give the set values back
     within the resolution of the oversampling (16 bits at x1, 20 bits at x16)."""
@@ -188,7 +188,7 @@ def test_bme280_set_values_come_out_of_the_datasheet_formulas(
 
 
 def test_bme280_resolution_follows_oversampling(env: tuple[SimBus, BME280],
-                                                clock: SimClock) -> None:
+                                                clock: ManualClock) -> None:
     """Without the IIR filter x1 gives 16-bit results (xlsb 0), x16 uses all 20 bits."""
     bus, chip = env
     chip.temperature_c = 23.456
@@ -199,7 +199,7 @@ def test_bme280_resolution_follows_oversampling(env: tuple[SimBus, BME280],
 
 
 def test_bme280_skipped_measurements_read_0x80000(env: tuple[SimBus, BME280],
-                                                  clock: SimClock) -> None:
+                                                  clock: ManualClock) -> None:
     """osrs_p = 0 and osrs_h = 0 leave pressure at 0x80000 and humidity at 0x8000."""
     bus, _ = env
     _, adc_t, _ = raw = bme.parse_raw(measure_forced(bus, clock, (2, 0, 0)))
@@ -207,7 +207,7 @@ def test_bme280_skipped_measurements_read_0x80000(env: tuple[SimBus, BME280],
 
 
 def test_bme280_ctrl_hum_applies_on_ctrl_meas_write(env: tuple[SimBus, BME280],
-                                                    clock: SimClock) -> None:
+                                                    clock: ManualClock) -> None:
     """A ctrl_hum change alone is not used until ctrl_meas is written (datasheet 5.4.3)."""
     bus, _ = env
     measure_forced(bus, clock, (1, 1, 0))
@@ -217,7 +217,7 @@ def test_bme280_ctrl_hum_applies_on_ctrl_meas_write(env: tuple[SimBus, BME280],
 
 
 def test_bme280_normal_mode_cycles_and_iir_filter(env: tuple[SimBus, BME280],
-                                                  clock: SimClock) -> None:
+                                                  clock: ManualClock) -> None:
     """Normal mode measures every t_measure + t_standby; with filter 16 a step is approached
     gradually instead of at once."""
     bus, chip = env

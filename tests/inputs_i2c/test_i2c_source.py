@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from i2c_testing import SimClock, make_ctx
+from i2c_testing import make_ctx
 
 from gatewayd.buses.i2c import I2CDevice, open_bus
 from gatewayd.config import load, parse
@@ -17,6 +17,7 @@ from gatewayd.errors import CommError, ConfigError, DeviceError
 from gatewayd.model import Event, Quality, Reading
 from gatewayd.sims.ads1115 import ADS1115
 from gatewayd.sims.bme280 import BME280
+from gatewayd.sims.clock import ManualClock
 from gatewayd.sims.i2c import SimBus
 from gatewayd.sources.i2c.source import I2CSensor, build
 from gatewayd.workers import BusWorker
@@ -28,7 +29,7 @@ def device(bus: str = "sim:t", **kw: object) -> dict[str, object]:
     return {"kind": "i2c", "bus": bus, **kw}
 
 
-def sensor(raw: dict[str, object], bus: SimBus, clock: SimClock | None = None) -> I2CSensor:
+def sensor(raw: dict[str, object], bus: SimBus, clock: ManualClock | None = None) -> I2CSensor:
     cfg = parse({"gateway": {"id": "t"}, "devices": [raw]}).devices[0]
     return I2CSensor(cfg, bus, clock.sleep if clock else time.sleep)
 
@@ -40,7 +41,7 @@ ADC_POINTS = [{"alias": 10 + i, "name": f"ain{i}", "channel": f"ain{i}"} for i i
 
 
 @pytest.fixture
-def bus(clock: SimClock) -> SimBus:
+def bus(clock: ManualClock) -> SimBus:
     adc, env = ADS1115(clock), BME280(clock)
     for pin, volts in enumerate((0.5, 1.0, 2.5, 5.0)):
         adc.set_input(pin, volts)
@@ -50,7 +51,7 @@ def bus(clock: SimClock) -> SimBus:
 
 @pytest.mark.parametrize("compensation", ["integer", "float"])
 @pytest.mark.parametrize("mode", ["forced", "normal"])
-def test_bme280_readings(bus: SimBus, clock: SimClock, compensation: str, mode: str) -> None:
+def test_bme280_readings(bus: SimBus, clock: ManualClock, compensation: str, mode: str) -> None:
     """The BME280 driver reads calibration, measures and compensates to the set values."""
     s = sensor(device(name="env", chip="bme280", compensation=compensation, mode=mode,
                       oversampling_pressure=16, points=ENV_POINTS), bus, clock)
@@ -61,7 +62,7 @@ def test_bme280_readings(bus: SimBus, clock: SimClock, compensation: str, mode: 
                       pytest.approx(33.0, abs=0.05)]
 
 
-def test_ads1115_single_shot_per_channel(bus: SimBus, clock: SimClock) -> None:
+def test_ads1115_single_shot_per_channel(bus: SimBus, clock: ManualClock) -> None:
     """Each point is one single-shot conversion; 5 V on a 4.096 V range is over range."""
     s = sensor(device(name="adc", chip="ads1115", data_rate_sps=8, points=ADC_POINTS), bus, clock)
     s.open()
@@ -72,7 +73,7 @@ def test_ads1115_single_shot_per_channel(bus: SimBus, clock: SimClock) -> None:
     assert clock() - before >= 4 / 8  # four conversions at 8 SPS
 
 
-def test_ads1115_continuous_reads_latest(bus: SimBus, clock: SimClock) -> None:
+def test_ads1115_continuous_reads_latest(bus: SimBus, clock: ManualClock) -> None:
     """With continuous = true the poll only reads the conversion register."""
     s = sensor(device(name="adc", chip="ads1115", continuous=True, data_rate_sps=860,
                       points=[{**ADC_POINTS[1], "full_scale_v": 2.048, "scale": 2.0}]), bus, clock)
@@ -108,7 +109,7 @@ def test_nack_makes_only_that_device_bad(bus: SimBus) -> None:
     assert down[0].fields["reason"].startswith("ads1115 0x48 on sim:t: NACK")
 
 
-def test_wrong_chip_id_is_bad_wrong_device(bus: SimBus, clock: SimClock) -> None:
+def test_wrong_chip_id_is_bad_wrong_device(bus: SimBus, clock: ManualClock) -> None:
     """A chip at the BME280 address that is not one (BMP280 id 0x58) is refused at open."""
     bus.attach(0x77, BME280(clock, chip_id=0x58))
     s = sensor(device(name="env", chip="bme280", address=0x77, points=ENV_POINTS), bus, clock)
@@ -203,7 +204,7 @@ def test_open_missing_bus_names_the_device_file() -> None:
 
 
 def test_build_takes_bus_and_sleep_from_context(tmp_path: Path, bus: SimBus,
-                                                clock: SimClock) -> None:
+                                                clock: ManualClock) -> None:
     """build(cfg, ctx) uses ctx.extras["i2c_bus"] and ["sleep"] and follows PolledDevice."""
     cfg = parse({"gateway": {"id": "t"}, "devices": [
         device(name="env", chip="bme280", points=ENV_POINTS)]}).devices[0]

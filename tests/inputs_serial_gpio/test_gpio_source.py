@@ -14,6 +14,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 from gatewayd.errors import CommError
 from gatewayd.model import Event, Quality, Reading
+from gatewayd.sims.clock import ManualClock
 from gatewayd.sources.base import EventDevice, SourceContext
 from gatewayd.sources.gpio.config import Config
 from gatewayd.sources.gpio.source import GpioDevice, build
@@ -48,20 +49,12 @@ CFG: dict[str, Any] = {
 }
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, t_ms: int) -> None:
-        self.t = t_ms
-
-    def __call__(self) -> int:
-        return self.t
 
 
 class Rig:
     """A device on a mock pin factory, with its clock and everything it emitted."""
 
-    def __init__(self, tmp_path: Path, factory: MockFactory, clock: Clock, **change: Any) -> None:
+    def __init__(self, tmp_path: Path, factory: MockFactory, clock: ManualClock, **change: Any) -> None:
         self.factory, self.clock = factory, clock
         self.readings: list[Reading] = []
         self.events: list[Event] = []
@@ -99,16 +92,16 @@ def factory() -> Iterator[MockFactory]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(SHIFT_START)
+def clock() -> ManualClock:
+    return ManualClock(SHIFT_START)
 
 
-def test_is_an_event_device(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_is_an_event_device(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """The gpio device follows the EventDevice shape."""
     assert isinstance(Rig(tmp_path, factory, clock).device, EventDevice)
 
 
-def test_state_debounce(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_state_debounce(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """A bouncing contact gives one state change, dated when the level began to hold."""
     with Rig(tmp_path, factory, clock) as rig:
         t0 = clock.t
@@ -122,7 +115,7 @@ def test_state_debounce(tmp_path: Path, factory: MockFactory, clock: Clock) -> N
         assert rig.device.counters["edges"] == 5 and rig.device.counters["transitions"] == 1
 
 
-def test_pull_up_input_is_active_low(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_pull_up_input_is_active_low(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """A switch to ground on a pulled-up pin reads active (door open) when the pin is low."""
     with Rig(tmp_path, factory, clock) as rig:
         assert rig.latest(2).value is False
@@ -131,7 +124,7 @@ def test_pull_up_input_is_active_low(tmp_path: Path, factory: MockFactory, clock
         assert rig.latest(2).value is True
 
 
-def test_counters_survive_restart(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_counters_survive_restart(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """Counter totals and run hours continue after a restart; writes stay rate-bounded."""
     with Rig(tmp_path, factory, clock) as rig:
         rig.pin(17).drive_high()
@@ -155,7 +148,7 @@ def test_counters_survive_restart(tmp_path: Path, factory: MockFactory, clock: C
         assert rig.latest(6).value == pytest.approx(2.0, abs=1e-3)
 
 
-def test_pulse_rate(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_pulse_rate(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """A flow meter's pulses give litres per minute over the configured window."""
     with Rig(tmp_path, factory, clock) as rig:
         start = clock.t
@@ -167,7 +160,7 @@ def test_pulse_rate(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
         assert rig.latest(5).value == pytest.approx(0.0)
 
 
-def test_run_hours(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_run_hours(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """Run hours accrue only while the running signal is active."""
     with Rig(tmp_path, factory, clock) as rig:
         rig.pin(17).drive_high()
@@ -177,7 +170,7 @@ def test_run_hours(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
         assert rig.latest(6).value == pytest.approx(3.0)
 
 
-def test_oee_per_shift(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_oee_per_shift(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """Over a shift the OEE figures follow run time, parts and rejects, and roll at 14:00."""
     with Rig(tmp_path, factory, clock) as rig:
         assert rig.latest(8) == Reading(8, SHIFT_START, None, Quality.UNCERTAIN)
@@ -198,7 +191,7 @@ def test_oee_per_shift(tmp_path: Path, factory: MockFactory, clock: Clock) -> No
         assert rig.latest(7).value == 0.0  # the new shift: a second in, nothing ran
 
 
-def test_oee_tally_survives_restart(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_oee_tally_survives_restart(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """A restart within a shift keeps the shift's parts, rejects and run time."""
     with Rig(tmp_path, factory, clock) as rig:
         rig.pin(17).drive_high()
@@ -214,7 +207,7 @@ def test_oee_tally_survives_restart(tmp_path: Path, factory: MockFactory, clock:
 
 def test_timer_thread_emits_and_stops(tmp_path: Path, factory: MockFactory) -> None:
     """The timer thread emits every period on the real clock and is joined by stop()."""
-    rig = Rig(tmp_path, factory, Clock(0), period_ms=100)
+    rig = Rig(tmp_path, factory, ManualClock(0), period_ms=100)
     rig.ctx.clock_ms = lambda: time.time_ns() // 1_000_000
     with rig:
         deadline = time.monotonic() + 5
@@ -223,7 +216,7 @@ def test_timer_thread_emits_and_stops(tmp_path: Path, factory: MockFactory) -> N
             time.sleep(0.02)
 
 
-def test_unreadable_state_starts_over(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_unreadable_state_starts_over(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """A corrupt state file is reported as an event and the totals start from zero."""
     (tmp_path / "gpio-press.json").write_text("{not json")
     with Rig(tmp_path, factory, clock) as rig:
@@ -231,7 +224,7 @@ def test_unreadable_state_starts_over(tmp_path: Path, factory: MockFactory, cloc
         assert rig.latest(3).value == 0
 
 
-def test_bad_pin_names_the_device(tmp_path: Path, factory: MockFactory, clock: Clock) -> None:
+def test_bad_pin_names_the_device(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
     """A pin that does not exist is a CommError naming the device and pin; nothing leaks."""
     inputs = [*CFG["inputs"][:4], {"name": "flow", "pin": 99}]
     rig = Rig(tmp_path, factory, clock, inputs=inputs)

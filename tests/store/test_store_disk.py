@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 from store_kit import remount, tmpfs
 
+from gatewayd.sims.clock import ManualClock
 from gatewayd.store.queue import DurableQueue
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def noise(i: int, size: int = 4000) -> bytes:
@@ -53,7 +46,7 @@ def test_byte_bound_on_a_tiny_filesystem_applies_the_policy(small_fs: Path) -> N
 def test_enospc_keeps_batches_in_memory_and_returns_to_disk(small_fs: Path) -> None:
     """Disk full: no batch accepted is lost, the publisher still sees them, and once space
     is back (a bigger remount) they move to disk; fault and recovery are events."""
-    clock = Clock()
+    clock = ManualClock(0.0)
     q = DurableQueue(small_fs / "q.db", 1 << 30, clock=clock, retry_s=5.0)
     q.open()
     seqs = []
@@ -82,7 +75,7 @@ def test_read_only_filesystem_then_writable_again(small_fs: Path) -> None:
     (Linux refuses a read-only remount while the store file is open for writing, so a
     running daemon meets read-only only this way, or as I/O errors.)"""
     remount(small_fs, "ro")
-    clock = Clock()
+    clock = ManualClock(0.0)
     q = DurableQueue(small_fs / "q.db", 1 << 30, clock=clock, retry_s=2.0)
     try:
         q.open()

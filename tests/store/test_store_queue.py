@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from gatewayd.sims.clock import ManualClock
 from gatewayd.store.queue import ROW_OVERHEAD, DurableQueue
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def payload(i: int, size: int = 200) -> bytes:
@@ -90,7 +83,7 @@ def test_pause_sources_reports_full_until_acks_make_room(tmp_path: Path) -> None
 
 def test_group_commit_follows_the_interval(tmp_path: Path) -> None:
     """commit_due turns true once per commit interval of the injected clock."""
-    clock = Clock()
+    clock = ManualClock(100.0)
     q = opened(tmp_path / "q.db", commit_interval_ms=250, clock=clock)
     q.put("data", payload(1), 1, 1)
     clock.t += 0.2
@@ -132,6 +125,7 @@ def test_sigkill_keeps_every_committed_batch(tmp_path: Path) -> None:
     code = f"""
 import os, signal
 from gatewayd.store.queue import DurableQueue
+from gatewayd.sims.clock import ManualClock
 q = DurableQueue({str(path)!r}, 1 << 30); q.open()
 for i in range(50):
     q.put("data", bytes([i]) * 300, 1, i)

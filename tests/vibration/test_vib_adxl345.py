@@ -8,21 +8,14 @@ import pytest
 from gatewayd.buses.i2c import I2CDevice
 from gatewayd.errors import DeviceException
 from gatewayd.sims import adxl345 as chip
+from gatewayd.sims.clock import ManualClock
 from gatewayd.sims.i2c import SimBus
 from gatewayd.sources.vibration import decode as d
 from gatewayd.sources.vibration.adxl345 import Adxl345
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def rig(z=lambda t: np.full(len(t), 0.5), odr: float = 3200, range_g: int = 16):
-    clock = Clock()
+    clock = ManualClock(100.0)
     model = chip.Adxl345(z=z, clock=clock)
     bus = SimBus({0x53: model})
     drv = Adxl345(I2CDevice(bus, "sim:test", 0x53, "adxl345"), odr, range_g, "z")

@@ -14,18 +14,13 @@ from gatewayd import config
 from gatewayd.analysis.tacho import Tacho
 from gatewayd.errors import ConfigError
 from gatewayd.model import Quality
+from gatewayd.sims.clock import ManualClock
 from gatewayd.sources import source_module
 from gatewayd.sources.base import SourceContext
 
 FS = 25_600
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def test_tacho_speed_from_pulse_times() -> None:
@@ -37,7 +32,7 @@ def test_tacho_speed_from_pulse_times() -> None:
     assert math.isnan(tacho.speed_hz(100.0))  # no pulse for a long time: the shaft stands
 
 
-def build(tmp_path: Path, factory: MockFactory, clock: Clock):
+def build(tmp_path: Path, factory: MockFactory, clock: ManualClock):
     cfg = config.parse({"gateway": {"id": "t"}, "devices": [{
         "kind": "vibration", "name": "fan", "sensor": "block", "sample_rate_hz": FS,
         "alias_base": 1, "features": ["rms_g", "shaft_hz", "order1_g", "order2_g"],
@@ -47,7 +42,7 @@ def build(tmp_path: Path, factory: MockFactory, clock: Clock):
     return source_module("vibration").build(cfg, ctx)
 
 
-def spin(factory: MockFactory, clock: Clock, hz: float, seconds: float) -> None:
+def spin(factory: MockFactory, clock: ManualClock, hz: float, seconds: float) -> None:
     """Drive pin 17 once a revolution (active low, as an NPN proximity switch does)."""
     pin = factory.pin(17)
     for _ in range(int(hz * seconds)):
@@ -59,7 +54,7 @@ def spin(factory: MockFactory, clock: Clock, hz: float, seconds: float) -> None:
 def test_orders_follow_the_tachometer(tmp_path: Path) -> None:
     """A 0.2 g line at 37 Hz is measured as order 1 because the tachometer says 37 rev/s."""
     factory = MockFactory()
-    clock = Clock()
+    clock = ManualClock(100.0)
     dev = build(tmp_path, factory, clock)
     try:
         dev.open()
@@ -78,7 +73,7 @@ def test_orders_follow_the_tachometer(tmp_path: Path) -> None:
 def test_standing_shaft_has_no_orders(tmp_path: Path) -> None:
     """No pulses: overall levels are still measured, order features are bad (no speed)."""
     factory = MockFactory()
-    dev = build(tmp_path, factory, Clock())
+    dev = build(tmp_path, factory, ManualClock(100.0))
     try:
         dev.open()
         dev.inbox.push(np.random.default_rng(1).normal(0, 0.05, 4096))
