@@ -41,6 +41,7 @@ from gatewayd.fleet.commands import sign_command
 from gatewayd.fleet.manifest import SignedManifest, Target
 from gatewayd.fleet.releases import Releases
 from gatewayd.pipeline.codec import decode_events
+from gatewayd.sims.broker import Broker
 from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 
 REPO = Path(__file__).resolve().parent.parent
@@ -307,22 +308,6 @@ class Counter:
         self.client.disconnect()
 
 
-def start_broker(work: Path) -> tuple[subprocess.Popen[bytes], int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    conf = work / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 100000\n")
-    proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("mosquitto did not start")
 
 
 def main() -> None:
@@ -330,7 +315,8 @@ def main() -> None:
     ap.add_argument("--gateways", type=int, default=50)
     n = ap.parse_args().gateways
     work = Path(tempfile.mkdtemp(prefix="gatewayd-fleet-"))
-    broker, port = start_broker(work)
+    broker = Broker(work).start()
+    port = broker.port
     sim = ModbusSim({1: RegisterModel(holding=10)}).start()
     sim.model(1).set("holding", 0, [1500, 0, 4242])
     fleet = Fleet(work, n, port, sim.port)
@@ -374,8 +360,7 @@ def main() -> None:
         events.stop()
         fleet.stop()
         sim.stop()
-        broker.terminate()
-        broker.wait(10)
+        broker.stop()
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"broker_msgs": counter.n, "bench_s": round(time.monotonic() - t_bench, 1)}))
     print(f"gateways={n} updated={updated} rolled_back={rolled_back} rollout_s={rollout_s:.1f} "

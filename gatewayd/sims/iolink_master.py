@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
 import struct
 import threading
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from ..sources.iolink.decode import PortState
 from ..sources.iolink.iodd import Iodd, Item
 from ..sources.iolink.regmap import RegisterMap
+from .broker import free_port
 
 
 def encode_item(item: Item, value: float | int | bool) -> int:
@@ -243,12 +243,6 @@ async def _modbus_action(master: SimMaster, regmap: RegisterMap, fc: int, start:
     master.render(regmap, regs, start)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class ModbusMasterSim:
     """A pymodbus 3.16 server laid out as `regmap`, on its own event loop thread."""
 
@@ -256,7 +250,7 @@ class ModbusMasterSim:
         self.master = master
         self.map = regmap
         self.unit = unit
-        self.port = _free_port()
+        self.port = free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event
         self._ready = threading.Event()

@@ -11,6 +11,7 @@ import pytest
 
 from gatewayd.errors import CommError, ConfigError
 from gatewayd.model import Quality
+from gatewayd.sims.broker import free_port
 from gatewayd.sims.iolink_master import IODD_DIR, HttpMasterSim, ModbusMasterSim, SimMaster, SimPort
 from gatewayd.sources.iolink import iodd
 from gatewayd.sources.iolink.config import Config
@@ -178,9 +179,7 @@ def test_isdu_parameters_at_their_own_interval() -> None:
 
 def test_master_down_fails_the_poll() -> None:
     """No master listening: the poll raises CommError naming the master."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     device = build(config("http", url=f"http://127.0.0.1:{port}", timeout_ms=200))
     device.open()
     try:
