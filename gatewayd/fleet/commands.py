@@ -23,7 +23,7 @@ from pydantic import Field, ValidationError
 
 from ..errors import UpdateRefused
 from .health import read_json, write_json
-from .manifest import Signature, SignedManifest, Strict, canonical
+from .manifest import Signature, SignedManifest, Strict, canonical, parse_json
 from .signing import TrustedKeys, sign_bytes, verify_bytes
 
 VERBS = ("update", "reload", "rebirth", "ping")
@@ -121,12 +121,7 @@ class CommandVerifier:
 
 
 def _parse(payload: bytes) -> Envelope:
-    try:
-        return Envelope.model_validate_json(payload)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise UpdateRefused(f"malformed command: {where}: {first['msg']}") from None
+    return parse_json(Envelope, payload, "command")
 
 
 def _check_args(cmd: Command) -> None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
@@ -89,15 +92,20 @@ def version_key(version: str) -> Version:
     return Version(version)
 
 
-def parse_signed(text: str | bytes) -> SignedManifest:
-    """A signed manifest from JSON; anything malformed is refused, naming the problem."""
+def parse_json(model: type[M], text: str | bytes, what: str) -> M:
+    """`model` from untrusted JSON; anything malformed is refused, naming the first problem."""
     from pydantic import ValidationError
 
     from ..errors import UpdateRefused
 
     try:
-        return SignedManifest.model_validate_json(text)
+        return model.model_validate_json(text)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise UpdateRefused(f"malformed manifest: {where}: {first['msg']}") from None
+        raise UpdateRefused(f"malformed {what}: {where}: {first['msg']}") from None
+
+
+def parse_signed(text: str | bytes) -> SignedManifest:
+    """A signed manifest from JSON; anything malformed is refused, naming the problem."""
+    return parse_json(SignedManifest, text, "manifest")
