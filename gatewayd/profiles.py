@@ -42,7 +42,7 @@ def load(name: str) -> dict[str, Any]:
 
 def check(name: str | None, kind: str) -> str | None:
     """A profile name that exists in hardware/ and is meant for `kind`."""
-    fitting = [n for n in names() if kind in load(n).get("kinds", [])]
+    fitting = [n for n in names() if kind in _read(n).get("kinds", [])]  # read-only: no copy
     if name is not None and name not in fitting:
         raise ValueError(f"a profile for kind {kind} in hardware/: one of {', '.join(fitting)}")
     return name
@@ -55,6 +55,6 @@ def apply(data: Any, section: str, kind: str, *keys: str) -> Any:
         return data
     known = names()
     name = next((data[k] for k in keys if isinstance(data.get(k), str) and data[k] in known), None)
-    if name is None or kind not in load(name).get("kinds", [kind]):
+    if name is None or kind not in _read(name).get("kinds", [kind]):
         return data
     return {**load(name).get(section, {}), **data}
