@@ -51,3 +51,11 @@ class InputPin:
         self._dev.when_activated = None
         self._dev.when_deactivated = None
         self._dev.close()
+
+
+def simulated_pins(spec: str) -> Any:
+    """`sim:<scenario>`: mock pins driven by a simulated machine (the demo), started; its
+    `.factory` goes where a pin factory does, and `.stop()` ends it."""
+    from ..sims import gpio_signals
+
+    return gpio_signals.start(spec)

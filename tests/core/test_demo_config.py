@@ -30,7 +30,7 @@ def test_demo_shows_data_flowing(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "gatewayd.sims.demo", "--seconds", "8",
+    out = subprocess.run([sys.executable, "-m", "gatewayd.sims.demo", "--seconds", "12",
                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
     for name in ("spindle.speed", "meter.power", "coolant.tank_level", "cabinet.temperature",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ...buses.gpio import InputPin
+from ...buses.gpio import InputPin, simulated_pins
 from ...model import Event, Quality, Reading
 from ..base import Device, SourceContext
 from .config import OEE_ROLES, Config, GpioInput, GpioPoint
@@ -66,9 +66,7 @@ class GpioDevice(Device):
         saved = self._load()
         factory = ctx.extras.get("gpio_pin_factory")
         if self.cfg.pin_factory is not None:  # "sim:<scenario>": the demo's simulated machine
-            from ...sims import gpio_signals
-
-            self._sim = gpio_signals.start(self.cfg.pin_factory)
+            self._sim = simulated_pins(self.cfg.pin_factory)
             factory = self._sim.factory
         with self._lock:
             now = ctx.clock_ms()
