@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...buses.i2c import I2CDevice, open_bus
+from ...buses.i2c import I2CBus
 from ...model import Event, Reading
 from ..base import Device, SourceContext
 from ..i2c.ads1115_codec import CHANNELS, code_to_volts
 from ..i2c.drivers import Ads1115, Sleep
+from ..i2c.source import i2c_bus
 from .config import AnalogPoint, Config
 from .loop import LimitAlarms, LoopPoint, ReportByException, Smoother, counts_ma, shunt_ma
 
@@ -27,30 +28,30 @@ class AnalogLoops(Device):
     cfg: Config
 
 
-    def __init__(self, cfg: Config, ctx: SourceContext, bus: Any = None,
+    def __init__(self, cfg: Config, ctx: SourceContext, handle: Any = None,
                  sleep: Sleep = time.sleep) -> None:
-        super().__init__(cfg)
+        super().__init__(cfg, buses=ctx.buses)
         self.ctx = ctx
         self.loops = [loop_of(p) for p in cfg.points]  # state survives a reopen
-        self._bus, self._sleep = bus, sleep
+        self._sleep = sleep
         self._adc: Ads1115 | None = None
         self._link: Any = None
-        self._opened: Any = None
+        if cfg.input == "ads1115":
+            self.bus = i2c_bus(self.buses, cfg.bus, cfg.name, handle)
+        else:
+            from ...buses.modbus import Endpoint
+
+            self.bus = self.buses.modbus(Endpoint(host=cfg.host, port=cfg.port), cfg.name)
 
     def open(self) -> None:
         self.close()
         c = self.cfg
-        if c.input == "ads1115":
-            bus = self._bus if self._bus is not None else open_bus(c.bus, self.ctx.backend)
-            self._opened = bus if self._bus is None else None  # ours to close
-            self._adc = Ads1115(I2CDevice(bus, c.bus, c.address, "ads1115"), c.data_rate_sps,
+        if isinstance(self.bus, I2CBus):
+            self._adc = Ads1115(self.bus.port(c.address, "ads1115"), c.data_rate_sps,
                                 self._sleep)
             self._adc.open()
         else:
-            from ...buses.modbus import Endpoint, ModbusLink
-
-            self._link = ModbusLink.acquire(Endpoint(host=c.host, port=c.port,
-                                                     timeout_s=c.timeout_ms / 1000))
+            self._link = self.bus.port(c.unit, c.timeout_ms / 1000)  # type: ignore[attr-defined]
 
     def currents_ma(self) -> list[float]:
         """One loop current per point, in mA."""
@@ -72,7 +73,7 @@ class AnalogLoops(Device):
             (a, a) for a in addrs]
         out: dict[int, int] = {}
         for lo, hi in spans:
-            values = self._link.read(self.cfg.table, lo, hi - lo + 1, self.cfg.unit)
+            values = self._link.read(self.cfg.table, lo, hi - lo + 1)
             out.update(zip(range(lo, hi + 1), values, strict=True))
         return out
 
@@ -92,13 +93,9 @@ class AnalogLoops(Device):
         return out
 
     def close(self) -> None:
+        """The line stays open for the other devices on it; the bus closes it at the end."""
         self._adc = None
-        if self._opened is not None:
-            self._opened.close()  # a real bus's file descriptor; a SimBus ignores it
-            self._opened = None
-        if self._link is not None:
-            self._link.release()
-            self._link = None
+        self._link = None
 
 
 def _int16(word: int) -> int:
