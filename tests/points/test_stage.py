@@ -12,13 +12,13 @@ from gatewayd.config import parse
 from gatewayd.errors import ConfigError
 from gatewayd.model import Event, Point, Quality, Reading
 from gatewayd.points.stage import PointStage, transform_of
-from gatewayd.sims.ads1115 import ADS1115
-from gatewayd.sims.clock import ManualClock
-from gatewayd.sims.i2c import SimBus
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.sources.i2c.source import I2CSensor
 from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.sources.modbus.source import ModbusDevice
+from gatewayd.testing.ads1115 import ADS1115
+from gatewayd.testing.clock import ManualClock
+from gatewayd.testing.i2c import SimBus
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 from gatewayd.workers import BusWorker
 
 
@@ -121,7 +121,7 @@ def test_4_20ma_on_an_ads1115_channel() -> None:
     clock = ManualClock()
     adc = ADS1115(clock)
     adc.set_input(0, 3.0)  # 12 mA across 250 ohm
-    cfg = device(kind="i2c", name="adc", bus="sim:t", chip="ads1115", address=0x48, points=[
+    cfg = device(kind="i2c", name="adc", bus=1, chip="ads1115", address=0x48, points=[
         {"alias": 1, "name": "lvl", "channel": "ain0", "scale": 4.0,
          "loop_4_20ma": {"low": 0, "high": 2}}])
     dev = I2CSensor(cfg, SimBus({0x48: adc}), clock.sleep)

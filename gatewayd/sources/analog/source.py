@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...buses.backend import Backend
 from ...model import Reading
 from ..base import Device, SourceContext
 from ..i2c import config as i2c_config
@@ -47,10 +48,11 @@ class AnalogLoops(Device):
 
     cfg: Config
 
-    def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep) -> None:
+    def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep,
+                 backend: Backend | None = None) -> None:
         super().__init__(cfg)
         self.inner: I2CSensor | ModbusDevice = (
-            I2CSensor(adc_config(cfg), bus, sleep) if cfg.input == "ads1115"
+            I2CSensor(adc_config(cfg), bus, sleep, backend) if cfg.input == "ads1115"
             else ModbusDevice(module_config(cfg)))
         self.max_poll_s = self.inner.max_poll_s
 
@@ -69,4 +71,5 @@ class AnalogLoops(Device):
 
 
 def build(cfg: Config, ctx: SourceContext) -> AnalogLoops:
-    return AnalogLoops(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep))
+    return AnalogLoops(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep),
+                       ctx.backend)
