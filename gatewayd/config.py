@@ -104,6 +104,17 @@ class PublishConfig(Model):
     max_readings_per_batch: int = Field(default=50_000, ge=1)
 
 
+class FleetConfig(Model):
+    """Where the gateway finds the public keys of each signing role (docs/fleet.md)."""
+
+    release_keys: Path | None = Field(
+        default=None, description="directory of *.pub release keys (manifests); "
+        "default keys/release beside the config")
+    command_keys: Path | None = Field(
+        default=None, description="directory of *.pub command keys (cmd/<verb>); "
+        "default keys/command beside the config")
+
+
 def _device_union() -> Any:
     models = [sources.config_module(k).Config for k in sources.KINDS]
     if len(models) == 1:
@@ -118,6 +129,7 @@ class Config(Model):
     broker: BrokerConfig = BrokerConfig()
     store: StoreConfig = StoreConfig()
     publish: PublishConfig = PublishConfig()
+    fleet: FleetConfig = FleetConfig()
     # validated per kind in `parse`, so each error keeps its precise path
     devices: list[Any] = Field(default_factory=list)
 
