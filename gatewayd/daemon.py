@@ -21,6 +21,8 @@ from typing import Any
 
 from . import config as config_mod
 from . import systemd
+from .buses.backend import Backend
+from .buses.backend import select as select_backend
 from .command_worker import CommandWorker
 from .errors import ConfigError
 from .fleet.agent import Dispatch, FleetAgent
@@ -122,17 +124,31 @@ class Notifier:
             ("dropped", q["dropped"]), ("devices_down", down)])
 
 
-def run(config_path: Path, drain_s: float = 5.0) -> int:
+def run(config_path: Path, drain_s: float = 5.0, simulate: str | None = None) -> int:
+    """The daemon. `simulate` names a simulated world for every bus (the demo, tests); None
+    means the gateway's own hardware."""
     try:
         cfg = config_mod.load(config_path)
     except ConfigError as e:
         log.error("%s", e)
         return 2
+    try:
+        backend = select_backend(simulate or "")
+    except ValueError as e:
+        log.error("--simulate: %s", e)
+        return 2
+    try:
+        return _serve(cfg, config_path, drain_s, backend)
+    finally:
+        backend.close()
+
+
+def _serve(cfg: config_mod.Config, config_path: Path, drain_s: float, backend: Backend) -> int:
     flags = Flags()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, flags.on_signal)
     worker = CommandWorker(flags.wake)
-    sup = Supervisor(cfg, on_command=worker.submit)
+    sup = Supervisor(cfg, on_command=worker.submit, backend=backend)
     agent = FleetAgent.for_config(cfg, config_path, sup.event)
     exit_code = agent.on_start()  # a release that failed its health gate is rolled back here
     if exit_code is not None:

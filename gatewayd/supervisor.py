@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import sources
+from .buses.backend import Backend, Hardware
 from .config import Config
 from .errors import ConfigError, StoreError
 from .model import Event, Point, now_ms
@@ -55,8 +56,10 @@ def offline_context(cfg: Config) -> SourceContext:
 
 class Supervisor:
     def __init__(self, cfg: Config, extras: dict[str, Any] | None = None,
-                 on_command: Callable[[str, bytes], None] | None = None) -> None:
+                 on_command: Callable[[str, bytes], None] | None = None,
+                 backend: Backend | None = None) -> None:
         self.cfg = cfg
+        self.backend: Backend = backend or Hardware()  # the caller's choice, made once
         self.extras = extras or {}
         self.on_command = on_command
         self.started_ms = now_ms()
@@ -110,7 +113,8 @@ class Supervisor:
     def _context(self) -> SourceContext:
         assert self.batcher is not None
         state_dir = self.cfg.store.path.parent
-        return SourceContext(self.batcher.add, self.batcher.event, state_dir, now_ms, self.extras)
+        return SourceContext(self.batcher.add, self.batcher.event, state_dir, now_ms, self.extras,
+                             self.backend)
 
     def _start_sources(self) -> None:
         assert self.batcher is not None

@@ -12,16 +12,16 @@ from i2c_testing import make_ctx
 from gatewayd.config import parse
 from gatewayd.errors import DeviceException
 from gatewayd.model import Event, Quality
-from gatewayd.sims.ads1115 import ADS1115
-from gatewayd.sims.clock import ManualClock
-from gatewayd.sims.i2c import SimBus
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
-from gatewayd.sims.scenarios_i2c import Transmitter
 from gatewayd.sources.analog.source import AnalogLoops, build
+from gatewayd.testing.ads1115 import ADS1115
+from gatewayd.testing.clock import ManualClock
+from gatewayd.testing.i2c import SimBus
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+from gatewayd.testing.scenarios_i2c import Transmitter
 
 
 def config(**kw: object) -> object:
-    raw = {"kind": "analog", "name": "loops", "bus": "sim:a", **kw}
+    raw = {"kind": "analog", "name": "loops", "bus": 1, **kw}
     return parse({"gateway": {"id": "t"}, "devices": [raw]}).devices[0]
 
 

@@ -41,7 +41,7 @@ class AnalogLoops(Device):
         self.close()
         c = self.cfg
         if c.input == "ads1115":
-            bus = self._bus if self._bus is not None else open_bus(c.bus)
+            bus = self._bus if self._bus is not None else open_bus(c.bus, self.ctx.backend)
             self._opened = bus if self._bus is None else None  # ours to close
             self._adc = Ads1115(I2CDevice(bus, c.bus, c.address, "ads1115"), c.data_rate_sps,
                                 self._sleep)

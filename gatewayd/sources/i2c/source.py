@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...buses.backend import Backend
 from ...buses.i2c import I2CDevice, open_bus
 from ...model import Quality, Reading
 from ..base import Device, SourceContext
@@ -25,15 +26,16 @@ class I2CSensor(Device):
     cfg: Config
     max_poll_s = 2.0  # conversions take milliseconds: a poll this long means a hung bus
 
-    def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep) -> None:
+    def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep,
+                 backend: Backend | None = None) -> None:
         super().__init__(cfg)
-        self._bus, self._sleep = bus, sleep
+        self._bus, self._sleep, self._backend = bus, sleep, backend
         self._chip: Ads1115 | Bme280 | None = None
         self._opened: Any = None
 
     def open(self) -> None:
         self.close()
-        bus = self._bus if self._bus is not None else open_bus(self.cfg.bus)
+        bus = self._bus if self._bus is not None else open_bus(self.cfg.bus, self._backend)
         self._opened = bus if self._bus is None else None  # ours to close
         dev = I2CDevice(bus, self.cfg.bus, self.cfg.address, self.cfg.chip)
         chip = self._make(dev)
@@ -81,4 +83,5 @@ def _scaled(p: I2CPoint, alias: int, ts_ms: int, value: float | None, q: Quality
 
 
 def build(cfg: Config, ctx: SourceContext) -> I2CSensor:
-    return I2CSensor(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep))
+    return I2CSensor(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep),
+                     ctx.backend)

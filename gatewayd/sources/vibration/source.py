@@ -127,13 +127,14 @@ class VibrationChannel(Device):
                 tacho.pulse(self._monotonic())
 
         return InputPin(t.pin, t.pull, t.active_high, edge,
-                        self.ctx.extras.get("gpio_pin_factory"), f"{self.name} tachometer")
+                        self.ctx.extras.get("gpio_pin_factory") or self.ctx.backend.pin_factory(),
+                        f"{self.name} tachometer")
 
     def _open_adxl(self) -> Adxl345:
         from ...buses.i2c import I2CDevice, open_bus
 
         bus = self._bus if self._bus is not None else self.ctx.extras.get("i2c_bus")
-        bus = bus if bus is not None else open_bus(self.cfg.bus)
+        bus = bus if bus is not None else open_bus(self.cfg.bus, self.ctx.backend)
         chip = Adxl345(
             I2CDevice(bus, self.cfg.bus, self.cfg.address, "adxl345"),
             self.cfg.odr_hz,
