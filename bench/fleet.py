@@ -232,7 +232,8 @@ class Fleet:
         version = doc["manifest"]["version"]
         events.clear()
         for gw in self.gateways:
-            payload = sign_command(self.command_key, "update", gw.id, {"manifest": doc, "bundle_url": str(tar)})
+            args = {"manifest": doc, "bundle_url": str(tar)}
+            payload = sign_command(self.command_key, "update", gw.id, args)
             events.client.publish(f"gatewayd/bench/{gw.id}/cmd/update", payload, qos=1)
         self.run_until(lambda: len(events.outcome) == len(self.gateways))
         took = [gw for gw in self.gateways if events.outcome.get(gw.id) == "restart"]
