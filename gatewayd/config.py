@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 from . import sources
 from .errors import ConfigError
 from .model import Point
+from .points.config import TransformFields
 
 DEFAULT_PATH = Path("/etc/gatewayd/gatewayd.toml")
 
@@ -35,8 +36,9 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PointConfig(Model):
-    """Fields every point has, whatever its source. Sources extend this."""
+class PointConfig(Model, TransformFields):
+    """Fields every point has, whatever its source, and the point stage's transform keys
+    (points/config.py). Sources extend this."""
 
     alias: int = Field(ge=1, le=65535, description="stable small integer id on the wire")
     name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")

@@ -8,6 +8,7 @@ group-commit interval; everything else is owned by the bus workers and the publi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -23,6 +24,7 @@ from .errors import ConfigError, StoreError
 from .model import Event, Point, now_ms
 from .pipeline import codec
 from .pipeline.batcher import Batcher
+from .points.stage import PointStage
 from .publish.mqtt import Publisher
 from .publish.topics import Topics
 from .sources.base import SourceContext
@@ -140,7 +142,9 @@ class Supervisor:
             w.start()
         for dev in list(self.event_devices):
             try:
-                dev.start(ctx)
+                # event devices' readings go through their point stage too
+                stage = PointStage.for_device(dev, self.batcher.event)
+                dev.start(dataclasses.replace(ctx, emit=stage.emit_to(self.batcher.add)))
             except Exception as e:  # a pin taken by another process: that device only
                 log.error("device %s cannot start: %s", dev.name, e, extra={"device": dev.name})
                 self.batcher.event(Event(now_ms(), "device_failed",

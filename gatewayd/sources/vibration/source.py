@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from ...analysis.alarms import Threshold, ZoneWatch
 from ...analysis.iso import zone_letter
 from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
 from ...analysis.spectrum import Analyzer, Spec
 from ...analysis.tacho import Tacho
 from ...model import Event, Point, Quality, Reading
+from ...points.alarms import Threshold, ZoneWatch
 from ..base import Device, SourceContext
 from .adxl345 import Adxl345
 from .config import Config
