@@ -4,8 +4,8 @@
 
 Workloads (docs/store.md explains the figures):
 - heavy: 1,000 points every 100 ms = 10,000 readings/s, each poll journaled, a batch every
-  100 ms (the default publish interval), group commit at the default 1 s; run faster than real time (the disk cost depends on the
-  commits per reading, not on the clock);
+  100 ms (the default publish interval), group commit at the default 1 s; run faster than
+  real time (the disk cost depends on the commits per reading, not on the clock);
 - light: 100 points every 1 s, the same intervals, scaled to a day;
 - drain: a backlog of one million readings in the store, then a real mosquitto on loopback,
   rate limit off, while live batches keep coming every 100 ms; live latency is from the put
