@@ -63,6 +63,7 @@ class Buses:
         self.backend: Backend = backend or Hardware()
         self._buses: dict[str, Bus] = {}
         self._owner: dict[str, str] = {}  # key -> the first device that asked (for conflicts)
+        self._users: dict[str, set[str]] = {}  # key -> every device on the line
         self._lock = threading.Lock()
 
     def get(self, cls: type[B], key: str, settings: object, device: str,
@@ -83,7 +84,17 @@ class Buses:
                 raise BusConflict([
                     f"{key} is {describe(settings)} for device {device} but "
                     f"{describe(bus.settings)} for device {first}: one line has one setting"])
+            self._users.setdefault(key, set()).add(device)
             return bus
+
+    def release(self, bus: Bus, device: str) -> None:
+        """`device` is done with its line for now (closed after a fault, or stopped): the line
+        closes when no other device is on it, and reopens on its next use."""
+        with self._lock:
+            alone = self._users.get(bus.key, {device}) <= {device}
+        if alone:
+            with bus.lock:
+                bus.close()
 
     def all(self) -> list[Bus]:
         with self._lock:
@@ -92,7 +103,8 @@ class Buses:
     def close(self) -> None:
         """Close every bus (clients, file descriptors); the registry can be used again after."""
         with self._lock:
-            buses, self._buses, self._owner = list(self._buses.values()), {}, {}
+            buses = list(self._buses.values())
+            self._buses, self._owner, self._users = {}, {}, {}
         for bus in buses:
             with bus.lock:
                 bus.close()

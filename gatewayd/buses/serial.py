@@ -68,7 +68,7 @@ class Backoff:
 class SerialLine(Bus):
     """One port, opened lazily, reopened with backoff after it disappears."""
 
-    kind = "serial"
+    kind = "plain serial"
 
     def __init__(
         self,

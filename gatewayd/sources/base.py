@@ -68,10 +68,13 @@ class Device:
     def bus_key(self) -> str:
         return self.bus.key
 
-    def close_private_buses(self) -> None:
-        """Close the buses this device made for itself (never the supervisor's)."""
+    def release_bus(self) -> None:
+        """Done with the line for now: a private registry closes; a shared line closes only
+        when no other device is on it (the supervisor's registry closes the rest at stop)."""
         if self._private_buses:
             self.buses.close()
+        elif getattr(self, "bus", None) is not None:
+            self.buses.release(self.bus, self.name)
 
 
 @runtime_checkable

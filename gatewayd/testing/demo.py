@@ -63,7 +63,7 @@ name = "coolant.temperature"
 unit = "degC"
 register = 1
 data_type = "int16"
-gain = 0.1                     # the PLC sends tenths of a degree
+scale = 0.1                    # the PLC sends tenths of a degree
 resolution = 0.1
 
 [[devices.points]]

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from i2c_testing import make_ctx
+from i2c_testing import Staged, make_ctx
 
 from gatewayd.buses import Buses
 from gatewayd.buses.backend import select as select_backend
@@ -60,7 +60,7 @@ def test_bme280_readings(bus: SimBus, clock: ManualClock, compensation: str, mod
                       oversampling_pressure=16, points=ENV_POINTS), bus, clock)
     s.open()
     clock.sleep(1.1)  # normal mode: a cycle has run
-    values = [r.value for r in s.read(5)]
+    values = [r.value for r in Staged(s).read(5)]  # the point stage applies `scale`
     assert values == [pytest.approx(22.5, abs=0.05), pytest.approx(950.0, abs=0.01),
                       pytest.approx(33.0, abs=0.05)]
 
@@ -85,7 +85,7 @@ def test_ads1115_continuous_reads_latest(bus: SimBus, clock: ManualClock) -> Non
     assert isinstance(adc, ADS1115)
     adc.set_input(1, 1.5)
     clock.sleep(0.01)
-    assert s.read(1)[0].value == pytest.approx(3.0, abs=1e-3)
+    assert Staged(s).read(1)[0].value == pytest.approx(3.0, abs=1e-3)
 
 
 def test_nack_makes_only_that_device_bad(bus: SimBus) -> None:

@@ -6,12 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
+from i2c_testing import Staged
 
 from gatewayd import profiles
 from gatewayd.config import parse
 from gatewayd.model import Quality
 from gatewayd.sources.analog.source import AnalogLoops
-from gatewayd.sources.base import SourceContext
 from gatewayd.sources.i2c.source import I2CSensor
 from gatewayd.testing.scenarios_i2c import demo
 
@@ -71,9 +71,8 @@ def test_transmitter_profile_reads_through_the_sim(tmp_path: Path) -> None:
                   "bus": 1, "points": [
                       {"alias": 1, "name": "steady", "channel": 2, "low": 0, "high": 100},
                       {"alias": 2, "name": "broken", "channel": 3}]})
-    ctx = SourceContext(lambda r: None, lambda e: None, tmp_path, lambda: 0, {})
-    dev = AnalogLoops(cfg, ctx, demo(), time.sleep)  # type: ignore[arg-type]
+    dev = AnalogLoops(cfg, demo(), time.sleep)  # type: ignore[arg-type]
     dev.open()
-    steady, broken = dev.read(0)
+    steady, broken = Staged(dev).read(0)
     assert steady.value == pytest.approx(50.0, abs=0.01)
     assert (broken.value, broken.quality) == (None, Quality.BAD_WIRE_BREAK)

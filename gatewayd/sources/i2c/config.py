@@ -52,8 +52,6 @@ class I2CPoint(PointConfig):
     channel: Literal["ain0", "ain1", "ain2", "ain3", "ain0-ain1", "ain0-ain3", "ain1-ain3",
                      "ain2-ain3"] | None = Field(default=None, description="ads1115 input")
     full_scale_v: FullScaleV = Field(default=4.096, description="ads1115 PGA range, +- volts")
-    scale: float = Field(default=1.0, description="value = reading * scale + offset")
-    offset: float = 0.0
 
     @property
     def mux(self) -> int:

@@ -10,7 +10,7 @@ from ...buses.i2c import I2CBus, I2CDevice
 from ...model import Quality, Reading
 from ..base import Device, SourceContext, buses_of
 from . import ads1115_codec as ads
-from .config import Config, I2CPoint
+from .config import Config
 from .drivers import Ads1115, Bme280, Bme280Settings, Sleep
 
 
@@ -57,20 +57,20 @@ class I2CSensor(Device):
         chip = self._chip
         if isinstance(chip, Bme280):
             values = dict(zip(("temperature", "pressure", "humidity"), chip.sample(), strict=True))
-            return [_scaled(p, a.alias, now_ms, values[p.measurand or ""], Quality.GOOD)
+            return [_raw(a.alias, now_ms, values.get(p.measurand or ""), Quality.GOOD)
                     for p, a in zip(self.cfg.points, self.points, strict=True)]
         assert isinstance(chip, Ads1115)
         out = []
         for p, a in zip(self.cfg.points, self.points, strict=True):
             code = chip.latest() if self.cfg.continuous else chip.convert(p.mux, p.full_scale_v)
             volts = ads.code_to_volts(code, p.full_scale_v)
-            out.append(_scaled(p, a.alias, now_ms, volts, saturation_quality(code)))
+            out.append(_raw(a.alias, now_ms, volts, saturation_quality(code)))
         return out
 
     def close(self) -> None:
-        """The adapter stays open for the other chips on it; the bus closes it at the end."""
+        """The adapter closes when no other chip is on it (the bus layer decides)."""
         self._chip = None
-        self.close_private_buses()
+        self.release_bus()
 
 
 def i2c_bus(buses: Buses, number: int, device: str, handle: Any = None) -> I2CBus:
@@ -82,10 +82,11 @@ def i2c_bus(buses: Buses, number: int, device: str, handle: Any = None) -> I2CBu
                      lambda: I2CBus(number, buses.backend, handle))
 
 
-def _scaled(p: I2CPoint, alias: int, ts_ms: int, value: float | None, q: Quality) -> Reading:
-    if value is None or q.is_bad:
-        return Reading(alias, ts_ms, None, q if q.is_bad else Quality.BAD_CONFIG)
-    return Reading(alias, ts_ms, value * p.scale + p.offset, q)
+def _raw(alias: int, ts_ms: int, value: float | None, q: Quality) -> Reading:
+    """The chip's value in its own unit (volts, degC, Pa, %RH); the point stage scales it."""
+    if value is None and not q.is_bad:
+        q = Quality.BAD_CONFIG
+    return Reading(alias, ts_ms, None if q.is_bad else value, q)
 
 
 def build(cfg: Config, ctx: SourceContext) -> I2CSensor:

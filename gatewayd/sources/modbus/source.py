@@ -7,7 +7,7 @@ from collections import Counter
 from ...buses import Buses
 from ...buses.modbus import Endpoint, ModbusBus, ModbusPort
 from ...errors import DeviceException, ProtocolError
-from ...model import Quality, Reading
+from ...model import Reading
 from ..base import Device, SourceContext, buses_of
 from .config import Config
 from .decode import Block, decode_registers, plan_reads
@@ -49,16 +49,12 @@ class ModbusDevice(Device):
         out = []
         for p in block.points:
             i = p.address - block.start
-            value = decode_registers(p, values[i : i + p.width])
-            if value != value or value in (float("inf"), float("-inf")):  # NaN/inf from a float
-                out.append(Reading(p.alias, now_ms, None, Quality.BAD_OVER_RANGE))
-            else:
-                out.append(Reading(p.alias, now_ms, value, Quality.GOOD))
+            out.append(Reading(p.alias, now_ms, decode_registers(p, values[i : i + p.width])))
         return out
 
     def close(self) -> None:
-        """The line stays open for the other devices on it; the bus closes it at the end."""
-        self.close_private_buses()
+        """The line closes when no other device is on it (the bus layer decides)."""
+        self.release_bus()
 
 
 def build(cfg: Config, ctx: SourceContext | None) -> ModbusDevice:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from ...analysis.alarms import Threshold, ZoneWatch
 from ...analysis.iso import zone_letter
 from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
@@ -23,6 +22,7 @@ from ...analysis.spectrum import Analyzer, Spec
 from ...analysis.tacho import Tacho
 from ...buses.i2c import I2CBus
 from ...model import Event, Point, Quality, Reading
+from ...points.alarms import Threshold, ZoneWatch
 from ..base import Device, SourceContext
 from ..i2c.source import i2c_bus
 from .adxl345 import Adxl345
@@ -151,6 +151,7 @@ class VibrationChannel(Device):
         if self._tacho_pin is not None:
             self._tacho_pin.close()
             self._tacho_pin = None
+        self.release_bus()  # the adapter's one handle closes unless other chips are on it
 
     def read(self, now_ms: int) -> list[Reading]:
         if self.cfg.sensor == "adxl345":
