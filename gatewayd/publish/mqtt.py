@@ -25,6 +25,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..config import BrokerConfig
+from ..pipeline.codec import encode_state
 from ..store.queue import Batch, DurableQueue
 from .topics import Topics
 
@@ -76,7 +77,7 @@ class Publisher:
         client.max_inflight_messages_set(cfg.inflight_window)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(max(1, int(cfg.reconnect_min_s)), int(cfg.reconnect_max_s))
-        client.will_set(self.topics.state, b"offline", qos=1, retain=True)
+        client.will_set(self.topics.state, encode_state(False), qos=1, retain=True)
         password = cfg.password
         if cfg.password_file is not None:
             password = cfg.password_file.read_text().strip()
@@ -115,7 +116,8 @@ class Publisher:
             self._thread.join(5)
         left = len(self._inflight)
         if self.stats.connected:
-            self.client.publish(self.topics.state, b"offline", qos=1, retain=True).wait_for_publish(1)
+            self.client.publish(self.topics.state, encode_state(False), qos=1,
+                                retain=True).wait_for_publish(1)
         self.client.disconnect()
         self.client.loop_stop()
         return left
@@ -142,7 +144,7 @@ class Publisher:
             return
         client.drop_out_messages()  # unacked batches: the pump re-sends them from the store
         client.publish(self.topics.birth, self.birth(), qos=1, retain=True)
-        client.publish(self.topics.state, b"online", qos=1, retain=True)
+        client.publish(self.topics.state, encode_state(True), qos=1, retain=True)
         if self.on_command is not None:
             client.subscribe(self.topics.cmd(), qos=1)
         self._inbox.put(("connected", 0))
