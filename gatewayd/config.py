@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 from . import sources
 from .errors import ConfigError
 from .model import Point
+from .points.config import TransformFields
 
 DEFAULT_PATH = Path("/etc/gatewayd/gatewayd.toml")
 
@@ -35,8 +36,9 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PointConfig(Model):
-    """Fields every point has, whatever its source. Sources extend this."""
+class PointConfig(Model, TransformFields):
+    """Fields every point has, whatever its source, and the point stage's transform keys
+    (points/config.py). Sources extend this."""
 
     alias: int = Field(ge=1, le=65535, description="stable small integer id on the wire")
     name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")
@@ -105,6 +107,17 @@ class PublishConfig(Model):
     max_readings_per_batch: int = Field(default=50_000, ge=1)
 
 
+class FleetConfig(Model):
+    """Where the gateway finds the public keys of each signing role (docs/fleet.md)."""
+
+    release_keys: Path | None = Field(
+        default=None, description="directory of *.pub release keys (manifests); "
+        "default keys/release beside the config")
+    command_keys: Path | None = Field(
+        default=None, description="directory of *.pub command keys (cmd/<verb>); "
+        "default keys/command beside the config")
+
+
 def _device_union() -> Any:
     models = [sources.config_module(k).Config for k in sources.KINDS]
     if len(models) == 1:
@@ -119,6 +132,7 @@ class Config(Model):
     broker: BrokerConfig = BrokerConfig()
     store: StoreConfig = StoreConfig()
     publish: PublishConfig = PublishConfig()
+    fleet: FleetConfig = FleetConfig()
     # validated per kind in `parse`, so each error keeps its precise path
     devices: list[Any] = Field(default_factory=list)
 

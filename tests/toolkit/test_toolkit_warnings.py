@@ -109,7 +109,7 @@ ANALOG = """
 [[devices]]
 kind = "analog"
 name = "loops"
-bus = "sim:demo"
+bus = 1
 period_ms = {period}
 data_rate_sps = {rate}
 """
@@ -146,7 +146,7 @@ def test_collisions_of_addresses_pins_and_ports() -> None:
     """Two devices on one I2C address, one GPIO pin twice, serial and modbus on one port."""
     toml = (
         ANALOG.format(period=1000, rate=250)
-        + '[[devices]]\nkind = "i2c"\nname = "adc"\nchip = "ads1115"\nbus = "sim:demo"\n'
+        + '[[devices]]\nkind = "i2c"\nname = "adc"\nchip = "ads1115"\nbus = 1\n'
         + '[[devices]]\nkind = "gpio"\nname = "io"\n'
         + '[[devices.inputs]]\nname = "a"\npin = 17\n'
         + '[[devices.inputs]]\nname = "b"\npin = "GPIO17"\n'
@@ -155,7 +155,7 @@ def test_collisions_of_addresses_pins_and_ports() -> None:
         + 'mode = "free_running"\npattern = "(?P<w>.*)"\n'
     )
     found = "\n".join(warnings_of(toml))
-    assert "devices[1].address: 0x48 on sim:demo is also used by devices[0]" in found
+    assert "devices[1].address: 0x48 on i2c-1 is also used by devices[0]" in found
     assert "devices[2].inputs[1].pin: pin GPIO17 is also devices[2].inputs[0].pin" in found
     assert "/dev/ttyUSB0: devices[3], devices[4] mix serial and modbus devices" in found
 
