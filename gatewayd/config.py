@@ -103,8 +103,14 @@ class StoreConfig(Model):
 
 
 class PublishConfig(Model):
-    interval_ms: int = Field(default=1000, ge=10, le=600_000)
+    interval_ms: int = Field(
+        default=100, ge=10, le=600_000,
+        description="how often readings are batched and sent (each is journaled at once)")
     max_readings_per_batch: int = Field(default=50_000, ge=1)
+    max_message_bytes: int = Field(
+        default=128 * 1024, ge=1024, le=256 << 20,
+        description="no message is built larger (batches are split); the broker's Maximum "
+                    "Packet Size lowers it further")
 
 
 class FleetConfig(Model):
