@@ -125,7 +125,7 @@ class FleetConfig(Model):
 
 
 def _device_union() -> Any:
-    models = [sources.config_module(k).Config for k in sources.KINDS]
+    models = [sources.plugin(k).config_model() for k in sources.KINDS]
     if len(models) == 1:
         return models[0]
     from typing import Union
@@ -204,7 +204,7 @@ def _owner_of(err: ErrorDetails, device: dict[str, Any] | None) -> type[BaseMode
     model: type[BaseModel] | None = Config
     if device is not None:
         kind = device.get("kind")
-        model = sources.config_module(kind).Config if kind in sources.KINDS else None
+        model = sources.plugin(kind).config_model() if kind in sources.KINDS else None
     for part in loc[:-1]:
         if model is None:
             return None

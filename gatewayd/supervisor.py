@@ -45,7 +45,7 @@ def build_devices(cfg: Config, ctx: SourceContext) -> tuple[list[Any], list[tupl
         if not dev_cfg.enabled:
             continue
         try:
-            devices.append(sources.source_module(dev_cfg.kind).build(dev_cfg, ctx))
+            devices.append(sources.plugin(dev_cfg.kind).builder()(dev_cfg, ctx))
         except ConfigError as e:  # e.g. an IODD file: its problems say what and where
             problems.append((dev_cfg.name, "; ".join(e.problems)))
         except Exception as e:  # a device that cannot be built must not take the others down
