@@ -102,8 +102,14 @@ class StoreConfig(Model):
 
 
 class PublishConfig(Model):
-    interval_ms: int = Field(default=1000, ge=10, le=600_000)
+    interval_ms: int = Field(
+        default=100, ge=10, le=600_000,
+        description="how often readings are batched and sent (each is journaled at once)")
     max_readings_per_batch: int = Field(default=50_000, ge=1)
+    max_message_bytes: int = Field(
+        default=128 * 1024, ge=1024, le=256 << 20,
+        description="no message is built larger (batches are split); the broker's Maximum "
+                    "Packet Size lowers it further")
 
 
 class FleetConfig(Model):
@@ -118,7 +124,7 @@ class FleetConfig(Model):
 
 
 def _device_union() -> Any:
-    models = [sources.config_module(k).Config for k in sources.KINDS]
+    models = [sources.plugin(k).config_model() for k in sources.KINDS]
     if len(models) == 1:
         return models[0]
     from typing import Union
@@ -197,7 +203,7 @@ def _owner_of(err: ErrorDetails, device: dict[str, Any] | None) -> type[BaseMode
     model: type[BaseModel] | None = Config
     if device is not None:
         kind = device.get("kind")
-        model = sources.config_module(kind).Config if kind in sources.KINDS else None
+        model = sources.plugin(kind).config_model() if kind in sources.KINDS else None
     for part in loc[:-1]:
         if model is None:
             return None

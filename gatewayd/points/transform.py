@@ -144,9 +144,9 @@ class Transform:
 
     def value(self, raw: Value, quality: int) -> tuple[Value, int]:
         """The engineering value and quality of one raw sample (no state but the filter)."""
-        if raw is None or quality >= Quality.BAD:
+        if raw is None or quality >= Quality.BAD:  # no value: the device said why
             self._clear()
-            return None, quality if quality >= Quality.BAD else Quality.BAD_CONFIG
+            return None, quality
         if isinstance(raw, float) and not math.isfinite(raw):
             self._clear()
             return None, finite_quality(raw)

@@ -206,8 +206,11 @@ def target_of(args: argparse.Namespace) -> Target:
     )
     if cfg is not None:
         t.status_path = find_status(cfg)
-        t.vibration = {
-            d.name: [p.name for p in d.points] for d in cfg.devices if d.kind == "vibration"
+        from ..sources import plugin
+
+        t.vibration = {  # devices shown as one line of features
+            d.name: [p.name for p in d.points] for d in cfg.devices
+            if plugin(d.kind).tail == "device"
         }
         t.resolution = {p.name: p.resolution for p in cfg.points()}
     return t
