@@ -145,3 +145,22 @@ def test_a_cpu_restart_is_a_comm_error_then_reconnects() -> None:
             assert dev.read(0)[0].value == 21.5
         finally:
             dev.close()
+
+
+def test_probe_reads_addresses_and_explains_refusals(cpu: ServerProcess) -> None:
+    """`gatewayd probe s7` prints the PDU size, each value with its bytes, and the CPU's
+    refusals with what to change."""
+    import io
+
+    from gatewayd.cli import main
+
+    out = io.StringIO()
+    from contextlib import redirect_stdout
+
+    with redirect_stdout(out):
+        code = main(["probe", "s7", "--host", "127.0.0.1", "--port", str(cpu.port), "--address",
+                     "DB1.DBD0:real", "DB1.DBB20:string:10", "I0.3", "DB3.DBD0:real", "DB9.DBW0:int"])
+    text = out.getvalue()
+    assert code == 0, text
+    assert "PDU size 480" in text and "21.5  (bytes 41 ac 00 00)" in text and "'PUMP-7'" in text
+    assert "Optimized block access" in text and "DB9 does not exist" in text
