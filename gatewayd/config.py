@@ -43,11 +43,12 @@ class PointConfig(Model, TransformFields):
     alias: int = Field(ge=1, le=65535, description="stable small integer id on the wire")
     name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")
     unit: str = ""
-    type: Literal["float", "int", "bool"] = "float"
-    resolution: float = Field(default=0.001, gt=0, description="quantisation step on the wire")
+    type: Literal["float", "int", "bool", "string"] = "float"
+    resolution: float | None = Field(
+        default=None, gt=0, description="quantisation step on the wire; unset: sent exactly")
 
     def point(self, device: str, **meta: Any) -> Point:
-        res = 1.0 if self.type != "float" else self.resolution
+        res = self.resolution if self.type == "float" else None
         return Point(self.alias, self.name, self.unit, self.type, res, device, meta)
 
 

@@ -92,7 +92,8 @@ class Supervisor:
         self._start_sources()
         # Devices may know more about their points than the config says (an IODD's units).
         self.points = [p for d in self.devices for p in d.points]
-        self.batcher.resolution = {p.alias: p.resolution for p in self.points}
+        self.batcher.resolution = {p.alias: p.resolution for p in self.points
+                                   if p.resolution is not None}  # the others: exact
         self.batcher.birth_id = codec.birth_id(self.points)
         self.publisher = Publisher(
             self.cfg.broker, self.topics, self.store, self._birth, self.cfg.store.backlog_rate_per_s,
@@ -104,8 +105,13 @@ class Supervisor:
         self.publisher.start()
 
     def _birth(self) -> bytes:
+        next_seq = oldest = 0
+        if self.store is not None:  # the consumer's dedupe and gap procedures need both
+            next_seq = self.store.next_seq
+            head = self.store.peek(0, 1)
+            oldest = head[0].seq if head else 0  # empty: batches may wait uncommitted
         return codec.encode_birth(self.cfg.gateway.id, self.points, software_version(),
-                                  self.started_ms)
+                                  self.started_ms, next_seq, oldest)
 
     def _open_store(self) -> DurableQueue:
         """Never fails: a corrupt file is set aside and a bad disk means memory (docs/store.md)."""

@@ -187,6 +187,8 @@ class Transform:
 
     def apply(self, r: Reading) -> tuple[Reading | None, list[AlarmChange]]:
         """The reading to send for one raw reading (None: held back) and its alarm changes."""
+        if isinstance(r.value, str):  # a text point: nothing to scale or compare, sent as read
+            return r, []
         value, quality = self.value(r.value, r.quality)
         changes = (self.alarms.update(float(value), r.ts_ms)
                    if value is not None and self.alarms.limits else [])

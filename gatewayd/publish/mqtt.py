@@ -36,6 +36,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from ..config import BrokerConfig
 from ..model import now_ms
+from ..pipeline.codec import encode_state
 from ..store.protocol import Batch, Queue
 from .topics import Topics
 
@@ -115,7 +116,7 @@ class Publisher:
         client.max_inflight_messages_set(cfg.inflight_window)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(max(1, int(cfg.reconnect_min_s)), int(cfg.reconnect_max_s))
-        client.will_set(self.topics.state, b"offline", qos=1, retain=True)
+        client.will_set(self.topics.state, encode_state(False), qos=1, retain=True)
         password = cfg.password
         if cfg.password_file is not None:
             password = cfg.password_file.read_text().strip()
@@ -154,7 +155,8 @@ class Publisher:
             self._thread.join(5)
         left = len(self._inflight)
         if self.stats.connected:
-            self.client.publish(self.topics.state, b"offline", qos=1, retain=True).wait_for_publish(1)
+            self.client.publish(self.topics.state, encode_state(False), qos=1,
+                                retain=True).wait_for_publish(1)
         self.client.disconnect()
         self.client.loop_stop()
         return left
@@ -185,7 +187,7 @@ class Publisher:
             return
         client.drop_out_messages()  # unacked batches: the pump re-sends them from the store
         client.publish(self.topics.birth, self.birth(), qos=1, retain=True)
-        client.publish(self.topics.state, b"online", qos=1, retain=True)
+        client.publish(self.topics.state, encode_state(True), qos=1, retain=True)
         if self.on_command is not None:
             client.subscribe(self.topics.cmd(), qos=1)
         limits = (int(getattr(props, "MaximumPacketSize", 0) or 0),
