@@ -129,7 +129,9 @@ def test_header_errors_and_junk_are_told_apart() -> None:
     ({"address": "DB1.DBD0", "data_type": "int"}, "double-word"),
     ({"address": "DB1.DBX0.1", "data_type": "real"}, "bit address"),
     ({"address": "MW2", "data_type": "bool"}, "bit address"),
-    ({"address": "DB1.DBB0", "data_type": "string", "string_length": 300}, "254"),
+    ({"address": "DB1.DBB0", "data_type": "string", "type": "string", "string_length": 300}, "254"),
+    ({"address": "DB1.DBB0", "data_type": "string"}, "type = 'string'"),
+    ({"address": "DB1.DBD0", "data_type": "real", "type": "string"}, "type = 'string'"),
 ])
 def test_config_refuses_a_type_that_does_not_fit_the_address(point: dict[str, object], error: str) -> None:
     """The size letter of the address and the data type must agree, and the message says how."""

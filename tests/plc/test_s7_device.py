@@ -58,18 +58,15 @@ def test_every_area_and_type_reads_in_one_request(cpu: ServerProcess) -> None:
 
 def test_string_points_decode_the_s7_string_header(cpu: ServerProcess) -> None:
     """An S7 STRING[10] gives its current characters, not the padding."""
-    from gatewayd.sources.s7.decode import decode_value
-
-    dev = device(cpu.port, [{"alias": 6, "name": "oven.recipe", "address": "DB1.DBB20",
+    dev = device(cpu.port, [{"alias": 6, "name": "oven.recipe", "address": "DB1.DBB20", "type": "string",
                              "data_type": "string", "string_length": 10}])
     dev.open()
     try:
-        assert dev.requests[0][0].size == 12
-        span = dev.requests[0][0]
-        raw = dev.link.read([span])[0]
+        got = dev.read(0)
     finally:
         dev.close()
-    assert isinstance(raw, bytes) and decode_value(raw, "string") == "PUMP-7"
+    assert dev.requests[0][0].size == 12
+    assert got[0].value == "PUMP-7" and got[0].quality == Quality.GOOD
 
 
 def test_values_written_into_the_cpu_are_read(cpu: ServerProcess) -> None:

@@ -29,6 +29,8 @@ class S7Point(PointConfig):
                              " and a bit address holds a bool")
         fits = {"X": ("bool",), "B": ("byte", "string"), "W": ("word", "int"),
                 "D": ("dword", "dint", "real")}[expected]
+        if (dt == "string") != (self.type == "string"):
+            raise ValueError(f"{self.address}: a STRING point is type = 'string', and only a STRING is")
         if dt not in fits:
             raise ValueError(f"{self.address}: a {_LETTER[expected]} address holds {' or '.join(fits)},"
                              f" not {dt}")

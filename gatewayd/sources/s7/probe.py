@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from ...errors import DeviceError
 
@@ -31,8 +31,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             addr_text, _, spec = text.partition(":")
             dt, _, length = spec.partition(":")  # string:10 is a STRING[10]
             addr = parse_address(addr_text)
-            data_type = dt or ("bool" if addr.bit is not None else "byte")
-            size = width(data_type, int(length) if length else 254)  # type: ignore[arg-type]
+            data_type: Any = dt or ("bool" if addr.bit is not None else "byte")
+            size = width(data_type, int(length) if length else 254)
             parsed.append((addr_text, addr, data_type, size))
     except (ValueError, KeyError) as e:
         print(f"probe s7: {e}", file=sys.stderr)

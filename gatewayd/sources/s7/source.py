@@ -65,8 +65,7 @@ class S7Device(Device):
         addr = self.addresses[i]
         at = addr.offset - span.start
         value = decode_value(raw[at : at + p.width], p.s7_type, addr.bit)
-        # a STRING is text: the wire carries it once string points land (issue 15)
-        return Reading(self.points[i].alias, now_ms, value)  # type: ignore[arg-type]
+        return Reading(self.points[i].alias, now_ms, value)
 
     def close(self) -> None:
         self.link.close()
