@@ -38,6 +38,7 @@ from ..config import BrokerConfig
 from ..model import now_ms
 from ..pipeline.codec import encode_state
 from ..store.protocol import Batch, Queue
+from .inbound import connect_properties
 from .topics import Topics
 
 log = logging.getLogger("gatewayd.publish")
@@ -138,7 +139,8 @@ class Publisher:
     def start(self) -> None:
         url = urlsplit(self.cfg.url)
         port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-        self.client.connect_async(url.hostname or "127.0.0.1", port, keepalive=self.cfg.keepalive_s)
+        self.client.connect_async(url.hostname or "127.0.0.1", port, keepalive=self.cfg.keepalive_s,
+                                  properties=connect_properties(self.cfg.protocol == "5"))
         self.client.loop_start()
         self._thread = threading.Thread(target=self._pump, name="publisher", daemon=True)
         self._thread.start()
@@ -207,8 +209,11 @@ class Publisher:
         self._inbox.put(("ack", (mid, code, str(reason))))
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        # Size-capped by the command worker before anything parses it (publish/inbound.py).
         if self.on_command is not None:
-            self.on_command(msg.topic.rsplit("/", 1)[-1], bytes(msg.payload))
+            payload = msg.payload
+            self.on_command(msg.topic.rsplit("/", 1)[-1],
+                            payload if isinstance(payload, bytes) else bytes(payload))
 
     # -- the pump (our thread): sole owner of the window and the lanes ---------------------------
     def _pump(self) -> None:
