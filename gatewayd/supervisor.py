@@ -19,6 +19,7 @@ from typing import Any
 from . import sources
 from .config import Config
 from .errors import ConfigError, StoreError
+from .live.values import LastValues
 from .model import Event, Point, now_ms
 from .pipeline import codec
 from .pipeline.batcher import Batcher
@@ -71,6 +72,7 @@ class Supervisor:
         self.pipeline_progress = time.monotonic()
         self._pending_events: list[Event] = []  # found before the batcher existed
         self.points: list[Point] = []
+        self.last = LastValues()  # for the live view: status() shows each point's last reading
 
     # -- assembly ------------------------------------------------------------------------------
     @property
@@ -110,7 +112,8 @@ class Supervisor:
     def _context(self) -> SourceContext:
         assert self.batcher is not None
         state_dir = self.cfg.store.path.parent
-        return SourceContext(self.batcher.add, self.batcher.event, state_dir, now_ms, self.extras)
+        return SourceContext(self.last.tee_one(self.batcher.add),
+                             self.last.tee_event(self.batcher.event), state_dir, now_ms, self.extras)
 
     def _start_sources(self) -> None:
         assert self.batcher is not None
@@ -130,7 +133,9 @@ class Supervisor:
             else:
                 self.event_devices.append(device)
         paused = self._paused
-        self.workers = [BusWorker(k, devs, self.batcher.add_many, self.batcher.event, paused)
+        emit = self.last.tee_many(self.batcher.add_many)
+        event = self.last.tee_event(self.batcher.event)
+        self.workers = [BusWorker(k, devs, emit, event, paused)
                         for k, devs in by_bus.items()]
         for w in self.workers:
             w.start()
@@ -237,16 +242,31 @@ class Supervisor:
     def status(self) -> dict[str, Any]:
         st = self.store.stats() if self.store else None
         pub = self.publisher.stats if self.publisher else None
+        alarms, events = self.last.recent()
         return {
             "gateway": self.cfg.gateway.id, "version": software_version(), "pid": os.getpid(),
             "started_ms": self.started_ms, "uptime_s": round((now_ms() - self.started_ms) / 1000, 1),
-            "broker": {"url": self.cfg.broker.url, "connected": bool(pub and pub.connected),
+            "broker": {"url": self.cfg.broker.safe_url, "connected": bool(pub and pub.connected),
                        "published": pub.published if pub else 0, "acked": pub.acked if pub else 0,
                        "inflight": pub.inflight if pub else 0},
             "queue": {"depth": st.depth if st else 0, "readings": st.readings if st else 0,
                       "bytes": st.bytes if st else 0, "dropped": st.dropped_total if st else 0,
                       "oldest_age_s": round((now_ms() - st.oldest_ts_ms) / 1000, 1)
                       if st and st.oldest_ts_ms else 0.0, **(st.extra if st else {})},
-            "devices": [d for w in self.workers for d in w.snapshot()],
+            "devices": self._device_status(),
+            "alarms": alarms, "events": events,
             "overruns": sum(w.overruns for w in self.workers),
         }
+
+    def _device_status(self) -> list[dict[str, Any]]:
+        """Every running device, polled or event-driven (GPIO), with its kind and the last
+        value, quality and age of each of its points."""
+        polled = [d for w in self.workers for d in w.snapshot()]
+        names = {d["device"] for d in polled}
+        evented = [{"device": dev.name, "bus": getattr(dev, "bus_key", ""), "up": True,
+                    "reason": "", "failures": 0, **dict(getattr(dev, "counters", {}))}
+                   for dev in self.event_devices if dev.name not in names]
+        kinds = {d.name: d.kind for d in self.cfg.devices}
+        points = self.last.by_device(self.points)
+        return [{**d, "kind": kinds.get(d["device"], ""), "points": points.get(d["device"], [])}
+                for d in polled + evented]

@@ -149,18 +149,23 @@ def check_i2c_addresses(cfg: Config) -> Iterator[str]:
         seen.setdefault((bus, address), where)
 
 
-def check_gpio_pins(cfg: Config) -> Iterator[str]:
-    """A pin claimed by two inputs (gpiozero refuses the second at start)."""
-    seen: dict[str, str] = {}
+MODICON_TABLES = {1: "discrete", 3: "input", 4: "holding"}
+
+
+def check_one_based_registers(cfg: Config) -> Iterator[str]:
+    """`register = 30071` is legal (0-based address 30071), but far more often a manual's
+    1-based reference (input register 71, address 70) copied into the 0-based field.
+    (GPIO pins used twice are config errors now: gatewayd/config.py.)"""
     for i, dev in enumerate(cfg.devices):
-        if dev.kind != "gpio":
+        if dev.kind != "modbus":
             continue
-        for j, inp in enumerate(dev.inputs):
-            pin = str(inp.pin).upper().removeprefix("GPIO").removeprefix("BCM")
-            where = f"devices[{i}].inputs[{j}].pin"
-            if pin in seen:
-                yield f"{where}: pin {inp.pin} is also {seen[pin]}"
-            seen.setdefault(pin, where)
+        for j, p in enumerate(dev.points):
+            table = MODICON_TABLES.get(p.address // 10_000)
+            if p.use is not None or table is None or p.address % 10_000 == 0:
+                continue
+            yield (f"devices[{i}].points[{j}].register: {p.address} looks like a 1-based manual "
+                   f"reference; `register` is the 0-based address: table = \"{table}\", "
+                   f"register = {p.address % 10_000 - 1}")
 
 
 def check_serial_ports(cfg: Config) -> Iterator[str]:
@@ -264,7 +269,7 @@ CHECKS: tuple[Check, ...] = (
     check_rtu_timing,
     check_serial_ports,
     check_i2c_addresses,
-    check_gpio_pins,
+    check_one_based_registers,
     check_loop_ranges,
     check_adc_rate,
     check_broker,
