@@ -14,11 +14,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gatewayd.config import parse
-from gatewayd.sims.ads1115 import ADS1115
-from gatewayd.sims.bme280 import BME280
-from gatewayd.sims.clock import ManualClock
-from gatewayd.sims.i2c import SimBus
 from gatewayd.sources.i2c.source import I2CSensor
+from gatewayd.testing.ads1115 import ADS1115
+from gatewayd.testing.bme280 import BME280
+from gatewayd.testing.clock import ManualClock
+from gatewayd.testing.i2c import SimBus
 
 POLLS = 2000
 
@@ -31,9 +31,9 @@ def _sensors(clock: ManualClock) -> list[I2CSensor]:
         adc.set_input(pin, 0.6 + 0.6 * pin)
     bus = SimBus({0x48: adc, 0x76: env})
     cfg = parse({"gateway": {"id": "bench"}, "devices": [
-        {"kind": "i2c", "name": "adc", "chip": "ads1115", "bus": "sim:bench", "data_rate_sps": 860,
+        {"kind": "i2c", "name": "adc", "chip": "ads1115", "bus": 1, "data_rate_sps": 860,
          "points": [{"alias": 1 + i, "name": f"a{i}", "channel": f"ain{i}"} for i in range(4)]},
-        {"kind": "i2c", "name": "env", "chip": "bme280", "bus": "sim:bench", "points": [
+        {"kind": "i2c", "name": "env", "chip": "bme280", "bus": 1, "points": [
             {"alias": 10 + i, "name": m, "measurand": m}
             for i, m in enumerate(("temperature", "pressure", "humidity"))]}]})
     return [I2CSensor(c, bus, clock.sleep) for c in cfg.devices]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from . import config as config_mod
+from .buses.backend import ENV as SIMULATE_ENV
 from .errors import ConfigError
 
 
@@ -28,13 +30,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .daemon import run
 
     _setup_logging(args.verbose)
-    return run(Path(args.config), args.drain_s)
+    return run(Path(args.config), args.drain_s, args.simulate)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .preflight import verify
 
-    cfg, problems = verify(args.file)
+    cfg, problems = verify(args.file, simulated=bool(getattr(args, "simulate", None)))
     if cfg is None:
         print(f"{args.file}: INVALID, {len(problems)} problem(s):", file=sys.stderr)
         for p in problems:
@@ -152,6 +154,8 @@ def _status_text(st: dict[str, Any]) -> str:
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gatewayd", description=__doc__)
+    ap.add_argument("--simulate", metavar="WORLD", default=os.environ.get(SIMULATE_ENV) or None,
+                    help=f"simulated buses for the whole process (demo, tests; ${SIMULATE_ENV})")
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run the daemon")
     p.add_argument("--config", default=str(config_mod.DEFAULT_PATH))

@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails
 from . import sources
 from .errors import ConfigError
 from .model import Point
+from .points.config import TransformFields
 
 DEFAULT_PATH = Path("/etc/gatewayd/gatewayd.toml")
 
@@ -44,8 +45,9 @@ FilePath = Annotated[Path, Strict(False)]
 FloatPair = Annotated[tuple[float, float], Strict(False)]
 
 
-class PointConfig(Model):
-    """Fields every point has, whatever its source. Sources extend this."""
+class PointConfig(Model, TransformFields):
+    """Fields every point has, whatever its source, and the point stage's transform keys
+    (points/config.py). Sources extend this."""
 
     alias: int = Field(ge=1, le=65535, description="stable small integer id on the wire")
     name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")
@@ -382,8 +384,8 @@ def _pin_clashes(devices: list[Any]) -> list[Problem]:
     problems = []
     seen: dict[str, str] = {}
     for i, dev in enumerate(devices):
-        if not dev.enabled or getattr(dev, "pin_factory", None):
-            continue  # a simulated pin factory is a world of its own
+        if not dev.enabled:
+            continue
         for path, pin in _pins_of(dev):
             key, full = pin_key(pin), ("devices", i, *path)
             here = f"device {dev.name} " + Problem(path, "").where

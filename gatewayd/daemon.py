@@ -20,6 +20,8 @@ from typing import Any
 
 from . import config as config_mod
 from . import systemd
+from .buses.backend import Backend
+from .buses.backend import select as select_backend
 from .fleet.agent import Dispatch, FleetAgent
 from .live.client import socket_path
 from .live.server import LiveServer
@@ -119,18 +121,32 @@ class Notifier:
 EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus, so systemd does not loop
 
 
-def run(config_path: Path, drain_s: float = 5.0) -> int:
+def run(config_path: Path, drain_s: float = 5.0, simulate: str | None = None) -> int:
+    """The daemon. `simulate` names a simulated world for every bus (the demo, tests); None
+    means the gateway's own hardware. A refused config is one log line and exit 78."""
     from .preflight import one_line, verify
 
     cfg, problems = verify(config_path, machine=False, builds=False)
     if cfg is None:
         log.error("%s", one_line(config_path, problems))
         return EX_CONFIG
+    try:
+        backend = select_backend(simulate or "")
+    except ValueError as e:
+        log.error("--simulate: %s", e)
+        return 2
+    try:
+        return _serve(cfg, config_path, drain_s, backend)
+    finally:
+        backend.close()
+
+
+def _serve(cfg: config_mod.Config, config_path: Path, drain_s: float, backend: Backend) -> int:
     flags = Flags()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, flags.on_signal)
     worker = CommandWorker(flags.wake)
-    sup = Supervisor(cfg, on_command=worker.submit)
+    sup = Supervisor(cfg, on_command=worker.submit, backend=backend)
     agent = FleetAgent.for_config(cfg, config_path, sup.event)
     exit_code = agent.on_start()  # a release that failed its health gate is rolled back here
     if exit_code is not None:

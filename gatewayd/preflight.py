@@ -30,13 +30,14 @@ def start_blockers(cfg: Config) -> list[Problem]:
             if path is not None and (why := file_problem(path)) is not None]
 
 
-def machine_problems(cfg: Config) -> list[Problem]:
+def machine_problems(cfg: Config, simulated: bool = False) -> list[Problem]:
     """Everything `check` reports about this machine: the broker's files, and every enabled
-    device's serial port or I2C bus."""
+    device's serial port or I2C bus (not the I2C buses when a simulated world provides them)."""
     problems = start_blockers(cfg)
     for i, dev in enumerate(cfg.devices):
         if dev.enabled:
-            problems += [Problem(("devices", i, *key), why) for key, why in _bus_problems(dev)]
+            problems += [Problem(("devices", i, *key), why)
+                         for key, why in _bus_problems(dev, simulated)]
     return problems
 
 
@@ -73,14 +74,14 @@ def _service_user_problem(path: Path, st: os.stat_result, name: str) -> str | No
             f"{stat.S_IMODE(mode):04o}): chgrp {name} {path} && chmod 0640 {path}")
 
 
-def _bus_problems(dev: Any) -> list[tuple[KeyPath, str]]:
+def _bus_problems(dev: Any, simulated: bool) -> list[tuple[KeyPath, str]]:
     """A device's port or bus, when it names a device file here that cannot be used."""
     key = str(getattr(dev, "bus_key", ""))
     if key.startswith("/dev/"):
         field = next((f for f in ("serial_port", "port") if getattr(dev, f, None) == key), "port")
         why = port_problem(key)
         return [((field,), why)] if why else []
-    if key.startswith("i2c-") and key[4:].isdigit():
+    if key.startswith("i2c-") and key[4:].isdigit() and not simulated:
         path = Path("/dev") / key
         if not path.exists():
             return [(("bus",), f"{path} does not exist: enable I2C (raspi-config nonint do_i2c 0, "
@@ -118,8 +119,8 @@ def one_line(path: str | Path, problems: list[str]) -> str:
     return f"config refused: {problems[0]}{more}; `gatewayd check {path}` lists every problem"
 
 
-def verify(path: str | Path, machine: bool = True,
-           builds: bool = True) -> tuple[Config | None, list[str]]:
+def verify(path: str | Path, machine: bool = True, builds: bool = True,
+           simulated: bool = False) -> tuple[Config | None, list[str]]:
     """The whole of what `check` checks, formatted with line, column and device name: the
     file, the models, with `builds` the devices' builds (IODD files), and with `machine` the
     ports and buses too (else only what `run` refuses). The config comes back only when
@@ -134,7 +135,7 @@ def verify(path: str | Path, machine: bool = True,
         return None, e.problems
     cfg, problems = config_mod.validate(data)
     if cfg is not None:
-        problems += machine_problems(cfg) if machine else start_blockers(cfg)
+        problems += machine_problems(cfg, simulated) if machine else start_blockers(cfg)
         index = {d.name: i for i, d in enumerate(cfg.devices)}
         _, unbuilt = build_devices(cfg, offline_context(cfg)) if builds else (None, [])
         problems += [Problem(("devices", index[name]), why) for name, why in unbuilt]

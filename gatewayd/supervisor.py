@@ -8,6 +8,7 @@ group-commit interval; everything else is owned by the bus workers and the publi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -17,12 +18,14 @@ from collections.abc import Callable
 from typing import Any
 
 from . import sources
+from .buses.backend import Backend, Hardware
 from .config import Config
 from .errors import ConfigError, StoreError
 from .live.values import LastValues
 from .model import Event, Point, now_ms
 from .pipeline import codec
 from .pipeline.batcher import Batcher
+from .points.stage import PointStage
 from .publish.mqtt import Publisher
 from .publish.topics import Topics
 from .sources.base import SourceContext
@@ -56,8 +59,10 @@ def offline_context(cfg: Config) -> SourceContext:
 
 class Supervisor:
     def __init__(self, cfg: Config, extras: dict[str, Any] | None = None,
-                 on_command: Callable[[str, bytes], None] | None = None) -> None:
+                 on_command: Callable[[str, bytes], None] | None = None,
+                 backend: Backend | None = None) -> None:
         self.cfg = cfg
+        self.backend: Backend = backend or Hardware()  # the caller's choice, made once
         self.extras = extras or {}
         self.on_command = on_command
         self.started_ms = now_ms()
@@ -113,7 +118,8 @@ class Supervisor:
         assert self.batcher is not None
         state_dir = self.cfg.store.path.parent
         return SourceContext(self.last.tee_one(self.batcher.add),
-                             self.last.tee_event(self.batcher.event), state_dir, now_ms, self.extras)
+                             self.last.tee_event(self.batcher.event), state_dir, now_ms,
+                             self.extras, self.backend)
 
     def _start_sources(self) -> None:
         assert self.batcher is not None
@@ -141,7 +147,10 @@ class Supervisor:
             w.start()
         for dev in list(self.event_devices):
             try:
-                dev.start(ctx)
+                # event devices' readings go through their point stage too
+                stage = PointStage.for_device(dev, event)
+                dev.start(dataclasses.replace(ctx, emit=stage.emit_to(self.last.tee_one(
+                    self.batcher.add))))
             except Exception as e:  # a pin taken by another process: that device only
                 log.error("device %s cannot start: %s", dev.name, e, extra={"device": dev.name})
                 self.batcher.event(Event(now_ms(), "device_failed",

@@ -21,6 +21,7 @@ from typing import Any
 
 from .errors import DeviceError
 from .model import Event, Quality, Reading
+from .points.stage import PointStage
 
 log = logging.getLogger("gatewayd.sources")
 MAX_BACKOFF_MS = 60_000
@@ -31,6 +32,7 @@ DEFAULT_POLL_LIMIT_S = 10.0  # a device may say otherwise with `max_poll_s`
 class DeviceState:
     device: Any
     period_ms: int
+    stage: PointStage
     due_ms: int = 0
     opened: bool = False
     down_since_ms: int = 0
@@ -57,7 +59,9 @@ class BusWorker:
         self.event = event
         self.paused = paused
         now = _wall_ms()
-        self.states = [DeviceState(d, max(1, round(d.period_s * 1000))) for d in devices]
+        # device -> point stage -> sink: the stage owns what each raw value means
+        self.states = [DeviceState(d, max(1, round(d.period_s * 1000)),
+                                   PointStage.for_device(d, event)) for d in devices]
         for s in self.states:
             s.due_ms = next_tick(now, s.period_ms)
         self._loop_mark = time.monotonic()
@@ -129,7 +133,7 @@ class BusWorker:
             if not s.opened:
                 dev.open()
                 s.opened = True
-            readings = list(dev.read(tick))
+            readings = s.stage.process(dev.read(tick))
         except DeviceError as e:
             self._failed(s, tick, str(e), e.quality)
             return
@@ -158,7 +162,8 @@ class BusWorker:
             log.warning("device %s is down: %s", s.device.name, reason, extra=_fields(s.device))
             self.event(Event(tick, "device_down", {"device": s.device.name, "reason": reason,
                                                    "quality": quality.label}))
-        self.emit([Reading(p.alias, tick, None, quality) for p in s.device.points])
+        self.emit(s.stage.process([Reading(p.alias, tick, None, quality)
+                                   for p in s.device.points]))
 
     def _close(self, s: DeviceState) -> None:
         if s.opened:

@@ -33,7 +33,10 @@ def child_pids() -> set[int]:
     """Our live child processes (zombies already exited: they are not running anything)."""
     pids: set[int] = set()
     for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-        pids.update(int(p) for p in children.read_text().split())
+        try:
+            pids.update(int(p) for p in children.read_text().split())
+        except FileNotFoundError:  # that thread ended between the listing and the read
+            continue
     return {p for p in pids if not _zombie(p)}
 
 

@@ -1,7 +1,7 @@
 """GPIO inputs: the only module that imports gpiozero.
 
-Pins come from gpiozero's default pin factory (lgpio on a Pi; `GPIOZERO_PIN_FACTORY=mock` in
-tests) unless a factory is passed, so tests can hand each case a fresh `MockFactory`.
+Pins come from the factory the process's backend gives (gpiozero's default, lgpio on a Pi; a
+simulated world's mock pins under `--simulate`), or one a test passes (a fresh `MockFactory`).
 Debouncing is done by the caller on our own clock: pin factories differ in how (and whether)
 they debounce, and the mock factory does not.
 """
@@ -51,11 +51,3 @@ class InputPin:
         self._dev.when_activated = None
         self._dev.when_deactivated = None
         self._dev.close()
-
-
-def simulated_pins(spec: str) -> Any:
-    """`sim:<scenario>`: mock pins driven by a simulated machine (the demo), started; its
-    `.factory` goes where a pin factory does, and `.stop()` ends it."""
-    from ..sims import gpio_signals
-
-    return gpio_signals.start(spec)

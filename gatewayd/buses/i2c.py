@@ -1,5 +1,5 @@
 """The only code that touches smbus2. `open_bus(spec)` gives an smbus2-compatible bus: an int N
-is /dev/i2c-N, "sim:<scenario>" a SimBus from gatewayd.sims.scenarios_i2c (demo and tests).
+is /dev/i2c-N, "sim:<scenario>" a SimBus from gatewayd.testing.scenarios_i2c (demo and tests).
 `I2CDevice` is one chip on a bus: every access holds that bus's lock (one per bus, so two
 devices never interleave multi-step transactions, e.g. an ADS1115 write-config / wait /
 read-result) and turns OSError into CommError naming the chip, address and bus.
@@ -15,16 +15,16 @@ from typing import Any
 
 from ..errors import CommError
 from ..model import Quality
+from .backend import Backend, Hardware
 
 BusSpec = int | str
 _NACK = {errno.ENXIO, errno.EREMOTEIO}  # how Linux adapters report a missing ACK
 _LOCKS: dict[str, threading.RLock] = {}
-_SIMS: dict[str, Any] = {}
 _REGISTRY = threading.Lock()
 
 
 def bus_name(spec: BusSpec) -> str:
-    """`i2c-1` for bus 1, `sim:demo` for a simulated bus: the bus key and the name in messages."""
+    """`i2c-1` for bus 1: the bus key and the name in messages (tests may label a bus freely)."""
     return f"i2c-{spec}" if isinstance(spec, int) else spec
 
 
@@ -34,26 +34,12 @@ def bus_lock(spec: BusSpec) -> threading.RLock:
         return _LOCKS.setdefault(bus_name(spec), threading.RLock())
 
 
-def open_bus(spec: BusSpec) -> Any:
-    """An smbus2.SMBus for bus N, or the process's SimBus of a "sim:<scenario>" spec."""
-    if isinstance(spec, str):
-        if not spec.startswith("sim:"):
-            raise CommError(f"{spec}: expected a bus number or sim:<scenario>", Quality.BAD_CONFIG)
-        with _REGISTRY:
-            if spec not in _SIMS:  # one SimBus per scenario so devices share its chips
-                from ..sims.scenarios_i2c import build_scenario
-
-                try:
-                    _SIMS[spec] = build_scenario(spec.removeprefix("sim:"))
-                except ValueError as e:
-                    raise CommError(f"{spec}: expected {e}", Quality.BAD_CONFIG) from None
-            return _SIMS[spec]
-    import smbus2
-
+def open_bus(number: int, backend: Backend | None = None) -> Any:
+    """The handle of /dev/i2c-<number> from the process's backend (the hardware by default)."""
     try:
-        return smbus2.SMBus(spec)
+        return (backend or Hardware()).open_i2c(number)
     except OSError as e:
-        raise CommError(f"i2c-{spec}: cannot open /dev/i2c-{spec}: {e.strerror}") from None
+        raise CommError(f"i2c-{number}: cannot open /dev/i2c-{number}: {e.strerror}") from None
 
 
 class I2CDevice:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from ..buses.backend import Backend, Hardware
 from ..model import Event, Point, Reading
 
 
@@ -36,6 +37,7 @@ class SourceContext:
     state_dir: Path
     clock_ms: Callable[[], int]
     extras: dict[str, Any] = field(default_factory=dict)
+    backend: Backend = field(default_factory=Hardware)  # chosen once per process
 
 
 class Device:

@@ -50,7 +50,7 @@ def _probe(sub: Any) -> None:
         dest="probe_kind", required=True
     )
     p = kinds.add_parser("i2c", help="which addresses answer, and which chip each could be")
-    p.add_argument("--bus", default="1", help="bus number (1 = /dev/i2c-1) or sim:<scenario>")
+    p.add_argument("--bus", default="1", help="bus number (1 = /dev/i2c-1)")
     p.set_defaults(func=probe.cmd_i2c)
     p = kinds.add_parser("modbus", help="one read, raw and decoded")
     p.add_argument("--host", help="Modbus TCP device or gateway")

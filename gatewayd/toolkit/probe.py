@@ -1,7 +1,7 @@
 """`gatewayd probe i2c|modbus|serial|gpio`: look at a bus before writing its config.
 
 Each probe returns an exit code (0 found something, 1 nothing or an error) and prints plain
-text. Hardware is reached only through gatewayd.buses, so `--bus sim:demo`, a pty and
+text. Hardware is reached only through gatewayd.buses, so `gatewayd --simulate demo`, a pty and
 gpiozero's mock pins work the same as the real thing.
 """
 
@@ -57,12 +57,18 @@ def _reader(bus: Any, addr: int) -> Callable[[int, int], bytes]:
 
 def cmd_i2c(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    from ..buses.backend import select
     from ..buses.i2c import bus_name, open_bus
 
-    spec: int | str = int(args.bus) if str(args.bus).isdigit() else args.bus
+    if not str(args.bus).isdigit():
+        print(f"probe i2c: --bus {args.bus}: expected a bus number (1 for /dev/i2c-1)",
+              file=sys.stderr)
+        return 1
+    spec = int(args.bus)
     try:
-        bus = open_bus(spec)
-    except DeviceError as e:
+        backend = select(getattr(args, "simulate", None) or "")
+        bus = open_bus(spec, backend)
+    except (DeviceError, ValueError) as e:
         print(f"probe i2c: {e}", file=sys.stderr)
         return 1
     with Progress(f"scan {bus_name(spec)}", len(I2C_ADDRESSES)) as bar:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, create_model
 
 from .. import config, profiles, sources
+from ..points.config import OLD_POINT_KEYS
 
 SCHEMA_ID = "https://gatewayd.invalid/schema/gatewayd.schema.json"
 
@@ -27,6 +28,8 @@ def config_schema() -> dict[str, Any]:
     schema = _rename_defs(full.model_json_schema(by_alias=True))
     for kind in sources.KINDS:
         _relax_profile_keys(schema["$defs"], kind)
+    for model in schema["$defs"].values():
+        _old_names(model)
     schema["properties"]["devices"]["items"] = _select_by_kind()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -119,3 +122,13 @@ def _unrequire(model: dict[str, Any], keys: set[str]) -> None:
         model["required"] = required
     else:
         model.pop("required", None)
+
+
+def _old_names(model: dict[str, Any]) -> None:
+    """A point's keys under their old names still load: the schema accepts them as deprecated."""
+    props = model.get("properties", {})
+    if "alias" not in props:
+        return
+    for old, (new, note) in OLD_POINT_KEYS.items():
+        if new in props and old not in props:
+            props[old] = {"type": "number", "deprecated": True, "description": note}

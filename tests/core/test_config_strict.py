@@ -56,12 +56,12 @@ def test_a_quoted_number_is_refused_at_its_line_and_column(tmp_path: Path) -> No
 def test_other_loose_types_are_refused(tmp_path: Path) -> None:
     """No silent coercion: 1.5 is no integer, "true" no boolean, inf and nan no numbers."""
     dev = ('[[devices]]\nkind = "modbus"\nname = "m"\ntransport = "tcp"\nenabled = "true"\n'
-           'period_ms = 1.5\npoints = [ { alias = 1, name = "a", register = 0, gain = inf },'
+           'period_ms = 1.5\npoints = [ { alias = 1, name = "a", register = 0, scale = inf },'
            ' { alias = 2, name = "b", register = 1, offset = nan } ]\n')
     text = "\n".join(problems_of(tmp_path, HEAD + dev))
     assert "devices[0].enabled: found 'true', expected a valid boolean" in text
     assert "devices[0].period_ms: found 1.5, expected a valid integer" in text
-    assert "devices[0].points[0].gain: found inf, expected a finite number" in text
+    assert "devices[0].points[0].scale: found inf, expected a finite number" in text
     assert "devices[0].points[1].offset: found nan, expected a finite number" in text
 
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 CONFIG = """
 [gateway]
@@ -38,7 +38,7 @@ points = [ {{ alias = 1, name = "temp", register = 0 }} ]
 kind = "i2c"
 name = "env"
 profile = "bme280"
-bus = "sim:stuck"           # answers for about 4 s, then holds the bus forever
+bus = 1                     # simulated (world "stuck"): answers about 4 s, then hangs
 period_ms = 100
 points = [ {{ alias = 2, name = "t", measurand = "temperature" }} ]
 """
@@ -62,7 +62,8 @@ def test_watchdog_follows_real_progress(tmp_path: Path, broker: Any) -> None:
         sim.fault(1, "silent")
         cfg = tmp_path / "g.toml"
         cfg.write_text(CONFIG.format(url=broker.url, tmp=tmp_path, port=sim.port))
-        env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}
+        env = {**os.environ, "NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000",
+               "GATEWAYD_SIMULATE": "stuck"}
         proc = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "run", "--config", str(cfg)],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t0 = time.monotonic()

@@ -6,9 +6,9 @@ import tomllib
 from pathlib import Path
 
 from gatewayd import config
-from gatewayd.sims import demo
-from gatewayd.sims.iolink_master import IODD_DIR
 from gatewayd.supervisor import build_devices, offline_context
+from gatewayd.testing import demo
+from gatewayd.testing.iolink_master import IODD_DIR
 
 
 def test_demo_config_loads_and_builds(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_demo_shows_data_flowing(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "gatewayd.sims.demo", "--seconds", "12",
+    out = subprocess.run([sys.executable, "-m", "gatewayd.testing.demo", "--seconds", "12",
                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
     for name in ("spindle.speed", "meter.power", "coolant.tank_level", "cabinet.temperature",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gatewayd.points.stage import transform_of
 from gatewayd.sources.modbus.config import ModbusPoint
 from gatewayd.sources.modbus.decode import decode_registers, encode_value, plan_reads
 
@@ -33,8 +34,11 @@ def pt(**kw: object) -> ModbusPoint:
     ({"data_type": "int16", "gain": 0.1, "offset": -40}, [650], 25.0),
 ])
 def test_decode_table(kw: dict, regs: list[int], expected: float) -> None:
-    """Each type, byte order and word order decodes the documented register layout."""
-    assert decode_registers(pt(**kw), regs) == pytest.approx(expected)
+    """Each type, byte order and word order decodes the documented register layout; the
+    point stage then applies the point's scale and offset (`gain` is the old name of scale)."""
+    p = pt(**kw)
+    value, _ = transform_of(p, p.point("d")).value(decode_registers(p, regs), 0)
+    assert value == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("dtype", ["int16", "uint16", "int32", "uint32", "int64", "float32", "float64"])

@@ -7,21 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from i2c_testing import make_ctx
+from i2c_testing import Staged, make_ctx
 
 from gatewayd.config import parse
-from gatewayd.errors import DeviceException
 from gatewayd.model import Event, Quality
-from gatewayd.sims.ads1115 import ADS1115
-from gatewayd.sims.clock import ManualClock
-from gatewayd.sims.i2c import SimBus
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
-from gatewayd.sims.scenarios_i2c import Transmitter
 from gatewayd.sources.analog.source import AnalogLoops, build
+from gatewayd.testing.ads1115 import ADS1115
+from gatewayd.testing.clock import ManualClock
+from gatewayd.testing.i2c import SimBus
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+from gatewayd.testing.scenarios_i2c import Transmitter
 
 
 def config(**kw: object) -> object:
-    raw = {"kind": "analog", "name": "loops", "bus": "sim:a", **kw}
+    raw = {"kind": "analog", "name": "loops", "bus": 1, **kw}
     return parse({"gateway": {"id": "t"}, "devices": [raw]}).devices[0]
 
 
@@ -37,10 +36,11 @@ def loops(clock: ManualClock) -> tuple[SimBus, list[Transmitter]]:
 
 
 def make(tmp_path: Path, bus: SimBus, clock: ManualClock, events: list[Event],
-         **kw: object) -> AnalogLoops:
-    dev = build(config(**kw), make_ctx(tmp_path, bus, clock, events))  # type: ignore[arg-type]
+         **kw: object) -> Staged:
+    """The analog device, read through its point stage (the 4-20 mA transform)."""
+    dev: AnalogLoops = build(config(**kw), make_ctx(tmp_path, bus, clock, events))  # type: ignore[arg-type]
     dev.open()
-    return dev
+    return Staged(dev, events)
 
 
 POINTS = [{"alias": 1, "name": "level", "unit": "m", "channel": 0, "low": 0.0, "high": 5.0},
@@ -147,14 +147,33 @@ def test_modbus_module_in_counts(tmp_path: Path, clock: ManualClock, module: Mod
     assert a.value == pytest.approx(50.0) and b.quality == Quality.BAD_WIRE_BREAK
 
 
-def test_modbus_exception_raises_device_exception(tmp_path: Path, clock: ManualClock,
-                                                  module: ModbusSim) -> None:
-    """An exception response reaches the supervisor as DeviceException naming the unit."""
+def test_modbus_exception_is_bad_device_exception(tmp_path: Path, clock: ManualClock,
+                                                   module: ModbusSim) -> None:
+    """An exception response makes the refused request's loops bad_device_exception, as for
+    any Modbus device (the module is read by the Modbus source); the link stays up."""
     module.fault(1, "illegal_address")
     dev = make(tmp_path, SimBus(), clock, [], input="modbus", port=module.port,
                points=[{"alias": 1, "name": "a", "register": 0}])
     try:
-        with pytest.raises(DeviceException, match=r"unit 1 on 127\.0\.0\.1"):
-            dev.read(0)
+        assert [(r.value, r.quality) for r in dev.read(0)] == [
+            (None, Quality.BAD_DEVICE_EXCEPTION)]
+        assert dev.counters["bad_device_exception"] == 1
+        module.fault(1, None)
+        module.model(1).set("input", 0, [12000])
+        assert dev.read(1000)[0].quality == Quality.GOOD
+    finally:
+        dev.close()
+
+
+def test_module_registers_coalesced_by_the_modbus_source(tmp_path: Path, clock: ManualClock,
+                                                         module: ModbusSim) -> None:
+    """Loops on registers 0, 3 and 9 are one request, planned by the Modbus source."""
+    module.model(1).set("input", 0, [12000] * 10)
+    dev = make(tmp_path, SimBus(), clock, [], input="modbus", port=module.port,
+               points=[{"alias": i + 1, "name": f"ai{r}", "register": r, "high": 16.0}
+                       for i, r in enumerate((0, 3, 9))])
+    try:
+        assert [r.value for r in dev.read(0)] == [8.0, 8.0, 8.0]
+        assert dev.counters["requests"] == 1
     finally:
         dev.close()

@@ -9,23 +9,24 @@ import time
 from pathlib import Path
 
 import pytest
-from i2c_testing import make_ctx
+from i2c_testing import Staged, make_ctx
 
+from gatewayd.buses.backend import select as select_backend
 from gatewayd.buses.i2c import I2CDevice, open_bus
 from gatewayd.config import load, parse
 from gatewayd.errors import CommError, ConfigError, DeviceError
 from gatewayd.model import Event, Quality, Reading
-from gatewayd.sims.ads1115 import ADS1115
-from gatewayd.sims.bme280 import BME280
-from gatewayd.sims.clock import ManualClock
-from gatewayd.sims.i2c import SimBus
 from gatewayd.sources.i2c.source import I2CSensor, build
+from gatewayd.testing.ads1115 import ADS1115
+from gatewayd.testing.bme280 import BME280
+from gatewayd.testing.clock import ManualClock
+from gatewayd.testing.i2c import SimBus
 from gatewayd.workers import BusWorker
 
 FOLDER = Path(__file__).resolve().parents[2] / "gatewayd" / "sources"
 
 
-def device(bus: str = "sim:t", **kw: object) -> dict[str, object]:
+def device(bus: int = 1, **kw: object) -> dict[str, object]:
     return {"kind": "i2c", "bus": bus, **kw}
 
 
@@ -57,7 +58,7 @@ def test_bme280_readings(bus: SimBus, clock: ManualClock, compensation: str, mod
                       oversampling_pressure=16, points=ENV_POINTS), bus, clock)
     s.open()
     clock.sleep(1.1)  # normal mode: a cycle has run
-    values = [r.value for r in s.read(5)]
+    values = [r.value for r in Staged(s).read(5)]  # the point stage applies `scale`
     assert values == [pytest.approx(22.5, abs=0.05), pytest.approx(950.0, abs=0.01),
                       pytest.approx(33.0, abs=0.05)]
 
@@ -82,7 +83,7 @@ def test_ads1115_continuous_reads_latest(bus: SimBus, clock: ManualClock) -> Non
     assert isinstance(adc, ADS1115)
     adc.set_input(1, 1.5)
     clock.sleep(0.01)
-    assert s.read(1)[0].value == pytest.approx(3.0, abs=1e-3)
+    assert Staged(s).read(1)[0].value == pytest.approx(3.0, abs=1e-3)
 
 
 def test_nack_makes_only_that_device_bad(bus: SimBus) -> None:
@@ -96,7 +97,7 @@ def test_nack_makes_only_that_device_bad(bus: SimBus) -> None:
     bus.fail(0x48)
     readings: list[Reading] = []
     events: list[Event] = []
-    worker = BusWorker("sim:t", devices, readings.extend, events.append)
+    worker = BusWorker("i2c-1", devices, readings.extend, events.append)
     worker.start()
     time.sleep(0.4)
     worker.stop()
@@ -106,14 +107,14 @@ def test_nack_makes_only_that_device_bad(bus: SimBus) -> None:
     assert len(env) >= 15 and all(r.quality == Quality.GOOD for r in env)
     down = [e for e in events if e.kind == "device_down"]
     assert [e.fields["device"] for e in down] == ["adc"]
-    assert down[0].fields["reason"].startswith("ads1115 0x48 on sim:t: NACK")
+    assert down[0].fields["reason"].startswith("ads1115 0x48 on i2c-1: NACK")
 
 
 def test_wrong_chip_id_is_bad_wrong_device(bus: SimBus, clock: ManualClock) -> None:
     """A chip at the BME280 address that is not one (BMP280 id 0x58) is refused at open."""
     bus.attach(0x77, BME280(clock, chip_id=0x58))
     s = sensor(device(name="env", chip="bme280", address=0x77, points=ENV_POINTS), bus, clock)
-    with pytest.raises(DeviceError, match=r"bme280 0x77 on sim:t: chip id 0x58") as e:
+    with pytest.raises(DeviceError, match=r"bme280 0x77 on i2c-1: chip id 0x58") as e:
         s.open()
     assert e.value.quality == Quality.BAD_WRONG_DEVICE
 
@@ -132,7 +133,7 @@ def test_bus_timeout_is_bad_timeout(bus: SimBus) -> None:
     """ETIMEDOUT becomes CommError with bad_timeout naming chip, address and bus."""
     bus.attach(0x49, StuckChip())
     s = sensor(device(name="adc2", chip="ads1115", address=0x49, points=ADC_POINTS[:1]), bus)
-    with pytest.raises(CommError, match=r"ads1115 0x49 on sim:t: bus timeout") as e:
+    with pytest.raises(CommError, match=r"ads1115 0x49 on i2c-1: bus timeout") as e:
         s.open()
     assert e.value.quality == Quality.BAD_TIMEOUT
 
@@ -159,9 +160,9 @@ def test_bus_lock_keeps_a_conversion_whole() -> None:
     """Two threads on one bus: no BME280 transaction lands between an ADS1115 config write and
     its result read, because both devices hold the one lock of the bus."""
     bus = LoggingBus({0x48: ADS1115(), 0x76: BME280()})
-    adc = sensor(device(bus="sim:locktest", name="adc", chip="ads1115", data_rate_sps=475,
+    adc = sensor(device(bus=3, name="adc", chip="ads1115", data_rate_sps=475,
                         points=ADC_POINTS[:1]), bus)
-    env = sensor(device(bus="sim:locktest", name="env", chip="bme280", mode="normal",
+    env = sensor(device(bus=3, name="env", chip="bme280", mode="normal",
                         standby_ms=0.5, points=ENV_POINTS[:1]), bus)
     adc.open()
     env.open()
@@ -187,14 +188,29 @@ def test_bus_lock_keeps_a_conversion_whole() -> None:
         assert {a for a, _, _ in log[i:end + 1]} == {0x48}
 
 
-def test_open_bus_sim_scenarios() -> None:
-    """"sim:demo" is one shared bus with an ADS1115 and a BME280; unknown names are refused."""
-    demo = open_bus("sim:demo")
-    assert open_bus("sim:demo") is demo
-    assert I2CDevice(demo, "sim:demo", 0x76, "bme280").read(0xD0, 1) == b"\x60"
-    with pytest.raises(CommError, match="sim:nope: expected a scenario name") as e:
-        open_bus("sim:nope")
-    assert e.value.quality == Quality.BAD_CONFIG
+def test_simulated_world_buses() -> None:
+    """The "demo" world's bus 1 is one shared bus with an ADS1115 and a BME280; a bus the world
+    lacks is missing as /dev/i2c-N would be; unknown worlds are refused, naming the worlds."""
+    world = select_backend("demo")
+    demo = open_bus(1, world)
+    assert open_bus(1, world) is demo
+    assert I2CDevice(demo, 1, 0x76, "bme280").read(0xD0, 1) == b"\x60"
+    with pytest.raises(CommError, match="i2c-7: cannot open /dev/i2c-7"):
+        open_bus(7, world)
+    with pytest.raises(ValueError, match="no simulated world 'nope': one of demo"):
+        select_backend("nope")
+    world.close()
+
+
+def test_config_cannot_name_a_simulator() -> None:
+    """The device schema has no `sim:`: a simulated bus is chosen for the process, not the config."""
+    with pytest.raises(ConfigError, match="bus"):
+        parse({"gateway": {"id": "t"}, "devices": [device(bus="sim:demo", name="env",  # type: ignore[arg-type]
+                                                          chip="bme280", points=ENV_POINTS)]})
+    with pytest.raises(ConfigError, match="pin_factory"):
+        parse({"gateway": {"id": "t"}, "devices": [{
+            "kind": "gpio", "name": "g", "pin_factory": "sim:lathe",
+            "inputs": [{"name": "run", "pin": 17}]}]})
 
 
 def test_open_missing_bus_names_the_device_file() -> None:
@@ -210,7 +226,7 @@ def test_build_takes_bus_and_sleep_from_context(tmp_path: Path, bus: SimBus,
         device(name="env", chip="bme280", points=ENV_POINTS)]}).devices[0]
     dev = build(cfg, make_ctx(tmp_path, bus, clock, []))
     names = [p.name for p in dev.points]
-    assert (dev.bus_key, dev.period_s, names) == ("sim:t", 1.0, ["t", "p", "h"])
+    assert (dev.bus_key, dev.period_s, names) == ("i2c-1", 1.0, ["t", "p", "h"])
     assert dev.read(3)[0].value == pytest.approx(22.5, abs=0.05)
     dev.close()
 

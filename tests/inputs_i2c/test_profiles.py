@@ -6,14 +6,14 @@ import time
 from pathlib import Path
 
 import pytest
+from i2c_testing import Staged
 
 from gatewayd import profiles
 from gatewayd.config import parse
 from gatewayd.model import Quality
-from gatewayd.sims.scenarios_i2c import demo
 from gatewayd.sources.analog.source import AnalogLoops
-from gatewayd.sources.base import SourceContext
 from gatewayd.sources.i2c.source import I2CSensor
+from gatewayd.testing.scenarios_i2c import demo
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def test_apply_keys_in_the_config_win() -> None:
 
 def test_bme280_profile_reads_through_the_sim() -> None:
     """profile = "bme280" finds the chip at 0x76 on the demo bus and reads sane weather."""
-    cfg = device({"kind": "i2c", "name": "env", "profile": "bme280", "bus": "sim:demo", "points": [
+    cfg = device({"kind": "i2c", "name": "env", "profile": "bme280", "bus": 1, "points": [
         {"alias": 1, "name": "t", "measurand": "temperature"},
         {"alias": 2, "name": "h", "measurand": "humidity"}]})
     s = I2CSensor(cfg, demo())  # type: ignore[arg-type]
@@ -57,7 +57,7 @@ def test_bme280_profile_reads_through_the_sim() -> None:
 
 def test_ads1115_profile_reads_through_the_sim() -> None:
     """chip = "ads1115" takes address 0x48 from its profile; the demo's 12 mA loop reads 1.8 V."""
-    cfg = device({"kind": "i2c", "name": "adc", "chip": "ads1115", "bus": "sim:demo",
+    cfg = device({"kind": "i2c", "name": "adc", "chip": "ads1115", "bus": 1,
                   "data_rate_sps": 860, "points": [{"alias": 1, "name": "v", "channel": "ain2"}]})
     s = I2CSensor(cfg, demo())  # type: ignore[arg-type]
     s.open()
@@ -68,12 +68,11 @@ def test_transmitter_profile_reads_through_the_sim(tmp_path: Path) -> None:
     """The 4-20 mA transmitter profile reads the demo loops: a steady 12 mA is mid-scale and
     the broken loop on AIN3 is bad_wire_break."""
     cfg = device({"kind": "analog", "name": "loops", "profile": "transmitter_4_20ma",
-                  "bus": "sim:demo", "points": [
+                  "bus": 1, "points": [
                       {"alias": 1, "name": "steady", "channel": 2, "low": 0, "high": 100},
                       {"alias": 2, "name": "broken", "channel": 3}]})
-    ctx = SourceContext(lambda r: None, lambda e: None, tmp_path, lambda: 0, {})
-    dev = AnalogLoops(cfg, ctx, demo(), time.sleep)  # type: ignore[arg-type]
+    dev = AnalogLoops(cfg, demo(), time.sleep)  # type: ignore[arg-type]
     dev.open()
-    steady, broken = dev.read(0)
+    steady, broken = Staged(dev).read(0)
     assert steady.value == pytest.approx(50.0, abs=0.01)
     assert (broken.value, broken.quality) == (None, Quality.BAD_WIRE_BREAK)

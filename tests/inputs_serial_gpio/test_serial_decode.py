@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gatewayd.config import ConfigError, load, parse
+from gatewayd.points.transform import Transform
 from gatewayd.sources.serial import decode
 from gatewayd.sources.serial.decode import BadFrame
 
@@ -89,8 +90,10 @@ def test_match_text(line: bytes, groups: dict[str, str] | None) -> None:
     ],
 )
 def test_text_value(text: str, type_: str, gain: float, offset: float, value: object) -> None:
-    """Group text becomes the point's type, scaled by gain and offset."""
-    assert decode.text_value(text, type_, gain, offset) == pytest.approx(value)
+    """Group text becomes a number (a bool's words a bool); the point stage scales it by
+    scale (was gain) and offset and gives it the point's type."""
+    got, _ = Transform(gain, offset, type_).value(decode.text_value(text, type_), 0)
+    assert got == pytest.approx(value)
 
 
 def test_text_value_refuses_words() -> None:

@@ -13,6 +13,7 @@ import pytest
 from gatewayd.buses.serial import Backoff
 from gatewayd.errors import CommError, DeviceError, ProtocolError
 from gatewayd.model import Quality, Reading
+from gatewayd.points.stage import PointStage
 from gatewayd.sims.serial_instruments import BinaryMeter, PollSensor, Scale, SerialSim
 from gatewayd.sources.serial.config import Config
 from gatewayd.sources.serial.source import SerialDevice
@@ -62,8 +63,9 @@ def make(devices: list[SerialDevice], base: dict[str, Any], port: str, **change:
 
 
 def poll(device: SerialDevice) -> list[Reading] | DeviceError:
+    """One poll through the point stage (scale, offset, type), as the runner does it."""
     try:
-        return list(device.read(1000))
+        return PointStage.for_device(device).process(device.read(1000))
     except DeviceError as e:
         return e
 

@@ -48,7 +48,7 @@ resolution = 0.1
 [[devices]]
 kind = "analog"
 name = "loops"
-bus = "sim:demo"
+bus = 1
 period_ms = 300
 points = [
   {{ alias = 2, name = "tank.level", unit = "m", channel = 0, low = 0.0, high = 5.0 }},
@@ -58,7 +58,6 @@ points = [
 [[devices]]
 kind = "gpio"
 name = "lathe-signals"
-pin_factory = "sim:lathe"
 period_ms = 500
 inputs = [ {{ name = "running", pin = 17 }}, {{ name = "parts", pin = 22, debounce_ms = 5 }} ]
 points = [
@@ -69,7 +68,7 @@ points = [
 [[devices]]
 kind = "vibration"
 name = "pump-de"
-bus = "sim:pump"
+bus = 2
 odr_hz = 800
 period_ms = 20
 window_len = 512
@@ -98,7 +97,8 @@ def daemon(tmp_path: Path) -> Iterator[tuple[Path, Path, subprocess.Popen[bytes]
         cfg = tmp_path / "g.toml"
         cfg.write_text(CONFIG.format(tmp=tmp_path, port=sim.port, dead_port=free_port()))
         log = (tmp_path / "daemon.log").open("w")
-        proc = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "run", "--config", str(cfg)],
+        proc = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo", "run",
+                                 "--config", str(cfg)],
                                 stdout=log, stderr=subprocess.STDOUT, env=env())
         sock = tmp_path / "live.sock"
         try:

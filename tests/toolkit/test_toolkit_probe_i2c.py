@@ -7,10 +7,10 @@ import io
 import pytest
 
 from gatewayd.cli import main
-from gatewayd.sims.ads1115 import ADS1115
-from gatewayd.sims.adxl345 import Adxl345
-from gatewayd.sims.bme280 import BME280
-from gatewayd.sims.i2c import SimBus
+from gatewayd.testing.ads1115 import ADS1115
+from gatewayd.testing.adxl345 import Adxl345
+from gatewayd.testing.bme280 import BME280
+from gatewayd.testing.i2c import SimBus
 from gatewayd.toolkit import i2c_chips
 from gatewayd.toolkit.probe import scan_i2c
 from gatewayd.toolkit.progress import Progress
@@ -18,13 +18,13 @@ from gatewayd.toolkit.progress import Progress
 
 def test_demo_bus_chips_identified(capsys: pytest.CaptureFixture[str]) -> None:
     """The demo bus's ADS1115 and BME280 answer and are named by their identity registers."""
-    assert main(["probe", "i2c", "--bus", "sim:demo"]) == 0
+    assert main(["--simulate", "demo", "probe", "i2c", "--bus", "1"]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() == [
         "0x48  ADS1115/ADS1015 ADC (config at power-on default) (identity register)",
         "0x76  BME280 environment (identity register)",
     ]
-    assert "scan sim:demo: 2 address(es) answer" in err
+    assert "scan i2c-1: 2 address(es) answer" in err
 
 
 def test_adxl_found_nacking_chip_skipped_unknown_id_gives_candidates() -> None:
@@ -42,14 +42,17 @@ def test_adxl_found_nacking_chip_skipped_unknown_id_gives_candidates() -> None:
 
 def test_empty_bus_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     """Nothing answering is an exit code 1 with a hint about pull-ups and power."""
-    assert main(["probe", "i2c", "--bus", "sim:empty"]) == 1
+    assert main(["--simulate", "empty", "probe", "i2c", "--bus", "1"]) == 1
     assert "pull-ups" in capsys.readouterr().out
 
 
 def test_unknown_bus_spec_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    """A bus that is neither a number nor sim:<scenario> is refused with what is expected."""
+    """A bus that is not a number, or a world that does not exist, is refused with what is
+    expected."""
     assert main(["probe", "i2c", "--bus", "sim:nope"]) == 1
-    assert "scenario name" in capsys.readouterr().err
+    assert "expected a bus number" in capsys.readouterr().err
+    assert main(["--simulate", "nope", "probe", "i2c", "--bus", "1"]) == 1
+    assert "no simulated world 'nope': one of demo" in capsys.readouterr().err
 
 
 def test_scan_reports_progress_on_a_terminal_only() -> None:

@@ -18,10 +18,10 @@ from toolkit_kit import Screen
 
 from gatewayd import config as config_mod
 from gatewayd.daemon import write_status
-from gatewayd.sims.adxl345 import Adxl345
-from gatewayd.sims.scenarios_i2c import demo
-from gatewayd.sims.vibration import Machine
 from gatewayd.supervisor import Supervisor
+from gatewayd.testing.adxl345 import Adxl345
+from gatewayd.testing.scenarios_i2c import demo
+from gatewayd.testing.vibration import Machine
 from gatewayd.toolkit.tail import Row, TailState, render
 
 CONFIG = """
@@ -37,7 +37,7 @@ interval_ms = 200
 [[devices]]
 kind = "analog"
 name = "loops"
-bus = "sim:tail"
+bus = 1
 period_ms = 200
 [[devices.points]]
 alias = 1
@@ -59,7 +59,7 @@ high = 10.0
 [[devices]]
 kind = "vibration"
 name = "pump"
-bus = "sim:tail"
+bus = 1
 odr_hz = 800
 period_ms = 20
 window_len = 512
@@ -192,7 +192,7 @@ def test_status_and_alarm_events_shown() -> None:
 def test_no_broker_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Tail against a broker that is not there exits 1 naming it."""
     from gatewayd.cli import main
-    from gatewayd.sims.broker import free_port
+    from gatewayd.testing.broker import free_port
 
     url = f"mqtt://127.0.0.1:{free_port()}"
     assert (

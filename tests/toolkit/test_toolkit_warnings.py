@@ -111,7 +111,7 @@ ANALOG = """
 [[devices]]
 kind = "analog"
 name = "loops"
-bus = "sim:demo"
+bus = 1
 period_ms = {period}
 data_rate_sps = {rate}
 """
@@ -149,7 +149,7 @@ def test_collisions_of_addresses_pins_and_ports() -> None:
     an error now: tests/core/test_config_strict.py.)"""
     toml = (
         ANALOG.format(period=1000, rate=250)
-        + '[[devices]]\nkind = "i2c"\nname = "adc"\nchip = "ads1115"\nbus = "sim:demo"\n'
+        + '[[devices]]\nkind = "i2c"\nname = "adc"\nchip = "ads1115"\nbus = 1\n'
         + '[[devices]]\nkind = "gpio"\nname = "io"\n'
         + '[[devices.inputs]]\nname = "a"\npin = 17\n'
         + '[[devices.inputs]]\nname = "b"\npin = "GPIO27"\n'
@@ -158,7 +158,7 @@ def test_collisions_of_addresses_pins_and_ports() -> None:
         + 'mode = "free_running"\npattern = "(?P<w>.*)"\n'
     )
     found = "\n".join(warnings_of(toml))
-    assert "devices[1].address: 0x48 on sim:demo is also used by devices[0]" in found
+    assert "devices[1].address: 0x48 on i2c-1 is also used by devices[0]" in found
     assert "/dev/ttyUSB0: devices[3], devices[4] mix serial and modbus devices" in found
 
 

@@ -7,6 +7,7 @@ hardware/; on a point it fills that point's keys. Keys set in the config win.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -14,26 +15,26 @@ from pydantic import AfterValidator, Field, model_validator
 
 from ... import profiles
 from ...buses.i2c import bus_name
-from ...config import DeviceConfig, Model, PointConfig
+from ...config import DeviceConfig, PointConfig
+from ...model import Point
+from ...points.stage import transform_of
+from ...points.transform import Loop, Transform
 from ..i2c.config import DataRateSps, FullScaleV, I2CBus
+from .loop import counts_ma, shunt_ma
 
 AnalogProfile = Annotated[str | None, AfterValidator(partial(profiles.check, kind="analog"))]
 
 
-class AlarmConfig(Model):
-    hh: float | None = None
-    h: float | None = None
-    l: float | None = None  # noqa: E741 - the alarm level's name
-    ll: float | None = None
-    hysteresis: float = Field(default=0.0, ge=0, description="engineering units")
-    delay_ms: int = Field(default=0, ge=0, le=3_600_000, description="to raise and to clear")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> AlarmConfig:
-        given = [v for v in (self.ll, self.l, self.h, self.hh) if v is not None]
-        if given != sorted(given):
-            raise ValueError("limits in the order ll <= l <= h <= hh")
-        return self
+def _silence_renamed(data: Any) -> Any:
+    """`max_silence_ms` (ms) is the old name of every point's `heartbeat_s` (s)."""
+    if not isinstance(data, dict) or "max_silence_ms" not in data:
+        return data
+    if "heartbeat_s" in data:
+        raise ValueError("`max_silence_ms` is the old name of `heartbeat_s`: give `heartbeat_s` only")
+    out = {k: v for k, v in data.items() if k != "max_silence_ms"}
+    ms = data["max_silence_ms"]
+    out["heartbeat_s"] = ms / 1000 if isinstance(ms, int | float) and not isinstance(ms, bool) else ms
+    return out
 
 
 class AnalogPoint(PointConfig):
@@ -46,16 +47,15 @@ class AnalogPoint(PointConfig):
     high: float = Field(default=100.0, description="value at 20 mA")
     sqrt: bool = Field(default=False, description="square-root extraction (flow from dp)")
     sqrt_cutoff_pct: float = Field(default=0.0, ge=0, le=100, description="below: value = low")
-    filter: Literal["none", "mean", "median"] = "none"
-    filter_n: int = Field(default=1, ge=1, le=1000)
-    deadband: float = Field(default=0.0, ge=0, description="engineering units")
-    max_silence_ms: int = Field(default=0, ge=0, description="emit at least this often")
-    alarms: AlarmConfig | None = None
+    # filter, deadband, heartbeat_s and alarms are every point's keys (points/config.py)
 
     @model_validator(mode="before")
     @classmethod
     def _profile(cls, data: Any) -> Any:
-        return profiles.apply(data, "point", "analog", "profile")
+        return _silence_renamed(profiles.apply(data, "point", "analog", "profile"))
+
+    def loop(self) -> Loop:
+        return Loop(self.low, self.high, self.sqrt, self.sqrt_cutoff_pct)
 
     @model_validator(mode="after")
     def _span(self) -> AnalogPoint:
@@ -102,6 +102,26 @@ class Config(DeviceConfig):
         if self.encoding == "counts" and self.counts_4ma == self.counts_20ma:
             raise ValueError("counts_20ma different from counts_4ma")
         return self
+
+    def linear_ma(self) -> tuple[float, float]:
+        """(k, c) with loop current in mA = raw * k + c for this device's raw values: volts
+        across the shunt, microamps, or a module's counts between its 4 and 20 mA counts."""
+        if self.input == "ads1115":
+            return shunt_ma(1.0, self.shunt_ohms), 0.0
+        if self.encoding == "ua":
+            return 0.001, 0.0
+        c = counts_ma(0, self.counts_4ma, self.counts_20ma)
+        return counts_ma(1, self.counts_4ma, self.counts_20ma) - c, c
+
+    def point_transforms(self, points: Mapping[int, Point]) -> dict[int, Transform]:
+        """Every loop is the 4-20 mA transform: the device's unit to mA, NE43, span."""
+        k, c = self.linear_ma()
+        out = {}
+        for p in self.points:
+            if p.alias in points:
+                out[p.alias] = transform_of(p, points[p.alias], p.loop(), k * p.scale,
+                                            c * p.scale + p.offset)
+        return out
 
     @property
     def bus_key(self) -> str:

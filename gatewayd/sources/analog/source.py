@@ -1,109 +1,75 @@
-"""The analog source: 4-20 mA loops from an ADS1115 across a shunt or from a Modbus module,
-each loop run through the pure chain in loop.py; alarm changes go out as events."""
+"""The analog source: 4-20 mA loops read as raw values by the device that carries them.
+
+An ADS1115 across a shunt is an i2c ADS1115 device giving volts; a Modbus analog input module
+is a Modbus device giving its registers (microamps or counts), with the Modbus source's read
+coalescing. What makes a loop a loop (to mA, NAMUR NE43, span, filter, alarms, report by
+exception) is each point's 4-20 mA transform in the point stage (`Config.point_transforms`).
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from ...buses.i2c import I2CDevice, open_bus
-from ...model import Event, Reading
+from ...buses.backend import Backend
+from ...model import Reading
 from ..base import Device, SourceContext
-from ..i2c.ads1115_codec import CHANNELS, code_to_volts
-from ..i2c.drivers import Ads1115, Sleep
-from .config import AnalogPoint, Config
-from .loop import LimitAlarms, LoopPoint, ReportByException, Smoother, counts_ma, shunt_ma
+from ..i2c import config as i2c_config
+from ..i2c.drivers import Sleep
+from ..i2c.source import I2CSensor
+from ..modbus import config as modbus_config
+from ..modbus.source import ModbusDevice
+from .config import Config
 
 
-def loop_of(p: AnalogPoint) -> LoopPoint:
-    alarms = LimitAlarms.of(**p.alarms.model_dump()) if p.alarms else LimitAlarms([])
-    return LoopPoint(p.low, p.high, p.sqrt, p.sqrt_cutoff_pct, Smoother(p.filter, p.filter_n),
-                     ReportByException(p.deadband, p.max_silence_ms), alarms)
+def adc_config(c: Config) -> i2c_config.Config:
+    """The ADS1115 carrying the loops, as an i2c device: one single-ended channel a loop."""
+    points = [{"alias": p.alias, "name": p.name, "unit": "V", "channel": f"ain{p.channel}",
+               "full_scale_v": c.full_scale_v} for p in c.points]
+    return i2c_config.Config.model_validate({
+        "kind": "i2c", "name": c.name, "period_ms": c.period_ms, "chip": "ads1115",
+        "bus": c.bus, "address": c.address, "data_rate_sps": c.data_rate_sps, "points": points})
+
+
+def module_config(c: Config) -> modbus_config.Config:
+    """The analog input module, as a Modbus TCP device: one register a loop (unsigned
+    microamps, or signed counts)."""
+    data_type = "uint16" if c.encoding == "ua" else "int16"
+    points = [{"alias": p.alias, "name": p.name, "register": p.address, "table": c.table,
+               "data_type": data_type, "type": "int"} for p in c.points]
+    return modbus_config.Config.model_validate({
+        "kind": "modbus", "name": c.name, "period_ms": c.period_ms, "transport": "tcp",
+        "host": c.host, "port": c.port, "unit": c.unit, "timeout_ms": c.timeout_ms,
+        "retries": 0, "max_gap": 100, "points": points})
 
 
 class AnalogLoops(Device):
-    """A PolledDevice: each poll reads every loop's current and emits what is due."""
+    """A PolledDevice: the raw values of every loop, from the device that carries them."""
 
     cfg: Config
 
-
-    def __init__(self, cfg: Config, ctx: SourceContext, bus: Any = None,
-                 sleep: Sleep = time.sleep) -> None:
+    def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep,
+                 backend: Backend | None = None) -> None:
         super().__init__(cfg)
-        self.ctx = ctx
-        self.loops = [loop_of(p) for p in cfg.points]  # state survives a reopen
-        self._bus, self._sleep = bus, sleep
-        self._adc: Ads1115 | None = None
-        self._link: Any = None
-        self._opened: Any = None
+        self.inner: I2CSensor | ModbusDevice = (
+            I2CSensor(adc_config(cfg), bus, sleep, backend) if cfg.input == "ads1115"
+            else ModbusDevice(module_config(cfg)))
+        self.max_poll_s = self.inner.max_poll_s
+
+    @property
+    def counters(self) -> Any:
+        return getattr(self.inner, "counters", {})
 
     def open(self) -> None:
-        self.close()
-        c = self.cfg
-        if c.input == "ads1115":
-            bus = self._bus if self._bus is not None else open_bus(c.bus)
-            self._opened = bus if self._bus is None else None  # ours to close
-            self._adc = Ads1115(I2CDevice(bus, c.bus, c.address, "ads1115"), c.data_rate_sps,
-                                self._sleep)
-            self._adc.open()
-        else:
-            from ...buses.modbus import Endpoint, ModbusLink
-
-            self._link = ModbusLink.acquire(Endpoint(host=c.host, port=c.port,
-                                                     timeout_s=c.timeout_ms / 1000))
-
-    def currents_ma(self) -> list[float]:
-        """One loop current per point, in mA."""
-        c = self.cfg
-        if self._adc is not None:
-            adc = self._adc
-            return [shunt_ma(code_to_volts(adc.convert(CHANNELS[f"ain{p.channel}"], c.full_scale_v),
-                                           c.full_scale_v), c.shunt_ohms) for p in c.points]
-        regs = self._registers()
-        raw = [regs[p.address] for p in c.points if p.address is not None]
-        if c.encoding == "ua":
-            return [r / 1000 for r in raw]
-        return [counts_ma(_int16(r), c.counts_4ma, c.counts_20ma) for r in raw]
-
-    def _registers(self) -> dict[int, int]:
-        """The points' registers, in one read when they lie within 125 of each other."""
-        addrs = sorted({p.address for p in self.cfg.points if p.address is not None})
-        spans = [(addrs[0], addrs[-1])] if addrs and addrs[-1] - addrs[0] < 125 else [
-            (a, a) for a in addrs]
-        out: dict[int, int] = {}
-        for lo, hi in spans:
-            values = self._link.read(self.cfg.table, lo, hi - lo + 1, self.cfg.unit)
-            out.update(zip(range(lo, hi + 1), values, strict=True))
-        return out
+        self.inner.open()
 
     def read(self, now_ms: int) -> list[Reading]:
-        if self._adc is None and self._link is None:
-            self.open()
-        out = []
-        for point, loop, ma in zip(self.points, self.loops, self.currents_ma(), strict=True):
-            emit, changes = loop.process(ma, now_ms)
-            if emit is not None:
-                out.append(Reading(point.alias, now_ms, emit[0], emit[1]))
-            for ch in changes:
-                self.ctx.event(Event(now_ms, "alarm", {
-                    "device": self.name, "point": point.name, "alias": point.alias,
-                    "level": ch.level, "state": "active" if ch.active else "cleared",
-                    "value": ch.value, "limit": ch.limit, "unit": point.unit}))
-        return out
+        return self.inner.read(now_ms)
 
     def close(self) -> None:
-        self._adc = None
-        if self._opened is not None:
-            self._opened.close()  # a real bus's file descriptor; a SimBus ignores it
-            self._opened = None
-        if self._link is not None:
-            self._link.release()
-            self._link = None
-
-
-def _int16(word: int) -> int:
-    return word - 0x10000 if word & 0x8000 else word
+        self.inner.close()
 
 
 def build(cfg: Config, ctx: SourceContext) -> AnalogLoops:
-    return AnalogLoops(cfg, ctx, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep))
+    return AnalogLoops(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep),
+                       ctx.backend)

@@ -78,8 +78,6 @@ class Config(DeviceConfig):
     kind: Literal["gpio"]
     period_ms: int = Field(default=10_000, ge=100, le=86_400_000, description="emit interval")
     persist_interval_ms: int = Field(default=60_000, ge=1000, le=86_400_000)
-    pin_factory: str | None = Field(default=None, pattern=r"^sim:[a-z0-9_]+$",
-                                    description="'sim:<scenario>': simulated signals (demo)")
     inputs: list[GpioInput] = Field(min_length=1)
     oee: OeeConfig | None = None
     points: list[GpioPoint] = Field(default_factory=list)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ...buses.gpio import InputPin, simulated_pins
+from ...buses.gpio import InputPin
 from ...model import Event, Quality, Reading
 from ..base import Device, SourceContext
 from .config import OEE_ROLES, Config, GpioInput, GpioPoint
@@ -57,17 +57,13 @@ class GpioDevice(Device):
         self._inputs: dict[str, InputState] = {}
         self._dirty = False
         self._persisted_ms = 0
-        self._sim: Any = None  # a simulated machine driving mock pins (`pin_factory = "sim:..."`)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, ctx: SourceContext) -> None:
         self._ctx = ctx
         self.state_path = ctx.state_dir / f"gpio-{self.name}.json"
         saved = self._load()
-        factory = ctx.extras.get("gpio_pin_factory")
-        if self.cfg.pin_factory is not None:  # "sim:<scenario>": the demo's simulated machine
-            self._sim = simulated_pins(self.cfg.pin_factory)
-            factory = self._sim.factory
+        factory = ctx.extras.get("gpio_pin_factory") or ctx.backend.pin_factory()
         with self._lock:
             now = ctx.clock_ms()
             self._persisted_ms = now
@@ -76,9 +72,6 @@ class GpioDevice(Device):
                     self._open_input(inp, saved.get("inputs", {}), factory, now)
             except Exception:
                 self._close_pins()
-                if self._sim is not None:
-                    self._sim.stop()
-                    self._sim = None
                 raise
             self._start_oee(saved.get("oee"), now)
             self._emit_periodic(now)
@@ -101,9 +94,6 @@ class GpioDevice(Device):
             self._thread.join()
             self._thread = None
         self._close_pins()  # no more edges from here on
-        if self._sim is not None:
-            self._sim.stop()
-            self._sim = None
         with self._lock:
             if self._inputs:
                 self._update(self._ctx.clock_ms())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from ... import profiles
 from ...buses.i2c import bus_name
@@ -20,10 +20,11 @@ from .bme280_codec import STANDBY_MS
 Oversampling = Literal[0, 1, 2, 4, 8, 16]
 
 
-def check_bus(value: int | str) -> int | str:
-    if (isinstance(value, int) and value >= 0) or str(value).startswith("sim:"):
+def check_bus(value: object) -> object:
+    """Only a number: a simulated bus is chosen for the whole process, never in a config."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    raise ValueError("a bus number (1 for /dev/i2c-1) or 'sim:<scenario>'")
+    raise ValueError("a bus number (1 for /dev/i2c-1)")
 
 
 def check_full_scale(value: float) -> float:
@@ -39,7 +40,7 @@ def check_data_rate(value: int) -> int:
 
 
 # Field types shared with the analog source (4-20 mA loops on an ADS1115).
-I2CBus = Annotated[int | str, AfterValidator(check_bus)]
+I2CBus = Annotated[int, BeforeValidator(check_bus)]
 FullScaleV = Annotated[float, AfterValidator(check_full_scale)]
 DataRateSps = Annotated[int, AfterValidator(check_data_rate)]
 I2CProfile = Annotated[str | None, AfterValidator(partial(profiles.check, kind="i2c"))]
@@ -51,8 +52,6 @@ class I2CPoint(PointConfig):
     channel: Literal["ain0", "ain1", "ain2", "ain3", "ain0-ain1", "ain0-ain3", "ain1-ain3",
                      "ain2-ain3"] | None = Field(default=None, description="ads1115 input")
     full_scale_v: FullScaleV = Field(default=4.096, description="ads1115 PGA range, +- volts")
-    scale: float = Field(default=1.0, description="value = reading * scale + offset")
-    offset: float = 0.0
 
     @property
     def mux(self) -> int:

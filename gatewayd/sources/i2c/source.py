@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...buses.backend import Backend
 from ...buses.i2c import I2CDevice, open_bus
 from ...model import Quality, Reading
 from ..base import Device, SourceContext
 from . import ads1115_codec as ads
-from .config import Config, I2CPoint
+from .config import Config
 from .drivers import Ads1115, Bme280, Bme280Settings, Sleep
 
 
@@ -25,15 +26,16 @@ class I2CSensor(Device):
     cfg: Config
     max_poll_s = 2.0  # conversions take milliseconds: a poll this long means a hung bus
 
-    def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep) -> None:
+    def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep,
+                 backend: Backend | None = None) -> None:
         super().__init__(cfg)
-        self._bus, self._sleep = bus, sleep
+        self._bus, self._sleep, self._backend = bus, sleep, backend
         self._chip: Ads1115 | Bme280 | None = None
         self._opened: Any = None
 
     def open(self) -> None:
         self.close()
-        bus = self._bus if self._bus is not None else open_bus(self.cfg.bus)
+        bus = self._bus if self._bus is not None else open_bus(self.cfg.bus, self._backend)
         self._opened = bus if self._bus is None else None  # ours to close
         dev = I2CDevice(bus, self.cfg.bus, self.cfg.address, self.cfg.chip)
         chip = self._make(dev)
@@ -57,14 +59,14 @@ class I2CSensor(Device):
         chip = self._chip
         if isinstance(chip, Bme280):
             values = dict(zip(("temperature", "pressure", "humidity"), chip.sample(), strict=True))
-            return [_scaled(p, a.alias, now_ms, values[p.measurand or ""], Quality.GOOD)
+            return [_raw(a.alias, now_ms, values.get(p.measurand or ""), Quality.GOOD)
                     for p, a in zip(self.cfg.points, self.points, strict=True)]
         assert isinstance(chip, Ads1115)
         out = []
         for p, a in zip(self.cfg.points, self.points, strict=True):
             code = chip.latest() if self.cfg.continuous else chip.convert(p.mux, p.full_scale_v)
             volts = ads.code_to_volts(code, p.full_scale_v)
-            out.append(_scaled(p, a.alias, now_ms, volts, saturation_quality(code)))
+            out.append(_raw(a.alias, now_ms, volts, saturation_quality(code)))
         return out
 
     def close(self) -> None:
@@ -74,11 +76,13 @@ class I2CSensor(Device):
             self._opened = None
 
 
-def _scaled(p: I2CPoint, alias: int, ts_ms: int, value: float | None, q: Quality) -> Reading:
-    if value is None or q.is_bad:
-        return Reading(alias, ts_ms, None, q if q.is_bad else Quality.BAD_CONFIG)
-    return Reading(alias, ts_ms, value * p.scale + p.offset, q)
+def _raw(alias: int, ts_ms: int, value: float | None, q: Quality) -> Reading:
+    """The chip's value in its own unit (volts, degC, Pa, %RH); the point stage scales it."""
+    if value is None and not q.is_bad:
+        q = Quality.BAD_CONFIG
+    return Reading(alias, ts_ms, None if q.is_bad else value, q)
 
 
 def build(cfg: Config, ctx: SourceContext) -> I2CSensor:
-    return I2CSensor(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep))
+    return I2CSensor(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep),
+                     ctx.backend)

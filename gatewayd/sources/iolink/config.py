@@ -28,8 +28,6 @@ class IolinkPoint(PointConfig):
     index: int | None = Field(default=None, ge=0, le=65535, description="ISDU index")
     subindex: int = Field(default=0, ge=0, le=255)
     data_type: Literal["uint", "int", "float32", "bool"] = "uint"  # of an ISDU parameter
-    gradient: float = 1.0  # ISDU parameters only: the IODD scales process-data items
-    offset: float = 0.0
 
     @model_validator(mode="after")
     def _one_source(self) -> IolinkPoint:

@@ -46,7 +46,7 @@ def make_point(p: IolinkPoint, item: iodd_mod.Item | None, device: str) -> Point
     point = p.point(device, port=p.port, item=item.name if item else None, index=p.index)
     given = p.model_fields_set
     source = ((item.kind, item.gradient, item.offset) if item
-              else (p.data_type, p.gradient, p.offset))
+              else (p.data_type, p.scale, p.offset))
     kind = p.type if "type" in given else _point_type(*source)
     resolution = point.resolution
     if kind == "float" and "resolution" not in given and source[1] not in (0.0, 1.0):
@@ -65,9 +65,7 @@ def decode_parameter(p: IolinkPoint, octets: bytes) -> tuple[float | int | None,
         return int(raw != 0), Quality.GOOD
     number: float = (struct.unpack(">f", octets)[0] if p.data_type == "float32"
                      else signed(raw, 8 * len(octets)) if p.data_type == "int" else raw)
-    if p.gradient == 1.0 and p.offset == 0.0:
-        return number, Quality.GOOD
-    return number * p.gradient + p.offset, Quality.GOOD
+    return number, Quality.GOOD  # the point stage applies its scale and offset
 
 
 class IolinkDevice(Device):

@@ -25,8 +25,6 @@ class ModbusPoint(PointConfig):
     bit: int | None = Field(default=None, ge=0, le=15, description="for data_type = 'bit'")
     byte_order: Literal["big", "little"] = "big"
     word_order: Literal["big", "little"] = "big"
-    gain: float = 1.0
-    offset: float = 0.0
 
     @model_validator(mode="after")
     def _consistent(self) -> ModbusPoint:

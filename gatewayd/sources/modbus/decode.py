@@ -26,7 +26,8 @@ def registers_to_bytes(regs: Sequence[int], byte_order: str, word_order: str) ->
 
 
 def decode_registers(point: ModbusPoint, regs: Sequence[int]) -> float | int:
-    """The engineering value of one point from its registers (or its one bit)."""
+    """The raw value of one point from its registers (or its one bit); the point stage
+    scales it."""
     kind = point.data_type
     if kind == "bool":
         return int(bool(regs[0]))
@@ -35,9 +36,7 @@ def decode_registers(point: ModbusPoint, regs: Sequence[int]) -> float | int:
         return regs[0] >> point.bit & 1
     value_bytes = registers_to_bytes(regs, point.byte_order, point.word_order)
     raw: float | int = struct.unpack(">" + _FORMATS[kind], value_bytes)[0]
-    if point.gain == 1.0 and point.offset == 0.0:
-        return raw
-    return raw * point.gain + point.offset
+    return raw
 
 
 def encode_value(value: float | int, data_type: str, byte_order: str = "big",

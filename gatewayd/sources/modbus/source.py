@@ -6,7 +6,7 @@ from collections import Counter
 
 from ...buses.modbus import Endpoint, ModbusLink
 from ...errors import DeviceException, ProtocolError
-from ...model import Quality, Reading
+from ...model import Reading
 from ..base import Device, SourceContext
 from .config import Config
 from .decode import Block, decode_registers, plan_reads
@@ -52,11 +52,7 @@ class ModbusDevice(Device):
         out = []
         for p in block.points:
             i = p.address - block.start
-            value = decode_registers(p, values[i : i + p.width])
-            if value != value or value in (float("inf"), float("-inf")):  # NaN/inf from a float
-                out.append(Reading(p.alias, now_ms, None, Quality.BAD_OVER_RANGE))
-            else:
-                out.append(Reading(p.alias, now_ms, value, Quality.GOOD))
+            out.append(Reading(p.alias, now_ms, decode_registers(p, values[i : i + p.width])))
         return out
 
     def close(self) -> None:

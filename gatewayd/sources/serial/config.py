@@ -16,8 +16,6 @@ class SerialPoint(PointConfig):
     byte_offset: int | None = Field(default=None, ge=0, description="start in the frame (binary)")
     data_type: FieldType = "int16"
     byte_order: Literal["big", "little"] = "big"
-    gain: float = 1.0
-    offset: float = 0.0
 
 
 class Config(DeviceConfig):

@@ -64,13 +64,13 @@ def match_text(line: bytes, pattern: re.Pattern[str], encoding: str) -> dict[str
     return {k: v for k, v in m.groupdict().items() if v is not None}
 
 
-def text_value(text: str, type_: str, gain: float = 1.0, offset: float = 0.0) -> float | int | bool:
-    """A group's text as the point's type (scaled); ValueError when it is not a number."""
+def text_value(text: str, type_: str) -> float | bool:
+    """A group's text as a number (or a bool for a bool point's words); ValueError when it is
+    not a number. Scaling and the point's type are the point stage's."""
     if type_ == "bool":
         word = text.strip().lower()
         return WORDS[word] if word in WORDS else float(word) != 0
-    value = float(text) * gain + offset
-    return round(value) if type_ == "int" else value
+    return float(text)
 
 
 def strip_frame_checksum(frame: bytes, kind: str) -> bytes:

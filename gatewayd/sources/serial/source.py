@@ -161,17 +161,13 @@ def _text_reading(p: SerialPoint, groups: dict[str, str], now_ms: int, quality: 
     if text is None:
         return Reading(p.alias, now_ms, None, Quality.BAD_MALFORMED)
     try:
-        return Reading(p.alias, now_ms, text_value(text, p.type, p.gain, p.offset), quality)
+        return Reading(p.alias, now_ms, text_value(text, p.type), quality)
     except (ValueError, KeyError):
         return Reading(p.alias, now_ms, None, Quality.BAD_MALFORMED)
 
 
-def _binary_value(p: SerialPoint, body: bytes) -> float | int | bool:
-    raw = frame_field(body, p.byte_offset or 0, p.data_type, p.byte_order)
-    value = raw * p.gain + p.offset
-    if p.type == "bool":
-        return value != 0
-    return round(value) if p.type == "int" else value
+def _binary_value(p: SerialPoint, body: bytes) -> float | int:
+    return frame_field(body, p.byte_offset or 0, p.data_type, p.byte_order)
 
 
 def build(cfg: Config, ctx: SourceContext) -> SerialDevice:

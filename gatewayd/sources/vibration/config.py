@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from ...analysis.bearing import DEFECTS, defect_multiples
 from ...analysis.names import feature_names
 from ...config import DeviceConfig, FloatPair, Model, PointConfig
+from ..i2c.config import I2CBus
 from .decode import ODR_HZ, rate_code
 
 UNITS = {"_g": "g", "_mm_s": "mm/s", "_hz": "Hz"}
@@ -106,7 +107,7 @@ class Config(DeviceConfig):
     kind: Literal["vibration"]
     period_ms: int = Field(default=5, ge=1, le=60_000, description="how often the FIFO is drained")
     sensor: Literal["adxl345", "block"] = "adxl345"
-    bus: int | str = 1
+    bus: I2CBus = Field(default=1, description="I2C bus number (1 for /dev/i2c-1)")
     address: int = Field(default=0x53, description="0x53 (ALT low) or 0x1D (ALT high)")
     odr_hz: float = 3200.0
     range_g: Literal[2, 4, 8, 16] = 16
@@ -197,7 +198,7 @@ class Config(DeviceConfig):
     def bus_key(self) -> str:
         if self.sensor == "block":
             return f"block:{self.name}"
-        return f"i2c-{self.bus}" if isinstance(self.bus, int) else self.bus
+        return f"i2c-{self.bus}"
 
 
 def default_features(bearing: bool) -> list[str]:

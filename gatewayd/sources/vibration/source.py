@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from ...analysis.alarms import Threshold, ZoneWatch
 from ...analysis.iso import zone_letter
 from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
 from ...analysis.spectrum import Analyzer, Spec
 from ...analysis.tacho import Tacho
 from ...model import Event, Point, Quality, Reading
+from ...points.alarms import Threshold, ZoneWatch
 from ..base import Device, SourceContext
 from .adxl345 import Adxl345
 from .config import Config
@@ -127,13 +127,14 @@ class VibrationChannel(Device):
                 tacho.pulse(self._monotonic())
 
         return InputPin(t.pin, t.pull, t.active_high, edge,
-                        self.ctx.extras.get("gpio_pin_factory"), f"{self.name} tachometer")
+                        self.ctx.extras.get("gpio_pin_factory") or self.ctx.backend.pin_factory(),
+                        f"{self.name} tachometer")
 
     def _open_adxl(self) -> Adxl345:
         from ...buses.i2c import I2CDevice, open_bus
 
         bus = self._bus if self._bus is not None else self.ctx.extras.get("i2c_bus")
-        bus = bus if bus is not None else open_bus(self.cfg.bus)
+        bus = bus if bus is not None else open_bus(self.cfg.bus, self.ctx.backend)
         chip = Adxl345(
             I2CDevice(bus, self.cfg.bus, self.cfg.address, "adxl345"),
             self.cfg.odr_hz,

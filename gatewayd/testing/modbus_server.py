@@ -150,7 +150,7 @@ class ModbusSim:
 
 
 def main() -> None:
-    """`python -m gatewayd.sims.modbus_server --port N --registers 1000`: a bare device whose
+    """`python -m gatewayd.testing.modbus_server --port N --registers 1000`: a bare device whose
     holding registers count up, for benchmarks that need the server in its own process."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)

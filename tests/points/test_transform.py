@@ -1,21 +1,21 @@
-"""Tables for the pure 4-20 mA chain: scaling, NAMUR NE43, filters, report by exception, alarms."""
+"""Tables for the point stage's pure steps: the 4-20 mA chain (scaling, NAMUR NE43), filters,
+report by exception, limit alarms, and the whole transform of one point."""
 
 from __future__ import annotations
 
 import pytest
 
-from gatewayd.model import Quality
-from gatewayd.sources.analog.loop import (
-    AlarmChange,
-    LimitAlarms,
-    LoopPoint,
+from gatewayd.model import Quality, Reading
+from gatewayd.points.alarms import AlarmChange, LimitAlarms
+from gatewayd.points.transform import (
+    Loop,
     ReportByException,
     Smoother,
-    counts_ma,
+    Transform,
     namur_quality,
     scale,
-    shunt_ma,
 )
+from gatewayd.sources.analog.loop import counts_ma, shunt_ma
 
 
 @pytest.mark.parametrize(("ma", "low", "high", "sqrt", "cutoff", "value"), [
@@ -72,8 +72,8 @@ def test_smoother(method: str, n: int, samples: list[float], outputs: list[float
 
 
 def test_report_by_exception_deadband_and_silence() -> None:
-    """Emit on a move beyond the deadband, on a quality change, or after max silence."""
-    rbe = ReportByException(deadband=0.5, max_silence_ms=10_000)
+    """Emit on a move beyond the deadband, on a quality change, or after the heartbeat."""
+    rbe = ReportByException(deadband=0.5, heartbeat_ms=10_000)
     steps = [(10.0, 0, 0, True), (10.4, 0, 1000, False), (10.6, 0, 2000, True),
              (10.2, 0, 3000, False), (10.2, 0x41, 4000, True), (10.2, 0x41, 13_999, False),
              (10.2, 0x41, 14_000, True), (None, 0x85, 15_000, True), (None, 0x85, 16_000, False),
@@ -82,7 +82,7 @@ def test_report_by_exception_deadband_and_silence() -> None:
 
 
 def test_report_by_exception_defaults_emit_every_sample() -> None:
-    """Deadband 0 and max silence 0 emit every poll, even an unchanged value."""
+    """Deadband 0 and heartbeat 0 emit every poll, even an unchanged value."""
     rbe = ReportByException()
     assert all(rbe.due(1.0, 0, t) for t in range(5))
 
@@ -111,10 +111,15 @@ def test_alarm_delay_on_raise_and_clear() -> None:
 def test_loop_point_chain() -> None:
     """Wire break gives bad_wire_break with no value and empties the filter; alarms see scaled
     filtered values."""
-    lp = LoopPoint(0.0, 100.0, smoother=Smoother("mean", 2), alarms=LimitAlarms.of(h=70))
-    assert lp.process(12.0, 0) == ((50.0, Quality.GOOD), [])
-    emit, changes = lp.process(20.0, 100)
+    lp = Transform(loop=Loop(0.0, 100.0), smoother=Smoother("mean", 2), alarms=LimitAlarms.of(h=70))
+
+    def process(ma: float, t: int) -> tuple[tuple[object, int] | None, list[AlarmChange]]:
+        sent, changes = lp.apply(Reading(1, t, ma))
+        return (None if sent is None else (sent.value, sent.quality)), changes
+
+    assert process(12.0, 0) == ((50.0, Quality.GOOD), [])
+    emit, changes = process(20.0, 100)
     assert emit == (75.0, Quality.GOOD) and changes == [AlarmChange("H", True, 70, 75.0)]
-    assert lp.process(1.0, 200) == ((None, Quality.BAD_WIRE_BREAK), [])
-    assert lp.process(4.0, 300) == ((0.0, Quality.GOOD), [AlarmChange("H", False, 70, 0.0)])
-    assert lp.process(3.7, 400)[0] == (pytest.approx(-0.9375), Quality.UNCERTAIN_RANGE)  # mean 3.85
+    assert process(1.0, 200) == ((None, Quality.BAD_WIRE_BREAK), [])
+    assert process(4.0, 300) == ((0.0, Quality.GOOD), [AlarmChange("H", False, 70, 0.0)])
+    assert process(3.7, 400)[0] == (pytest.approx(-0.9375), Quality.UNCERTAIN_RANGE)  # mean 3.85

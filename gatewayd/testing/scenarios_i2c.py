@@ -1,4 +1,4 @@
-"""Simulated I2C buses for `bus = "sim:<scenario>"` (the demo) and the benchmarks.
+"""Simulated I2C buses behind the simulated worlds (worlds.py: the demo) and the benchmarks.
 
 "demo": an ADS1115 at 0x48 whose inputs are 4-20 mA transmitters across 150 ohm shunts
 (AIN0 a tank level moving slowly, AIN1 a differential-pressure flow transmitter, AIN2 a steady
@@ -98,14 +98,3 @@ class Stuck:
 def stuck(clock: Callable[[], float] = time.monotonic) -> SimBus:
     """A BME280 at 0x76 that hangs the bus after 120 transactions (4 s of polling at 100 ms)."""
     return SimBus({0x76: Stuck(BME280(clock), healthy=120)})
-
-
-SCENARIOS: dict[str, Callable[[], SimBus]] = {"stuck": stuck, "demo": demo, "pump": pump,
-                                              "empty": SimBus}
-
-
-def build_scenario(name: str) -> SimBus:
-    """A fresh bus of the named scenario; ValueError listing the names for an unknown one."""
-    if name not in SCENARIOS:
-        raise ValueError(f"a scenario name: one of {', '.join(SCENARIOS)}")
-    return SCENARIOS[name]()

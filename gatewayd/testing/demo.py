@@ -28,7 +28,9 @@ from .modbus_server import ModbusSim, RegisterModel
 from .serial_instruments import Scale, SerialSim
 
 CONFIG = """\
-# Written by scripts/demo: every device here is simulated on this machine.
+# Written by scripts/demo: every device here is simulated on this machine. The I2C buses and
+# the GPIO pins are the "demo" world's, chosen once for the daemon (gatewayd --simulate demo);
+# the config itself is the one real hardware would take.
 [gateway]
 id = "demo-lathe"
 site = "demo"
@@ -61,7 +63,7 @@ name = "coolant.temperature"
 unit = "degC"
 register = 1
 data_type = "int16"
-gain = 0.1                     # the PLC sends tenths of a degree
+scale = 0.1                    # the PLC sends tenths of a degree
 resolution = 0.1
 
 [[devices.points]]
@@ -97,7 +99,7 @@ points = [
 kind = "analog"
 name = "coolant-loops"
 profile = "transmitter_4_20ma"
-bus = "sim:demo"
+bus = 1
 period_ms = 1000
 points = [
   {{ alias = 20, name = "coolant.tank_level", unit = "m", channel = 0, low = 0.0, high = 5.0 }},
@@ -109,7 +111,7 @@ points = [
 kind = "i2c"
 name = "cabinet-env"
 profile = "bme280"
-bus = "sim:demo"
+bus = 1
 period_ms = 5000
 points = [
   {{ alias = 30, name = "cabinet.temperature", unit = "degC", measurand = "temperature", resolution = 0.01 }},
@@ -120,7 +122,7 @@ points = [
 kind = "vibration"
 name = "pump-de"
 sensor = "adxl345"
-bus = "sim:pump"
+bus = 2
 address = 0x53
 odr_hz = 3200
 range_g = 16
@@ -152,7 +154,6 @@ points = [
 [[devices]]
 kind = "gpio"
 name = "lathe-signals"
-pin_factory = "sim:lathe"      # simulated signals; on a Pi, leave it out
 period_ms = 2000
 inputs = [
   {{ name = "running", pin = 17, pull = "down", debounce_ms = 100 }},
@@ -245,10 +246,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg.write_text(CONFIG.format(broker=broker.url, state=work / "state", modbus_port=sim.port,
                                      scale=scale.path, iolink_url=io_master.url, iodd_dir=IODD_DIR))
         print(f"demo: config {cfg}, broker {broker.url}, daemon log {work / 'daemon.log'}")
-        subprocess.run([sys.executable, "-m", "gatewayd.cli", "check", str(cfg)], check=True)
+        subprocess.run([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo", "check", str(cfg)],
+                       check=True)
         with (work / "daemon.log").open("w") as log:
-            daemon = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "run", "--config",
-                                       str(cfg)], stderr=log, stdout=log)
+            daemon = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo",
+                                       "run", "--config", str(cfg)], stderr=log, stdout=log)
         try:
             _show(broker.url, args.seconds)
             subprocess.run([sys.executable, "-m", "gatewayd.cli", "status", "--config", str(cfg)])

@@ -1,5 +1,5 @@
-"""Simulated machine signals on gpiozero's mock pins, for `pin_factory = "sim:<scenario>"`
-(the demo). A scenario owns a MockFactory and a thread that drives its pins like the machine
+"""Simulated machine signals on gpiozero's mock pins, for the "demo" world (worlds.py).
+A scenario owns a MockFactory and a thread that drives its pins like the machine
 would; the GPIO source reads them through the same pin code as on a Pi.
 
 "lathe": pin 17 `running` (high 15 s of every 20 s), pin 22 a part made every 2 s while running,
@@ -48,14 +48,3 @@ class LatheSignals:
                 self._pulse(self.PARTS)
                 if parts % 10 == 0:
                     self._pulse(self.REJECTS)
-
-
-SCENARIOS = {"lathe": LatheSignals}
-
-
-def start(spec: str) -> LatheSignals:
-    """The running scenario named by `sim:<name>`; ValueError listing the names otherwise."""
-    name = spec.removeprefix("sim:")
-    if name not in SCENARIOS:
-        raise ValueError(f"a pin scenario: one of {', '.join(SCENARIOS)}")
-    return SCENARIOS[name]().start()
