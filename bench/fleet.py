@@ -175,16 +175,19 @@ class Gateway:
 class Fleet:
     def __init__(self, work: Path, n: int, broker: int, modbus: int) -> None:
         self.work = work
-        signing.keygen(work / "fleet.key", work / "fleet.pub")
-        self.key = signing.load_private(work / "fleet.key")
+        for role in ("release", "command"):
+            signing.keygen(work / f"{role}.key", work / f"{role}.pub", role)
+        self.key = signing.load_private(work / "release.key", role="release")
+        self.command_key = signing.load_private(work / "command.key", role="command")
         self.gateways = [self._make(i, broker, modbus) for i in range(n)]
 
     def _make(self, i: int, broker: int, modbus: int) -> Gateway:
         root = self.work / f"gw-{i:03d}"
         state = root / "var/lib/gatewayd"
         state.mkdir(parents=True)
-        (root / "etc/gatewayd/keys").mkdir(parents=True)
-        shutil.copy(self.work / "fleet.pub", root / "etc/gatewayd/keys/fleet.pub")
+        for role in ("release", "command"):
+            (root / "etc/gatewayd/keys" / role).mkdir(parents=True)
+            shutil.copy(self.work / f"{role}.pub", root / "etc/gatewayd/keys" / role / "fleet.pub")
         (root / "etc/gatewayd/gatewayd.toml").write_text(
             CONFIG.format(id=f"gw-{i:03d}", broker=broker, state=state, modbus=modbus))
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -229,7 +232,8 @@ class Fleet:
         version = doc["manifest"]["version"]
         events.clear()
         for gw in self.gateways:
-            payload = sign_command(self.key, "update", gw.id, {"manifest": doc, "bundle_url": str(tar)})
+            args = {"manifest": doc, "bundle_url": str(tar)}
+            payload = sign_command(self.command_key, "update", gw.id, args)
             events.client.publish(f"gatewayd/bench/{gw.id}/cmd/update", payload, qos=1)
         self.run_until(lambda: len(events.outcome) == len(self.gateways))
         took = [gw for gw in self.gateways if events.outcome.get(gw.id) == "restart"]

@@ -52,11 +52,12 @@ class PointConfig(Model, TransformFields):
     alias: int = Field(ge=1, le=65535, description="stable small integer id on the wire")
     name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")
     unit: str = ""
-    type: Literal["float", "int", "bool"] = "float"
-    resolution: float = Field(default=0.001, gt=0, description="quantisation step on the wire")
+    type: Literal["float", "int", "bool", "string"] = "float"
+    resolution: float | None = Field(
+        default=None, gt=0, description="quantisation step on the wire; unset: sent exactly")
 
     def point(self, device: str, **meta: Any) -> Point:
-        res = 1.0 if self.type != "float" else self.resolution
+        res = self.resolution if self.type == "float" else None
         return Point(self.alias, self.name, self.unit, self.type, res, device, meta)
 
 
@@ -144,12 +145,29 @@ class StoreConfig(Model):
 
 
 class PublishConfig(Model):
-    interval_ms: int = Field(default=1000, ge=10, le=600_000)
+    interval_ms: int = Field(
+        default=100, ge=10, le=600_000,
+        description="how often readings are batched and sent (each is journaled at once)")
     max_readings_per_batch: int = Field(default=50_000, ge=1)
+    max_message_bytes: int = Field(
+        default=128 * 1024, ge=1024, le=256 << 20,
+        description="no message is built larger (batches are split); the broker's Maximum "
+                    "Packet Size lowers it further")
+
+
+class FleetConfig(Model):
+    """Where the gateway finds the public keys of each signing role (docs/fleet.md)."""
+
+    release_keys: Path | None = Field(
+        default=None, description="directory of *.pub release keys (manifests); "
+        "default keys/release beside the config")
+    command_keys: Path | None = Field(
+        default=None, description="directory of *.pub command keys (cmd/<verb>); "
+        "default keys/command beside the config")
 
 
 def _device_union() -> Any:
-    models = [sources.config_module(k).Config for k in sources.KINDS]
+    models = [sources.plugin(k).config_model() for k in sources.KINDS]
     if len(models) == 1:
         return models[0]
     from typing import Union
@@ -162,6 +180,7 @@ class Config(Model):
     broker: BrokerConfig = BrokerConfig()
     store: StoreConfig = StoreConfig()
     publish: PublishConfig = PublishConfig()
+    fleet: FleetConfig = FleetConfig()
     # validated per kind in `parse`, so each error keeps its precise path
     devices: list[Any] = Field(default_factory=list)
 
@@ -265,7 +284,7 @@ def _owner_of(err: ErrorDetails, device: dict[str, Any] | None) -> type[BaseMode
     model: type[BaseModel] | None = Config
     if device is not None:
         kind = device.get("kind")
-        model = sources.config_module(kind).Config if kind in sources.KINDS else None
+        model = sources.plugin(kind).config_model() if kind in sources.KINDS else None
     for part in loc[:-1]:
         if model is None:
             return None

@@ -14,6 +14,7 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -22,6 +23,7 @@ from . import config as config_mod
 from . import systemd
 from .buses.backend import Backend
 from .buses.backend import select as select_backend
+from .command_worker import CommandWorker
 from .fleet.agent import Dispatch, FleetAgent
 from .live.client import socket_path
 from .live.server import LiveServer
@@ -80,19 +82,25 @@ def write_status(sup: Supervisor, st: dict[str, Any] | None = None) -> dict[str,
 
 class Notifier:
     """What systemd hears: READY/RELOADING/STOPPING, STATUS lines, and WATCHDOG=1 only while
-    every bus thread, the pipeline and the publisher show progress."""
+    every bus thread, the pipeline, the publisher and the command worker show progress.
 
-    def __init__(self) -> None:
+    `extra_marks` adds marks the supervisor does not own (the command worker's)."""
+
+    def __init__(self, extra_marks: Callable[[], dict[str, float]] = dict) -> None:
         self.period_s = systemd.watchdog_period_s()
         self.watchdog: systemd.Watchdog | None = None
+        self.extra_marks = extra_marks
         self._seen: dict[str, float] = {}
+
+    def marks(self, sup: Supervisor) -> dict[str, float]:
+        return {**sup.progress_marks(), **self.extra_marks()}
 
     def ready(self, sup: Supervisor) -> None:
         """(Again after a reload: the set of loops to watch may have changed.)"""
         self._seen.clear()
         if self.period_s:
             self.watchdog = systemd.Watchdog(self.period_s)
-            for name in sup.progress_marks():
+            for name in self.marks(sup):
                 self.watchdog.register(name)
         systemd.notify("READY=1", self._status(sup.status()))
 
@@ -101,7 +109,7 @@ class Notifier:
             systemd.notify(self._status(st))
         if self.watchdog is None:
             return
-        for name, mark in sup.progress_marks().items():
+        for name, mark in self.marks(sup).items():
             if self._seen.get(name) != mark:
                 self._seen[name] = mark
                 self.watchdog.beat(name)
@@ -156,7 +164,7 @@ def _serve(cfg: config_mod.Config, config_path: Path, drain_s: float, backend: B
     live = LiveServer(socket_path(cfg.store.path.parent))
     live.publish(sup.status())
     live.start()
-    notifier = Notifier()
+    notifier = Notifier(lambda: {"commands": worker.progress()})
     notifier.ready(sup)
     log.info("gatewayd %s running: %d devices, broker %s", cfg.gateway.id, len(cfg.devices),
              cfg.broker.safe_url)
@@ -190,39 +198,6 @@ def _serve(cfg: config_mod.Config, config_path: Path, drain_s: float, backend: B
     else:
         log.info("stopped: everything was delivered")
     return exit_code or 0
-
-
-class CommandWorker:
-    """Verifies and runs inbound commands on a thread of its own: an update downloads and
-    installs for a while, and meanwhile the sources keep polling and the main loop keeps
-    feeding the watchdog. Results (an exit code, or a Dispatch for the main loop) come back
-    through `results`."""
-
-    def __init__(self, wake: threading.Event) -> None:
-        self.wake = wake
-        self.inbox: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
-        self.results: queue.SimpleQueue[int | Dispatch] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-
-    def submit(self, verb: str, payload: bytes) -> None:  # paho's thread: hand over only
-        self.inbox.put((verb, payload))
-
-    def start(self, agent: FleetAgent) -> None:
-        self._thread = threading.Thread(target=self._run, args=(agent,), name="commands",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self, agent: FleetAgent) -> None:
-        while (item := self.inbox.get()) is not None:
-            result = agent.on_command(*item)
-            if result is not None:
-                self.results.put(result)
-                self.wake.set()
-
-    def stop(self) -> None:
-        self.inbox.put(None)
-        if self._thread is not None:
-            self._thread.join(10)  # an install in progress is abandoned after that
 
 
 def _dispatch(worker: CommandWorker, sup: Supervisor, flags: Flags) -> int | None:

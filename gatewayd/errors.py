@@ -6,7 +6,9 @@
     │   ├── CommError         no answer, timeout, link gone          -> BAD_COMM / BAD_TIMEOUT
     │   ├── ProtocolError     garbage, short reply, CRC mismatch     -> BAD_MALFORMED
     │   └── DeviceException   the device answered "no" (exception)  -> BAD_DEVICE_EXCEPTION
-    ├── StoreError            the durable queue cannot be used
+    ├── StoreError            the durable queue cannot be used (the queue answers, never raises)
+    │   ├── StoreDiskFault    full, read-only, I/O error, cannot open  -> memory, retry later
+    │   └── StoreCorrupt      not a database, damaged pages            -> move aside, start anew
     └── UpdateRefused         a release or command was refused (reason in the message)
 """
 
@@ -52,6 +54,14 @@ class DeviceException(DeviceError):
 
 class StoreError(GatewayError):
     pass
+
+
+class StoreDiskFault(StoreError):
+    """The disk refuses to read or write the store; the file is presumed intact."""
+
+
+class StoreCorrupt(StoreError):
+    """The store file is damaged or not a database at all."""
 
 
 class UpdateRefused(GatewayError):

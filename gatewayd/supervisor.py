@@ -1,9 +1,11 @@
 """Builds the pipeline from the config and owns its threads:
 
     bus workers ──readings──▶ Batcher ──batches──▶ DurableQueue ──▶ Publisher ──PUBACK──▶ delete
+                  (journaled at once)
 
-The pipeline thread flushes the batcher every publish interval and commits the store on its
-group-commit interval; everything else is owned by the bus workers and the publisher.
+The pipeline thread flushes the batcher every publish interval (the publisher sends at once)
+and commits the store on its group-commit interval; everything else is owned by the bus
+workers and the publisher.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def build_devices(cfg: Config, ctx: SourceContext) -> tuple[list[Any], list[tupl
         if not dev_cfg.enabled:
             continue
         try:
-            devices.append(sources.source_module(dev_cfg.kind).build(dev_cfg, ctx))
+            devices.append(sources.plugin(dev_cfg.kind).builder()(dev_cfg, ctx))
         except ConfigError as e:  # e.g. an IODD file: its problems say what and where
             problems.append((dev_cfg.name, "; ".join(e.problems)))
         except Exception as e:  # a device that cannot be built must not take the others down
@@ -88,14 +90,16 @@ class Supervisor:
     def start(self) -> None:
         self.store = self._open_store()
         self.batcher = Batcher(self.store, {}, 0, self.cfg.publish.max_readings_per_batch)
+        self.batcher.on_put = self._kick
         self._start_sources()
         # Devices may know more about their points than the config says (an IODD's units).
         self.points = [p for d in self.devices for p in d.points]
-        self.batcher.resolution = {p.alias: p.resolution for p in self.points}
+        self.batcher.resolution = {p.alias: p.resolution for p in self.points
+                                   if p.resolution is not None}  # the others: exact
         self.batcher.birth_id = codec.birth_id(self.points)
         self.publisher = Publisher(
             self.cfg.broker, self.topics, self.store, self._birth, self.cfg.store.backlog_rate_per_s,
-            self.on_command,
+            self.on_command, on_event=self.event,
         )
         self._stop.clear()
         self._pipeline = threading.Thread(target=self._pipeline_loop, name="pipeline", daemon=True)
@@ -103,14 +107,20 @@ class Supervisor:
         self.publisher.start()
 
     def _birth(self) -> bytes:
+        next_seq = oldest = 0
+        if self.store is not None:  # the consumer's dedupe and gap procedures need both
+            next_seq = self.store.next_seq
+            head = self.store.peek(0, 1)
+            oldest = head[0].seq if head else 0  # empty: batches may wait uncommitted
         return codec.encode_birth(self.cfg.gateway.id, self.points, software_version(),
-                                  self.started_ms)
+                                  self.started_ms, next_seq, oldest)
 
     def _open_store(self) -> DurableQueue:
         """Never fails: a corrupt file is set aside and a bad disk means memory (docs/store.md)."""
         sc = self.cfg.store
         store = DurableQueue(sc.path, int(sc.max_mb * 1024 * 1024), sc.commit_interval_ms,
-                             sc.when_full, memory_bytes=int(sc.memory_buffer_mb * 1024 * 1024))
+                             sc.when_full, memory_bytes=int(sc.memory_buffer_mb * 1024 * 1024),
+                             max_message_bytes=self.cfg.publish.max_message_bytes)
         store.open()
         return store
 
@@ -176,7 +186,7 @@ class Supervisor:
         while not self._stop.wait(max(0.0, min(next_flush - time.monotonic(), 0.05))):
             self.pipeline_progress = time.monotonic()
             if time.monotonic() >= next_flush:
-                next_flush += interval
+                next_flush = max(next_flush + interval, time.monotonic())
                 self._flush(commit=False)
             elif self.store is not None and self.store.commit_due():
                 self._commit()
@@ -198,12 +208,17 @@ class Supervisor:
             self._commit()
 
     def _commit(self) -> None:
-        assert self.store is not None
+        assert self.store is not None and self.batcher is not None
         try:
-            self.store.commit()
+            self.batcher.commit()
+            if self.store.poll_requests() and self.publisher is not None:
+                self.publisher.rescan()  # set-aside batches queued again: look back for them
         except StoreError:
             log.exception("store commit failed")
             return
+        self._kick()
+
+    def _kick(self) -> None:
         if self.publisher is not None:
             self.publisher.kick()
 
@@ -257,7 +272,12 @@ class Supervisor:
             "started_ms": self.started_ms, "uptime_s": round((now_ms() - self.started_ms) / 1000, 1),
             "broker": {"url": self.cfg.broker.safe_url, "connected": bool(pub and pub.connected),
                        "published": pub.published if pub else 0, "acked": pub.acked if pub else 0,
-                       "inflight": pub.inflight if pub else 0},
+                       "inflight": pub.inflight if pub else 0,
+                       "refused": pub.refused if pub else 0,
+                       "refusing": pub.refusing if pub else {},
+                       "set_aside": pub.set_aside if pub else 0,
+                       "max_packet_size": pub.max_packet_size if pub else 0,
+                       "receive_maximum": pub.receive_maximum if pub else 0},
             "queue": {"depth": st.depth if st else 0, "readings": st.readings if st else 0,
                       "bytes": st.bytes if st else 0, "dropped": st.dropped_total if st else 0,
                       "oldest_age_s": round((now_ms() - st.oldest_ts_ms) / 1000, 1)

@@ -10,6 +10,7 @@ no device is data, not a failed poll.
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import httpx
@@ -22,6 +23,11 @@ CODE_TEXT = {
     503: "service unavailable (no device, or port not in IO-Link mode)",
     530: "process data invalid", 531: "IO-Link error", 532: "locked by the fieldbus PLC",
 }
+
+
+# An answer for every port of an 8-port master is a few KB; a master (or anything answering in
+# its place) sending more is refused after this many bytes instead of being read into memory.
+MAX_BODY_BYTES = 1 << 20
 
 
 class IotCoreClient:
@@ -48,21 +54,32 @@ class IotCoreClient:
 
     def _post(self, body: dict[str, Any], adr: str) -> dict[str, Any]:
         try:
-            resp = self._http.post(self.url + "/", json=body)
+            status, raw = self._post_capped(body, adr)
         except httpx.TimeoutException:
             raise CommError(f"{self.label}: {adr}: no answer in time",
                             Quality.BAD_TIMEOUT) from None
         except httpx.HTTPError as e:
             raise CommError(f"{self.label}: {adr}: {type(e).__name__}: {e}") from None
-        if resp.status_code != 200:
-            raise ProtocolError(f"{self.label}: {adr}: HTTP {resp.status_code}")
+        if status != 200:
+            raise ProtocolError(f"{self.label}: {adr}: HTTP {status}")
         try:
-            answer = resp.json()
+            answer = json.loads(raw)
         except ValueError:
             raise ProtocolError(f"{self.label}: {adr}: answer is not JSON") from None
         if not isinstance(answer, dict) or answer.get("cid") != body["cid"]:
             raise ProtocolError(f"{self.label}: {adr}: answer does not match the request")
         return answer
+
+    def _post_capped(self, body: dict[str, Any], adr: str) -> tuple[int, bytes]:
+        """Status and body, read as it arrives and refused past MAX_BODY_BYTES."""
+        with self._http.stream("POST", self.url + "/", json=body) as resp:
+            got = bytearray()
+            for chunk in resp.iter_bytes():
+                got += chunk
+                if len(got) > MAX_BODY_BYTES:
+                    raise ProtocolError(f"{self.label}: {adr}: answer larger than "
+                                        f"{MAX_BODY_BYTES} bytes")
+            return resp.status_code, bytes(got)
 
     def getdata(self, point: str) -> Any:
         data = self.request(f"{point}/getdata")

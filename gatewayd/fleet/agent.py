@@ -8,6 +8,10 @@
 Each returns None to carry on, or an exit code (EXIT_RESTART) after which the daemon stops
 cleanly and systemd starts whatever `current` now points at. Every step and refusal is passed
 to `event(kind, fields)`, which the daemon publishes on `.../event` (kind "update" or "command").
+
+Trust comes in two roles (signing.py): manifests are checked against the release keys, commands
+against the command keys. Both sets, and cryptography, httpx and pydantic's command models, are
+loaded when the first command arrives: a gateway that is never commanded never pays for them.
 """
 
 from __future__ import annotations
@@ -15,16 +19,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UpdateRefused
 from ..version import software_version
-from .commands import CommandVerifier, UpdateArgs
 from .health import EXIT_RESTART, HealthGate
 from .releases import Releases
-from .signing import load_trusted
-from .updater import Updater
+
+if TYPE_CHECKING:
+    from .commands import CommandVerifier
+    from .signing import TrustedKeys
+    from .updater import Updater
 
 EventSink = Callable[[str, dict[str, Any]], None]
 ROOT = Path(os.environ.get("GATEWAYD_ROOT", "/"))
@@ -41,31 +48,60 @@ class Dispatch:
 class FleetAgent:
     def __init__(self, gateway_id: str, site: str, state_dir: Path, config_path: Path | None,
                  event: EventSink, root: Path = ROOT, keys_dir: Path | None = None,
-                 health_timeout_s: float = 300.0, running: str | None = None) -> None:
-        """`running`: this process's own version; only it may pass or fail a trial of itself."""
+                 health_timeout_s: float = 300.0, running: str | None = None,
+                 release_keys: Path | None = None, command_keys: Path | None = None) -> None:
+        """`running`: this process's own version; only it may pass or fail a trial of itself.
+        `keys_dir` (default: `keys/` beside the config) holds `release/` and `command/`;
+        `release_keys` and `command_keys` name those two directories explicitly."""
         keys = keys_dir or (config_path.parent / "keys" if config_path else Path("/nonexistent"))
-        trusted = load_trusted(keys) if keys.exists() else {}
+        self.release_keys = release_keys or keys / "release"
+        self.command_keys = command_keys or keys / "command"
         self.event = event
         self.running = running
+        self.gateway_id, self.site = gateway_id, site
+        self.state_dir, self.config_path = state_dir, config_path
+        self.health_timeout_s = health_timeout_s
         self.releases = Releases(root)
         self.gate = HealthGate(state_dir, self.releases)
-        self.verifier = CommandVerifier(trusted, gateway_id, state_dir / "command-nonces.json")
+
+    @classmethod
+    def for_config(cls, cfg: Any, config_path: Path, event: EventSink) -> FleetAgent:
+        """From the daemon's config: gateway id and site, state dir as systemd gives it, the
+        key directories of `[fleet]`."""
+        state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        state_dir = Path(state) if state else Path(cfg.store.path).parent
+        fleet = getattr(cfg, "fleet", None)
+        return cls(cfg.gateway.id, cfg.gateway.site, state_dir, config_path, event,
+                   running=software_version(),
+                   release_keys=getattr(fleet, "release_keys", None),
+                   command_keys=getattr(fleet, "command_keys", None))
+
+    @cached_property
+    def trusted(self) -> tuple[TrustedKeys, TrustedKeys]:
+        """(release keys, command keys), read at the first command."""
+        from .signing import load_roles
+
+        return load_roles(self.release_keys, self.command_keys)
+
+    @cached_property
+    def verifier(self) -> CommandVerifier:
+        from .commands import CommandVerifier
+
+        return CommandVerifier(self.trusted[1], self.gateway_id,
+                               self.state_dir / "command-nonces.json")
+
+    @cached_property
+    def updater(self) -> Updater:
+        from .updater import Updater
+
         # A release venv normally holds every wheel of its bundle. GATEWAYD_SHARE_SITE_PACKAGES
         # names a read-only base environment instead (images that ship the dependencies, and
         # bench/fleet.py, whose bundles carry only gatewayd itself).
         shared = os.environ.get("GATEWAYD_SHARE_SITE_PACKAGES")
-        self.updater = Updater(self.releases, self.gate, trusted, gateway_id, site,
-                               lambda step, **f: event("update", {"step": step, **f}),
-                               state_dir / "downloads", config_path, health_timeout_s,
-                               share_site_packages=Path(shared) if shared else None)
-
-    @classmethod
-    def for_config(cls, cfg: Any, config_path: Path, event: EventSink) -> FleetAgent:
-        """From the daemon's config: gateway id and site, state dir as systemd gives it."""
-        state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
-        state_dir = Path(state) if state else Path(cfg.store.path).parent
-        return cls(cfg.gateway.id, cfg.gateway.site, state_dir, config_path, event,
-                   running=software_version())
+        return Updater(self.releases, self.gate, self.trusted[0], self.gateway_id, self.site,
+                       lambda step, **f: self.event("update", {"step": step, **f}),
+                       self.state_dir / "downloads", self.config_path, self.health_timeout_s,
+                       share_site_packages=Path(shared) if shared else None)
 
     def on_start(self) -> int | None:
         result = self.gate.take_result()
@@ -91,6 +127,8 @@ class FleetAgent:
         except UpdateRefused as e:
             self.event("command", {"verb": verb, "refused": str(e)})
             return None
+        from .commands import UpdateArgs
+
         self.event("command", {"verb": cmd.verb, "accepted": True, "nonce": cmd.nonce})
         args = cmd.parsed_args()
         if not isinstance(args, UpdateArgs):

@@ -19,12 +19,14 @@ from ..errors import UpdateRefused
 ROOT = Path(os.environ.get("GATEWAYD_ROOT", "/"))
 STATE_DIR = Path(os.environ.get("STATE_DIRECTORY", "/var/lib/gatewayd").split(":")[0])
 KEYS_DIR = Path("/etc/gatewayd/keys")
+RELEASE_KEYS = KEYS_DIR / "release"  # public keys that may sign manifests
+COMMAND_KEYS = KEYS_DIR / "command"  # public keys that may sign commands
 
 
 def add_commands(subparsers: Any) -> None:
     release = subparsers.add_parser("release", help="build, sign and install releases")
     sub = release.add_subparsers(dest="release_command", required=True)
-    for add in (_keygen, _build, _sign, _verify, _install, _rollback, _status):
+    for add in (_keygen, _build, _sign, _command, _verify, _install, _rollback, _status):
         add(sub)
 
 
@@ -34,7 +36,9 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _keygen(sub: Any) -> None:
-    p = sub.add_parser("keygen", help="make an Ed25519 fleet key pair")
+    p = sub.add_parser("keygen", help="make an Ed25519 key pair for one role")
+    p.add_argument("--role", required=True, choices=("release", "command"),
+                   help="release: signs manifests (keep it offline); command: signs commands")
     p.add_argument("private", type=Path)
     p.add_argument("public", type=Path)
     p.set_defaults(func=cmd_keygen)
@@ -43,7 +47,9 @@ def _keygen(sub: Any) -> None:
 def cmd_keygen(args: argparse.Namespace) -> int:
     from .signing import keygen
 
-    print(f"key id {keygen(args.private, args.public)}")
+    kid = keygen(args.private, args.public, args.role)
+    where = RELEASE_KEYS if args.role == "release" else COMMAND_KEYS
+    print(f"{args.role} key id {kid}; on gateways, {args.public.name} goes in {where}/")
     return 0
 
 
@@ -83,26 +89,55 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _sign(sub: Any) -> None:
-    p = sub.add_parser("sign", help="sign a manifest with a fleet private key (in place)")
+    p = sub.add_parser("sign", help="sign a manifest with a release private key (in place)")
     p.add_argument("manifest", type=Path)
-    p.add_argument("--key", type=Path, required=True)
+    p.add_argument("--key", type=Path, required=True, help="a release key (never a command key)")
     p.set_defaults(func=cmd_sign)
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
     from .manifest import parse_signed
-    from .signing import load_private, sign_manifest
+    from .signing import KeyRoleError, load_private, sign_manifest
 
-    signed = sign_manifest(parse_signed(args.manifest.read_text()), load_private(args.key))
+    try:
+        key = load_private(args.key, role="release")
+    except KeyRoleError as e:
+        print(f"release sign: REFUSED: {e}", file=sys.stderr)
+        return 1
+    signed = sign_manifest(parse_signed(args.manifest.read_text()), key)
     args.manifest.write_text(signed.to_json())
     print(f"{args.manifest}: signed by {signed.signatures[-1].key_id}")
+    return 0
+
+
+def _command(sub: Any) -> None:
+    p = sub.add_parser("command", help="a signed command envelope for .../cmd/<verb> (stdout)")
+    p.add_argument("verb", choices=("update", "reload", "rebirth", "ping"))
+    p.add_argument("--gateway", required=True, help="the gateway id it is meant for")
+    p.add_argument("--key", type=Path, required=True, help="a command key (never a release key)")
+    p.add_argument("--args", default="{}", help="the verb's arguments as a JSON object")
+    p.set_defaults(func=cmd_command)
+
+
+def cmd_command(args: argparse.Namespace) -> int:
+    from .commands import sign_command
+    from .signing import KeyRoleError, load_private
+
+    try:
+        key = load_private(args.key, role="command")
+    except KeyRoleError as e:
+        print(f"release command: REFUSED: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(sign_command(key, args.verb, args.gateway, json.loads(args.args)).decode())
+    sys.stdout.write("\n")
     return 0
 
 
 def _verify(sub: Any) -> None:
     p = sub.add_parser("verify", help="check a manifest's signature (and a bundle's hash)")
     p.add_argument("manifest", type=Path)
-    p.add_argument("--keys", type=Path, default=KEYS_DIR, help="*.pub file or directory")
+    p.add_argument("--keys", type=Path, default=RELEASE_KEYS,
+                   help="release keys: a *.pub file or a directory")
     p.add_argument("--bundle", type=Path)
     p.set_defaults(func=cmd_verify)
 
@@ -114,7 +149,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     try:
         signed = parse_signed(args.manifest.read_text())
-        key = verify_manifest(signed, load_trusted(args.keys))
+        key = verify_manifest(signed, load_trusted(args.keys, role="release"))
         if args.bundle and sha256_file(args.bundle) != signed.manifest.bundle_sha256:
             raise UpdateRefused(f"tampered bundle: {args.bundle} does not match the manifest")
     except UpdateRefused as e:
@@ -129,7 +164,7 @@ def _install(sub: Any) -> None:
     p.add_argument("bundle", help="path or URL of the bundle")
     p.add_argument("--manifest", type=Path, help="signed manifest: run the verified update flow")
     p.add_argument("--version", dest="set_version", help="without --manifest: the version")
-    p.add_argument("--keys", type=Path, default=KEYS_DIR)
+    p.add_argument("--keys", type=Path, default=RELEASE_KEYS, help="release keys")
     p.add_argument("--config", type=Path, help="config for the self-test and the gateway id")
     p.add_argument("--gateway-id", default="")
     p.add_argument("--site", default="default")
@@ -171,7 +206,8 @@ def _update(args: argparse.Namespace, releases: Any) -> int:
     def report(step: str, **fields: Any) -> None:
         print(json.dumps({"step": step, **fields}), flush=True)
 
-    updater = Updater(releases, HealthGate(args.state_dir, releases), load_trusted(args.keys),
+    trusted = load_trusted(args.keys, role="release")
+    updater = Updater(releases, HealthGate(args.state_dir, releases), trusted,
                       gateway_id, site, report, args.state_dir / "downloads", args.config,
                       args.health_timeout_s, share_site_packages=args.share_site_packages)
     try:

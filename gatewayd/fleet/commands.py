@@ -3,10 +3,11 @@
 An envelope is JSON `{"command": {...}, "signatures": [{"key_id", "sig"}]}` whose command holds
 the verb, the gateway it is meant for, a random nonce, the time it was made and the verb's
 arguments. The signature covers the canonical bytes of `command`. A command is refused when
-the signature does not check against the fleet's command keys, when it is meant for another
-gateway, when its time is outside the window, or when its nonce was seen before (the nonces
-of the window are kept on disk, so a restart does not reopen the door). The result is a parsed
-`Command` the daemon dispatches by verb; nothing in it is ever run as a shell command.
+the signature does not check against the fleet's command keys (never a release key), when it
+is meant for another gateway, when its time is outside the window, or when its nonce was seen
+before (the nonces of the window are kept on disk, so a restart does not reopen the door), or
+when that nonce cannot be recorded (a full or read-only disk). The result is a parsed `Command`
+the daemon dispatches by verb; nothing in it is ever run as a shell command.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, ValidationError
 
 from ..errors import UpdateRefused
 from .health import read_json, write_json
 from .manifest import Signature, SignedManifest, Strict, canonical, parse_json
 from .signing import TrustedKeys, sign_bytes, verify_bytes
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 VERBS = ("update", "reload", "rebirth", "ping")
 WINDOW_S = 300.0
@@ -87,7 +90,12 @@ class NonceCache:
         if nonce in self.seen or len(self.seen) >= MAX_NONCES:
             return False
         self.seen[nonce] = now
-        write_json(self.path, self.seen)
+        try:
+            write_json(self.path, self.seen)
+        except OSError as e:  # unwritable, or a full disk: replay protection cannot hold
+            del self.seen[nonce]
+            raise UpdateRefused(f"cannot record the command's nonce ({e.strerror or e}): "
+                                "refused, so that it cannot be replayed") from None
         return True
 
 

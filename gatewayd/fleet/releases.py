@@ -110,8 +110,14 @@ class Releases:
 
 
 def _unpack(bundle: Path, dest: Path) -> None:
+    """Wheels out of an uncompressed tar ("r:": a compressed bundle could expand without bound;
+    an uncompressed one holds at most its signed size)."""
     dest.mkdir(parents=True)
-    with tarfile.open(bundle) as tar:
+    try:
+        tar = tarfile.open(bundle, "r:")  # noqa: SIM115 - closed by the `with` below
+    except tarfile.TarError as e:
+        raise UpdateRefused(f"bundle is not an uncompressed tar of wheels: {e}") from None
+    with tar:
         for member in tar.getmembers():
             name = Path(member.name).name
             if not member.isfile() or not name.endswith(".whl"):

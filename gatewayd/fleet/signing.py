@@ -1,14 +1,26 @@
 """Ed25519 fleet keys: make them, sign manifests and commands, verify against trusted keys.
 
-The private key stays with whoever releases; a gateway holds only public keys, as PEM files in
-a directory (`/etc/gatewayd/keys/*.pub`). A key is named by its id: the first 16 hex digits of
-the SHA-256 of its raw 32 bytes, so a signature says which key made it.
+Keys have one of two roles, and a key of one role can never stand in for the other:
+
+    release   signs release manifests      gateway trusts /etc/gatewayd/keys/release/*.pub
+    command   signs commands (cmd/<verb>)   gateway trusts /etc/gatewayd/keys/command/*.pub
+
+A key file (private and public) starts with the line `gatewayd-key-role: <role>` above its PEM
+block, so the tooling refuses to sign a manifest with a command key and the gateway refuses a
+public key filed under the wrong role. A key id found in both roles is trusted for neither.
+(Why: a command key sits on an operator's console and is used daily; a release key signs a
+few times a year and can be kept offline. Stealing the first must not let anyone ship code.)
+
+The private key stays with whoever releases or commands; a gateway holds only public keys. A
+key is named by its id: the first 16 hex digits of the SHA-256 of its raw 32 bytes, so a
+signature says which key made it.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -19,6 +31,32 @@ from ..errors import UpdateRefused
 from .manifest import Signature, SignedManifest
 
 TrustedKeys = dict[str, Ed25519PublicKey]
+ROLES = ("release", "command")
+ROLE_LINE = "gatewayd-key-role: "
+log = logging.getLogger("gatewayd.fleet")
+
+
+class KeyRoleError(ValueError):
+    """A key of the wrong role, or of none, where a role is required."""
+
+
+def key_role(text: str) -> str | None:
+    """The role a key file declares in its first line, or None (a key made before roles)."""
+    first = text.lstrip().split("\n", 1)[0].strip()
+    return first[len(ROLE_LINE):].strip() if first.startswith(ROLE_LINE) else None
+
+
+def _pem(text: str) -> bytes:
+    start = text.find("-----BEGIN")
+    return text[max(start, 0):].encode()
+
+
+def _check_role(path: Path, found: str | None, role: str | None) -> None:
+    if role is None or found == role:
+        return
+    what = f"a {found} key" if found else "a key without a role line"
+    raise KeyRoleError(f"{path}: {what}, where a {role} key is required "
+                       f"(make one with `gatewayd release keygen --role {role}`)")
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -26,41 +64,69 @@ def key_id(public: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def keygen(private_path: Path, public_path: Path) -> str:
-    """Write a new key pair (private file 0600); return its key id."""
+def keygen(private_path: Path, public_path: Path, role: str) -> str:
+    """Write a new key pair of `role` (private file 0600); return its key id."""
+    if role not in ROLES:
+        raise KeyRoleError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    head = f"{ROLE_LINE}{role}\n".encode()
     private_path.touch(mode=0o600, exist_ok=False)
-    private_path.write_bytes(pem)
+    private_path.write_bytes(head + pem)
     public = private.public_key()
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    public_path.write_bytes(public.public_bytes(serialization.Encoding.PEM, spki))
+    public_path.write_bytes(head + public.public_bytes(serialization.Encoding.PEM, spki))
     return key_id(public)
 
 
-def load_private(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+def load_private(path: Path, role: str | None = None) -> Ed25519PrivateKey:
+    """The private key in `path`; with `role`, refused unless the file declares that role."""
+    text = path.read_text()
+    _check_role(path, key_role(text), role)
+    key = serialization.load_pem_private_key(_pem(text), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path}: not an Ed25519 private key")
     return key
 
 
-def load_public(path: Path) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(path.read_bytes())
+def load_public(path: Path, role: str | None = None) -> Ed25519PublicKey:
+    """The public key in `path`. With `role`, a file declaring another role is refused; one
+    declaring none (made before roles) takes the role of the directory it was filed in."""
+    text = path.read_text()
+    found = key_role(text)
+    if found is not None:
+        _check_role(path, found, role)
+    key = serialization.load_pem_public_key(_pem(text))
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError(f"{path}: not an Ed25519 public key")
     return key
 
 
-def load_trusted(*paths: Path) -> TrustedKeys:
-    """Public keys from files or directories of `*.pub` files, by key id."""
+def load_trusted(*paths: Path, role: str | None = None) -> TrustedKeys:
+    """Public keys from files or directories of `*.pub` files, by key id. With `role`, a key
+    file declaring another role is left out (logged): it is never trusted for this one."""
     files: list[Path] = []
     for p in paths:
         files += sorted(p.glob("*.pub")) if p.is_dir() else [p]
-    keys = [load_public(f) for f in files]
+    keys = []
+    for f in files:
+        try:
+            keys.append(load_public(f, role))
+        except KeyRoleError as e:
+            log.error("not trusted: %s", e)
     return {key_id(k): k for k in keys}
+
+
+def load_roles(release_dir: Path, command_dir: Path) -> tuple[TrustedKeys, TrustedKeys]:
+    """The gateway's two trust sets. A key found in both is trusted for neither (logged)."""
+    release = load_trusted(release_dir, role="release") if release_dir.exists() else {}
+    command = load_trusted(command_dir, role="command") if command_dir.exists() else {}
+    for kid in sorted(release.keys() & command.keys()):
+        log.error("key %s is filed as both a release and a command key: trusted for neither", kid)
+        del release[kid], command[kid]
+    return release, command
 
 
 def sign_bytes(private: Ed25519PrivateKey, data: bytes) -> Signature:

@@ -18,6 +18,7 @@ running release, the links and the config are as they were.
 from __future__ import annotations
 
 import shutil
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +76,18 @@ class Updater:
         except UpdateRefused as e:
             self.report("refused", at=step, reason=str(e))
             raise
+        except (OSError, tarfile.TarError, MemoryError) as e:  # a full disk, a broken bundle
+            self._clean_downloads()
+            reason = f"{type(e).__name__}: {e}"[:300]
+            self.report("refused", at=step, reason=reason)
+            raise UpdateRefused(reason) from e
         return m.version
+
+    def _clean_downloads(self) -> None:
+        """After a failure on a full disk, give the space back (a later try starts over)."""
+        if self.download_dir.is_dir():
+            for leftover in self.download_dir.iterdir():
+                leftover.unlink(missing_ok=True)
 
     def _target(self, m: Manifest) -> dict[str, Any]:
         if not m.target.includes(self.gateway_id, self.site):

@@ -144,9 +144,9 @@ class Transform:
 
     def value(self, raw: Value, quality: int) -> tuple[Value, int]:
         """The engineering value and quality of one raw sample (no state but the filter)."""
-        if raw is None or quality >= Quality.BAD:
+        if raw is None or quality >= Quality.BAD:  # no value: the device said why
             self._clear()
-            return None, quality if quality >= Quality.BAD else Quality.BAD_CONFIG
+            return None, quality
         if isinstance(raw, float) and not math.isfinite(raw):
             self._clear()
             return None, finite_quality(raw)
@@ -187,6 +187,8 @@ class Transform:
 
     def apply(self, r: Reading) -> tuple[Reading | None, list[AlarmChange]]:
         """The reading to send for one raw reading (None: held back) and its alarm changes."""
+        if isinstance(r.value, str):  # a text point: nothing to scale or compare, sent as read
+            return r, []
         value, quality = self.value(r.value, r.quality)
         changes = (self.alarms.update(float(value), r.ts_ms)
                    if value is not None and self.alarms.limits else [])

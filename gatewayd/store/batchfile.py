@@ -15,10 +15,11 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..errors import StoreError
+from ..errors import StoreCorrupt, StoreDiskFault
 from ..model import now_ms
+from .protocol import Aside, Batch
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -29,6 +30,15 @@ CREATE TABLE IF NOT EXISTS batches (
     payload BLOB NOT NULL             -- as on the wire, or zlib of it (starts with 0x78)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS aside (    -- batches the broker would not take: kept, not sent
+    seq     INTEGER PRIMARY KEY,
+    kind    TEXT NOT NULL,
+    ts_ms   INTEGER NOT NULL,
+    n       INTEGER NOT NULL,
+    payload BLOB NOT NULL,
+    reason  TEXT NOT NULL,
+    at_ms   INTEGER NOT NULL
+);
 """
 # Measured with bench/store.py (docs/store.md): 2 KiB pages write the fewest bytes for both the
 # light and the heavy workload; the WAL is checkpointed every 256 pages and truncated back.
@@ -42,28 +52,25 @@ PRAGMAS = (
 CORRUPT_CODES = {11, 24, 26}  # SQLITE_CORRUPT, SQLITE_FORMAT, SQLITE_NOTADB
 
 
-class DiskFault(StoreError):
-    """The disk refuses to read or write the store; the file is presumed intact."""
+DiskFault = StoreDiskFault  # the names this module has always used
+Corrupt = StoreCorrupt
 
 
-class Corrupt(StoreError):
-    """The store file is damaged or not a database at all."""
-
-
-def translate(path: Path, e: sqlite3.Error) -> StoreError:
+def translate(path: Path, e: sqlite3.Error) -> StoreDiskFault | StoreCorrupt:
     # Unknown codes count as disk faults: retrying is harmless, moving a good file aside is not.
     code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
     kind = Corrupt if code in CORRUPT_CODES else DiskFault
     return kind(f"{path}: {e}")
 
 
-@dataclass(frozen=True)
-class Batch:
+class Row(NamedTuple):
+    """A stored batch without its payload."""
+
     seq: int
     kind: str
     ts_ms: int
     n: int
-    payload: bytes
+    size: int
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,8 @@ class Totals:
     rows: int
     payload_bytes: int
     readings: int
-    max_seq: int
+    max_seq: int  # highest seq stored, or recorded as used at a clean close
+    reserved: int  # seqs up to this may have been handed out (and sent) before a power cut
 
 
 class BatchFile:
@@ -110,6 +118,7 @@ class BatchFile:
         if problems != ["ok"]:
             raise Corrupt(f"quick_check: {'; '.join(problems[:3])}")
         db.execute("INSERT OR IGNORE INTO meta VALUES ('seq_floor', ?)", (first_seq - 1,))
+        db.execute("INSERT OR IGNORE INTO meta VALUES ('seq_reserved', ?)", (first_seq - 1,))
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):  # else the WAL is replayed at next open
@@ -127,39 +136,98 @@ class BatchFile:
         rows, size, readings, top = self._query(
             "SELECT count(*), coalesce(sum(length(payload)), 0), coalesce(sum(n), 0), "
             "coalesce(max(seq), 0) FROM batches")[0]
-        floor = self._query("SELECT value FROM meta WHERE key='seq_floor'")[0][0]
-        return Totals(rows, size, readings, max(top, floor))
+        meta = dict(self._query("SELECT key, value FROM meta"))
+        aside = self._query("SELECT coalesce(max(seq), 0) FROM aside")[0][0]
+        return Totals(rows, size, readings, max(top, aside, meta["seq_floor"]),
+                      meta["seq_reserved"])
 
-    def batches(self, after: int, before: int, limit: int) -> list[Batch]:
-        rows = self._query("SELECT seq, kind, ts_ms, n, payload FROM batches "
-                           "WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?", (after, before, limit))
+    def batches(self, after: int, before: int, limit: int, kind: str | None = None
+                ) -> list[Batch]:
+        where, args = self._range(after, before, kind)
+        rows = self._query(f"SELECT seq, kind, ts_ms, n, payload FROM batches WHERE {where} "
+                           "ORDER BY seq LIMIT ?", (*args, limit))
         return [Batch(*r) for r in rows]
 
-    def heads(self, after: int, limit: int, kind: str | None = None) -> list[Batch]:
-        """Like batches(), without the payloads (its length stands in for it as n bytes)."""
-        where = "seq > ?" + (" AND kind = ?" if kind else "")
-        args = (after, kind, limit) if kind else (after, limit)
-        rows = self._query(f"SELECT seq, kind, ts_ms, n, length(payload) FROM batches "
-                           f"WHERE {where} ORDER BY seq LIMIT ?", args)
-        return [Batch(s, k, t, n, b"\0" * size) for s, k, t, n, size in rows]
+    def rows(self, after: int, limit: int, kind: str | None = None) -> list[Row]:
+        """Like batches(), without the payloads."""
+        where, args = self._range(after, 1 << 62, kind)
+        found = self._query(f"SELECT seq, kind, ts_ms, n, length(payload) FROM batches "
+                            f"WHERE {where} ORDER BY seq LIMIT ?", (*args, limit))
+        return [Row(*r) for r in found]
 
-    def size_of(self, seq: int) -> tuple[int, int] | None:
-        """(readings, payload bytes) of a stored batch, or None."""
-        rows = self._query("SELECT n, length(payload) FROM batches WHERE seq=?", (seq,))
-        return rows[0] if rows else None
+    @staticmethod
+    def _range(after: int, before: int, kind: str | None) -> tuple[str, tuple[object, ...]]:
+        if kind is None:
+            return "seq > ? AND seq < ?", (after, before)
+        return "seq > ? AND seq < ? AND kind = ?", (after, before, kind)
+
+    def row(self, seq: int) -> Row | None:
+        found = self._query("SELECT seq, kind, ts_ms, n, length(payload) FROM batches "
+                            "WHERE seq=?", (seq,))
+        return Row(*found[0]) if found else None
+
+    def has(self, seqs: list[int]) -> set[int]:
+        """Which of these seqs are stored (queued or set aside)."""
+        out: set[int] = set()
+        for i in range(0, len(seqs), 500):
+            part = seqs[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for table in ("batches", "aside"):
+                out.update(r[0] for r in self._query(
+                    f"SELECT seq FROM {table} WHERE seq IN ({marks})", part))
+        return out
 
     # -- the one write -------------------------------------------------------------------------
-    def write(self, puts: list[Batch], deletes: list[int], seq_floor: int = 0) -> None:
-        """Insert and delete in one transaction: both or neither survive any crash. The caller
-        keeps the newest row, so max(seq) never goes back; or, at close, records seq_floor."""
+    def write(self, puts: list[Batch], deletes: list[int], seq_floor: int = 0,
+              reserve: int = 0) -> None:
+        """Insert and delete in one transaction: both or neither survive any crash. At a clean
+        close, seq_floor records the last seq used; `reserve` raises the seq reservation."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
-            if seq_floor:
-                self.db.execute("UPDATE meta SET value = max(value, ?) WHERE key='seq_floor'",
-                                (seq_floor,))
-            self.db.executemany("INSERT INTO batches VALUES (?,?,?,?,?)",
+            for key, value in (("seq_floor", seq_floor), ("seq_reserved", reserve)):
+                if value:
+                    self.db.execute("UPDATE meta SET value = max(value, ?) WHERE key=?",
+                                    (value, key))
+            self.db.executemany("INSERT OR IGNORE INTO batches VALUES (?,?,?,?,?)",
                                 [(b.seq, b.kind, b.ts_ms, b.n, b.payload) for b in puts])
             self.db.executemany("DELETE FROM batches WHERE seq=?", [(s,) for s in deletes])
+            self.db.execute("COMMIT")
+        except sqlite3.Error as e:
+            self._rollback()
+            raise translate(self.path, e) from e
+
+    # -- set aside -------------------------------------------------------------------------------
+    def set_aside(self, batch: Batch, reason: str, at_ms: int) -> None:
+        """Move a batch (stored or not yet) into the aside table, at once."""
+        self._transaction(
+            ("INSERT OR REPLACE INTO aside VALUES (?,?,?,?,?,?,?)",
+             (batch.seq, batch.kind, batch.ts_ms, batch.n, batch.payload, reason, at_ms)),
+            ("DELETE FROM batches WHERE seq=?", (batch.seq,)))
+
+    def aside(self) -> list[Aside]:
+        rows = self._query("SELECT seq, kind, ts_ms, n, length(payload), reason, at_ms "
+                           "FROM aside ORDER BY seq")
+        return [Aside(*r) for r in rows]
+
+    def restore(self, seqs: list[int] | None) -> list[Row]:
+        """Move set-aside batches back into the queue; returns what moved."""
+        moved = [Row(a.seq, a.kind, a.ts_ms, a.n, a.size) for a in self.aside()
+                 if seqs is None or a.seq in seqs]
+        marks = ",".join("?" * len(moved))
+        cols = "seq, kind, ts_ms, n, payload"
+        keys = [r.seq for r in moved]
+        if moved:
+            self._transaction(
+                (f"INSERT OR IGNORE INTO batches SELECT {cols} FROM aside WHERE seq IN ({marks})",
+                 keys),
+                (f"DELETE FROM aside WHERE seq IN ({marks})", keys))
+        return moved
+
+    def _transaction(self, *steps: tuple[str, Iterable[object]]) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            for sql, args in steps:
+                self.db.execute(sql, tuple(args))
             self.db.execute("COMMIT")
         except sqlite3.Error as e:
             self._rollback()

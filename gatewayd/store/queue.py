@@ -1,132 +1,132 @@
-"""The durable queue: encoded batches in SQLite (see batchfile.py), deleted only once acked.
+"""`DurableQueue`: the queue kept in a SQLite file (batchfile.py) and a journal (journal.py).
 
-One row per batch, not per reading, to keep writes (and SD-card wear) low. Puts, acks and
-evictions are grouped into one transaction per commit interval. A batch becomes visible to the
-publisher only once committed, so a sequence number that went on the wire is never reused
-after a crash.
+One row per batch, not per reading, to keep writes (and SD-card wear) low. A batch is sent as
+soon as it is queued: the journal already holds it against a crash of the process, and its
+seq lies below a reservation fsynced in the file, so no seq is ever used twice even after a
+power cut. Once a commit interval, the batches still unacked are written in one transaction
+(with the deletes of acked and evicted ones) and the journal starts a new segment; batches
+acked before that never reach the file at all.
 
 Faults, each answered without stopping (docs/store.md has the whole story):
 - full (by the byte bound): the policy applies; every dropped reading is counted, and
   `take_gap` hands the count and time range to the supervisor to publish as a `gap` event;
 - the disk refuses (ENOSPC, read-only, I/O error): batches stay in memory, bounded by
-  `memory_bytes` with the same policy, visible to the publisher; the disk is retried every
-  `retry_s` and the memory is written to it as soon as it accepts;
+  `memory_bytes` with the same policy (the fallback); the disk is retried every `retry_s`
+  and the memory is written to it as soon as it accepts;
 - the file is corrupt (at open or later): it is moved aside and a fresh one started; the
-  batches it held are counted as dropped. Faults are logged once and become events
-  (`take_events`).
+  batches it held are counted as dropped. Faults are logged once and become events.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import threading
 import time
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..model import Event, now_ms
-from .batchfile import Batch, BatchFile, Corrupt, DiskFault, move_aside
+from ..model import Event, Reading, now_ms
+from .batchfile import BatchFile, Corrupt, DiskFault, Row, move_aside
+from .journal import Journal, Replay
+from .memory import MemoryQueue
+from .protocol import RESERVE, ROW_OVERHEAD, Aside, Batch, Dropped, Poll, QueueStats, Receipt
 
-__all__ = ["ROW_OVERHEAD", "Batch", "Dropped", "DurableQueue", "QueueStats"]
+__all__ = ["ROW_OVERHEAD", "Batch", "Dropped", "DurableQueue", "MemoryQueue", "QueueStats",
+           "Receipt"]
 log = logging.getLogger("gatewayd.store")
-ROW_OVERHEAD = 64  # bytes a row costs beyond its payload (b-tree cell, page slack), measured
 T = TypeVar("T")
-NONE: list[Batch] = []  # what a failed read gives (never mutated)
+NO_ROWS: list[Row] = []  # what a failed read gives (never mutated)
+NO_BATCHES: list[Batch] = []
+NO_SEQS: set[int] = set()
 
 
-@dataclass
-class Dropped:
-    """What the policy threw away since it was last reported (a gap)."""
-
-    readings: int = 0
-    batches: int = 0
-    first_ts_ms: int = 0
-    last_ts_ms: int = 0
-
-    def add(self, n: int, ts_ms: int) -> None:
-        self.readings += n
-        self.batches += 1
-        self.first_ts_ms = min(self.first_ts_ms or ts_ms, ts_ms)
-        self.last_ts_ms = max(self.last_ts_ms, ts_ms)
-
-
-@dataclass
-class QueueStats:
-    depth: int = 0
-    readings: int = 0
-    bytes: int = 0
-    oldest_ts_ms: int = 0
-    dropped_total: int = 0
-    committed_seq: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class DurableQueue:
+class DurableQueue(MemoryQueue):
     def __init__(self, path: Path, max_bytes: int, commit_interval_ms: int = 1000,
                  when_full: str = "drop_oldest", clock: Callable[[], float] = time.monotonic,
-                 memory_bytes: int = 8 << 20, retry_s: float = 5.0) -> None:
+                 memory_bytes: int = 8 << 20, retry_s: float = 5.0,
+                 max_message_bytes: int = 0) -> None:
+        super().__init__(max_bytes, when_full, commit_interval_ms, clock, max_message_bytes)
         self.path = Path(path)
-        self.max_bytes = max_bytes
         self.memory_bytes = memory_bytes
-        self.commit_interval_s = commit_interval_ms / 1000
-        self.when_full = when_full
         self.retry_s = retry_s
-        self.clock = clock
-        self.lock = threading.RLock()
+        self.journal = Journal(self.path)
         self.file: BatchFile | None = None
         self.fault = ""  # why the disk is not in use, or "" while it is
-        self._pending: dict[int, Batch] = {}  # not on disk yet, by seq (oldest first)
-        self._pending_bytes = 0
         self._doomed: list[int] = []  # rows on disk to delete at the next commit (acked/evicted)
         self._gone: set[int] = set()  # the same seqs, so peek skips them
         self._evicted_to = 0  # eviction has looked at rows up to this seq
-        self._top = 0  # newest seq on disk: its row is deleted last, so max(seq) never goes back
-        self._last_commit = 0.0
+        self._reserved = 0  # seqs below this are reserved on disk
         self._next_retry = 0.0
-        self._events: list[Event] = []
-        self.next_seq = 1
-        self.bytes = 0  # of everything queued and unacked, on disk or in memory
-        self.rows = 0
-        self.readings = 0
-        self.dropped = Dropped()
-        self.dropped_total = 0
-        self.refused_total = 0
+        self._replay: tuple[int, list[Reading], list[Event]] = (0, [], [])
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self) -> None:
-        """Open the store; never raises for a bad disk or file: see the module docstring."""
+        """Open the store and replay the journal; never raises for a bad disk or file."""
         with self.lock:
             self._last_commit = self.clock()
-            self._attach()
+            attached = self._attach()
+            self._replay_journal(attached)
+            self._apply_resend_request()
 
     def _attach(self) -> bool:
         try:
             self.file = self._open_file()
         except DiskFault as e:
-            if not self.fault and self.next_seq == 1:  # history unknown: never reuse a seq
-                self.next_seq = now_ms()
+            if not self.fault and self._next == 1:  # history unknown: never reuse a seq
+                self._next = now_ms()
             self._degrade(e)
             return False
         t = self.file.totals()
-        self.rows += t.rows
-        self.readings += t.readings
-        self.bytes += t.payload_bytes + t.rows * ROW_OVERHEAD
-        self.next_seq = max(self.next_seq, t.max_seq + 1)
-        self._top = max(self._top, t.max_seq)
+        self.totals.rows += t.rows
+        self.totals.readings += t.readings
+        self.totals.bytes += t.payload_bytes + t.rows * ROW_OVERHEAD
+        self._next = max(self._next, t.max_seq + 1)
+        self._reserved = t.reserved
         return True
+
+    def _replay_journal(self, attached: bool) -> None:
+        """After a crash: batches journaled but not committed are queued again with their own
+        seq and bytes; readings journaled but not batched go to the batcher (take_replay).
+        The journal of this boot is complete (the page cache survived); one from an earlier
+        boot may have lost its tail, and seqs continue above the reservation."""
+        found = self.journal.replay()
+        if found.found and not found.same_boot:
+            self._next = max(self._next, self._reserved + 1)
+        self._next = max(self._next, found.max_seq + 1)
+        self._requeue(found, attached)
+        carry: list[Poll] = []
+        if found.readings or found.events:
+            carry = [(found.last_rid, found.readings, found.events)]
+            self._replay = (found.last_rid, found.readings, found.events)
+            log.warning("store %s: %d readings and %d events read before a crash are queued "
+                        "again", self.path, len(found.readings), len(found.events))
+        if (attached and self.commit()) or carry:
+            self.journal.start(self._next, carry)
+
+    def _requeue(self, found: Replay, attached: bool) -> None:
+        seqs = sorted(s for s in found.batches if s not in found.acked)
+        stored = self._disk(lambda f: f.has(seqs), NO_SEQS) if attached else NO_SEQS
+        for seq in seqs:
+            if seq not in stored:
+                kind, ts, n, payload = found.batches[seq]
+                self._hold(Batch(seq, kind, ts, n, payload))
+        for seq in found.acked:
+            self._ack_disk(seq)
+        if seqs:
+            log.info("store %s: %d batches recovered from the journal", self.path,
+                     len(seqs) - len(stored))
 
     def _open_file(self) -> BatchFile:
         try:
             return BatchFile.open(self.path)
         except Corrupt as e:
-            self._set_aside(e, lost=None)
+            self._set_file_aside(e, lost=None)
             # the old file's seqs are unknown: continue above anything it can have used
-            return BatchFile.open(self.path, first_seq=max(self.next_seq, now_ms()))
+            return BatchFile.open(self.path, first_seq=max(self._next, now_ms()))
 
-    def _set_aside(self, e: Exception, lost: tuple[int, int] | None) -> None:
+    def _set_file_aside(self, e: Exception, lost: tuple[int, int] | None) -> None:
         aside = move_aside(self.path)
         log.error("store %s is corrupt (%s): moved aside to %s, starting a fresh one",
                   self.path, e, aside.name)
@@ -138,137 +138,191 @@ class DurableQueue:
     def close(self) -> None:
         with self.lock:
             self._next_retry = 0.0
-            self.commit(final=True)
-            if self._pending:
-                log.error("store %s: %d batches (%d readings) only in memory are lost at exit: "
-                          "%s", self.path, len(self._pending),
-                          sum(b.n for b in self._pending.values()), self.fault)
+            done = self.commit(final=True) and not self._held
+            if self._held:
+                log.error("store %s: %d batches (%d readings) only in memory at exit (%s); "
+                          "the journal keeps them for the next start if the disk allows",
+                          self.path, len(self._held), sum(b.n for b in self._held.values()),
+                          self.fault)
+            self.journal.close(delete=done)
             if self.file is not None:
                 self.file.close()
                 self.file = None
 
-    # -- producing ---------------------------------------------------------------------------
-    def put(self, kind: str, payload: bytes, n: int, ts_ms: int) -> int | None:
-        """Queue a batch; returns its sequence number, or None if the policy refused it.
-        Event batches are small and always taken: a gap report must not be dropped itself."""
+    def take_replay(self) -> tuple[int, list[Reading], list[Event]]:
         with self.lock:
-            payload = pack(payload)
-            cost = len(payload) + ROW_OVERHEAD
-            if kind == "data" and not self._make_room(cost):
-                self.refused_total += n
-                self._drop(n, ts_ms)
-                return None
-            seq = self.next_seq
-            self.next_seq += 1
-            self._pending[seq] = Batch(seq, kind, ts_ms, n, payload)
-            self._pending_bytes += cost
-            self._count(1, n, cost)
-            return seq
+            replay, self._replay = self._replay, (0, [], [])
+            return replay
 
+    # -- hooks of MemoryQueue ------------------------------------------------------------------
     def _over(self, cost: int) -> bool:
         if self.fault:
-            return self._pending_bytes + cost > self.memory_bytes
-        return self.bytes + cost > self.max_bytes
-
-    def full(self) -> bool:
-        return self._over(1)
-
-    def _make_room(self, cost: int) -> bool:
-        while self._over(cost):
-            if self.when_full != "drop_oldest" or not self._evict_oldest():
-                return False
-        return True
+            return self._held_bytes + cost > self.memory_bytes
+        return self.totals.bytes + cost > self.max_bytes
 
     def _evict_oldest(self) -> bool:
         """Drop the oldest data batch: from disk (deleted at the next commit), else memory."""
-        batch = None if self.fault else self._oldest_on_disk()
-        if batch is not None:
-            self._evicted_to = batch.seq
-            self._doom(batch.seq)
-        else:
-            batch = next((b for b in self._pending.values() if b.kind == "data"), None)
-            if batch is None:
-                return False
-            del self._pending[batch.seq]
-            self._pending_bytes -= len(batch.payload) + ROW_OVERHEAD
-        self._count(-1, -batch.n, -(len(batch.payload) + ROW_OVERHEAD))
-        self._drop(batch.n, batch.ts_ms)
+        row = None if self.fault else self._oldest_row("data")
+        if row is None:
+            return self._evict_held()
+        self._evicted_to = row.seq
+        self._doom(row)
+        self._drop(row.n, row.ts_ms)
         return True
 
-    def _oldest_on_disk(self) -> Batch | None:
-        after = self._evicted_to
-        heads = self._disk(lambda f: f.heads(after, len(self._gone) + 1, "data"), NONE)
-        return next((b for b in heads if b.seq not in self._gone), None)
+    def _oldest_row(self, kind: str | None = None) -> Row | None:
+        after = self._evicted_to if kind else 0
+        rows = self._disk(lambda f: f.rows(after, len(self._gone) + 1, kind), NO_ROWS)
+        return next((r for r in rows if r.seq not in self._gone), None)
 
-    def _count(self, rows: int, readings: int, size: int) -> None:
-        self.rows += rows
-        self.readings += readings
-        self.bytes += size
+    def _doom(self, row: Row) -> None:
+        self._gone.add(row.seq)
+        self._doomed.append(row.seq)
+        self.totals.add(row.n, row.size, -1)
 
-    def _drop(self, n: int, ts_ms: int) -> None:
-        self.dropped.add(n, ts_ms)
-        self.dropped_total += n
+    def _stored(self, payload: bytes) -> bytes:
+        return pack(payload)
 
-    def _doom(self, seq: int) -> None:
-        self._gone.add(seq)
-        self._doomed.append(seq)
+    def _wire(self, stored: bytes) -> bytes:
+        return unpack(stored)
 
-    def take_gap(self) -> Dropped | None:
-        """The drops since the last call (to report as a gap event), or None."""
+    def _journal_batches(self, covers: int, made: list[Batch]) -> None:
+        if made and made[-1].seq >= self._reserved:
+            self._reserve(made[-1].seq)
+        self.journal.batches(covers, [(b.seq, b.kind, b.ts_ms, b.n, b.payload) for b in made])
+
+    def _reserve(self, seq: int) -> None:
+        """Reserve seqs on disk before one goes out beyond the reservation (rare: every
+        RESERVE/2 seqs the commit does it on the way)."""
+        def write(f: BatchFile) -> bool:
+            f.write([], [], reserve=seq + RESERVE)
+            return True
+
+        if self._disk(write, False):
+            self._reserved = seq + RESERVE
+
+    def _disk_rows(self, after: int, before: int, limit: int, kind: str | None) -> list[Batch]:
+        rows = self._disk(lambda f: f.batches(after, before, limit + len(self._gone), kind),
+                          NO_BATCHES)
+        return [b for b in rows if b.seq not in self._gone][:limit]
+
+    def _ack_disk(self, seq: int) -> None:
+        if seq in self._gone:
+            return
+        row = self._disk(lambda f: f.row(seq), None)
+        if row is not None:
+            self._doom(row)
+            self.journal.acked([seq])
+
+    def _aside_disk(self, seq: int, reason: str, at_ms: int) -> Aside | None:
+        if seq in self._gone:
+            return None
+        found = self._disk(lambda f: f.batches(seq - 1, seq + 1, 1), NO_BATCHES)
+        if not found:
+            return None
+        batch = found[0]
+
+        def move(f: BatchFile) -> bool:
+            f.set_aside(batch, reason, at_ms)
+            return True
+
+        if not self._disk(move, False):
+            return None
+        self.totals.add(batch.n, len(batch.payload), -1)
+        return Aside(seq, batch.kind, batch.ts_ms, batch.n, len(batch.payload), reason, at_ms)
+
+    def _keep_aside(self, batch: Batch, reason: str, at_ms: int) -> Aside | None:
+        def move(f: BatchFile) -> bool:
+            f.set_aside(batch, reason, at_ms)
+            return True
+
+        if self.fault or not self._disk(move, False):
+            return super()._keep_aside(batch, reason, at_ms)
+        return Aside(batch.seq, batch.kind, batch.ts_ms, batch.n, len(batch.payload), reason,
+                     at_ms)
+
+    def _aside_on_disk(self) -> list[Aside]:
+        return self._disk(lambda f: f.aside(), [])
+
+    def _restore_disk(self, seqs: Sequence[int] | None) -> int:
+        moved = self._disk(lambda f: f.restore(list(seqs) if seqs is not None else None), NO_ROWS)
+        for row in moved:
+            self.totals.add(row.n, row.size)
+        return len(moved)
+
+    def _oldest_disk_ts(self) -> int:
+        row = self._oldest_row()
+        return row.ts_ms if row else 0
+
+    def _extra(self) -> dict[str, Any]:
+        return {"fault": self.fault, "in_memory": len(self._held) if self.fault else 0}
+
+    # -- resend requests from `gatewayd queue resend` ------------------------------------------
+    @property
+    def resend_request(self) -> Path:
+        return self.path.with_name(self.path.name + ".resend")
+
+    def _apply_resend_request(self) -> int:
+        """A request file left by `gatewayd queue resend`: {"seqs": [..]} or {"seqs": null}."""
+        req = self.resend_request
+        try:
+            seqs = json.loads(req.read_text()).get("seqs")
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        except (OSError, ValueError, AttributeError) as e:
+            log.error("ignoring the resend request %s: %s", req, e)
+            seqs = []
+        moved = self.restore([int(s) for s in seqs] if isinstance(seqs, list) else None)
+        try:
+            req.unlink(missing_ok=True)
+        except OSError as e:
+            log.error("cannot remove the resend request %s: %s", req, e)
+        log.info("store %s: %d set-aside batches queued again on request", self.path, moved)
+        return moved
+
+    def poll_requests(self) -> int:
+        """Apply a pending resend request (the pipeline calls this once a commit)."""
         with self.lock:
-            if not self.dropped.readings:
-                return None
-            gap, self.dropped = self.dropped, Dropped()
-            return gap
-
-    def take_events(self) -> list[Event]:
-        """Faults and recoveries since the last call, to publish as events."""
-        with self.lock:
-            events, self._events = self._events, []
-            return events
-
-    def _event(self, kind: str, fields: dict[str, Any]) -> None:
-        self._events.append(Event(now_ms(), kind, fields))
+            return self._apply_resend_request() if self.resend_request.exists() else 0
 
     # -- committing --------------------------------------------------------------------------
-    def commit_due(self) -> bool:
-        return self.clock() - self._last_commit >= self.commit_interval_s
-
-    def maybe_commit(self) -> None:
-        if self.commit_due():
-            self.commit()
-
-    def commit(self, final: bool = False) -> None:
-        """Write pending puts and deletes in one transaction (while the disk fails: only when
-        a retry is due, and the batches stay in memory until it succeeds). The newest row stays
-        until a newer one is written, unless `final` records the seq floor instead."""
+    def commit(self, final: bool = False) -> bool:
+        """Write the unacked batches held in memory and the pending deletes in one transaction
+        (while the disk fails: only when a retry is due, and the batches stay in memory until
+        it succeeds). Returns True when everything is on disk (the journal may rotate)."""
         with self.lock:
             self._last_commit = self.clock()
             if self.fault and self.clock() < self._next_retry:
-                return
+                return False
             if self.file is None and not self._attach():
-                return
-            if not (self._pending or self._doomed or final):
-                return
-            puts = list(self._pending.values())
-            top = max(self._top, puts[-1].seq if puts else 0)
-            later = [] if final else [s for s in self._doomed if s == top]
-            doomed = [s for s in self._doomed if s not in later]
-            floor = self.next_seq - 1 if final else 0
+                return False
+            puts = list(self._held.values())
+            reserve = self._next + RESERVE if self._next + RESERVE // 2 > self._reserved else 0
+            if not (puts or self._doomed or final or reserve):
+                return True
+            doomed = list(self._doomed)
+            floor = self._next - 1 if final else 0
 
             def write(f: BatchFile) -> bool:
-                f.write(puts, doomed, floor)
+                f.write(puts, doomed, floor, reserve)
                 return True
 
             if not self._disk(write, False):
-                return
-            self._top = top
-            self._pending.clear()
-            self._pending_bytes = 0
+                return False
+            self._reserved = max(self._reserved, reserve)
+            self._held.clear()
+            self._held_bytes = 0
             self._gone.difference_update(doomed)
-            self._doomed = later
+            self._doomed = []
             if self.fault:
                 self._recovered(len(puts))
+            return True
+
+    def rotate(self, carry: Sequence[Poll]) -> None:
+        """After a commit: a new journal segment with the polls not yet batched."""
+        with self.lock:
+            if not self.fault and not self._held:
+                self.journal.start(self._next, carry)
 
     def _disk(self, op: Callable[[BatchFile], T], failed: T) -> T:
         """Run op on the file; a disk fault or corruption is handled here, and gives `failed`."""
@@ -299,66 +353,22 @@ class DurableQueue:
 
     def _replace_corrupt(self, e: Exception) -> None:
         """The file went bad while running: set it aside, keep what is in memory."""
-        lost_rows = self.rows - len(self._pending)
-        lost_readings = self.readings - sum(b.n for b in self._pending.values())
-        self.file.db.close() if self.file else None
+        lost_rows = self.totals.rows - len(self._held)
+        lost_readings = self.totals.readings - sum(b.n for b in self._held.values())
+        if self.file is not None:
+            self.file.db.close()
         self.file = None
         try:
-            self._set_aside(e, (lost_rows, lost_readings))
+            self._set_file_aside(e, (lost_rows, lost_readings))
         except DiskFault as fault:
             self._degrade(fault)
         self.dropped_total += lost_readings
-        self.rows, self.bytes = len(self._pending), self._pending_bytes
-        self.readings = sum(b.n for b in self._pending.values())
+        self.totals.rows, self.totals.bytes = len(self._held), self._held_bytes
+        self.totals.readings = sum(b.n for b in self._held.values())
         self._gone.clear()
         self._doomed = []
-        self._top = 0
-        self.next_seq = max(self.next_seq, now_ms())
-
-    # -- consuming ---------------------------------------------------------------------------
-    def peek(self, after_seq: int = 0, limit: int = 16,
-             before_seq: int | None = None) -> list[Batch]:
-        """Unacked batches with after_seq < seq (< before_seq), oldest first: committed ones,
-        and while the disk fails also those held in memory."""
-        with self.lock:
-            upper = before_seq if before_seq is not None else self.next_seq
-            rows = self._disk(lambda f: f.batches(after_seq, upper, limit + len(self._gone)), NONE)
-            out = [b for b in rows if b.seq not in self._gone][:limit]
-            if self.fault and len(out) < limit:
-                out += [b for s, b in self._pending.items() if after_seq < s < upper]
-            return [replace(b, payload=unpack(b.payload)) for b in out[:limit]]
-
-    def ack(self, seq: int) -> None:
-        """The broker has the batch: delete it at the next commit (a crash before that only
-        means the consumer may see it twice, which its seq makes detectable)."""
-        with self.lock:
-            if seq in self._gone:
-                return
-            held = self._pending.pop(seq, None)
-            if held is not None:
-                self._pending_bytes -= len(held.payload) + ROW_OVERHEAD
-                self._count(-1, -held.n, -(len(held.payload) + ROW_OVERHEAD))
-                return
-            found = self._disk(lambda f: f.size_of(seq), None)
-            if found is not None:
-                self._doom(seq)
-                self._count(-1, -found[0], -(found[1] + ROW_OVERHEAD))
-
-    def oldest_ts_ms(self) -> int:
-        """Time of the oldest unacked batch (0 if none)."""
-        with self.lock:
-            heads = self._disk(lambda f: f.heads(0, len(self._gone) + 1), NONE)
-            first = next((b for b in heads if b.seq not in self._gone), None)
-            if first is None:
-                first = next(iter(self._pending.values()), None)
-            return first.ts_ms if first else 0
-
-    def stats(self) -> QueueStats:
-        with self.lock:
-            memory = len(self._pending) if self.fault else 0
-            return QueueStats(self.rows, self.readings, self.bytes, self.oldest_ts_ms(),
-                              self.dropped_total, self.next_seq - 1,
-                              {"fault": self.fault, "in_memory": memory})
+        self._reserved = 0
+        self._next = max(self._next, now_ms())
 
 
 def pack(payload: bytes) -> bytes:

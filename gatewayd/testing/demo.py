@@ -273,7 +273,7 @@ def _show(url: str, seconds: float) -> None:
                     stamp = time.strftime("%H:%M:%S", time.localtime(rec["time"]))
                     value = "-" if rec["value"] is None else rec["value"]
                     print(f"{stamp:<12} {rec['name']:<22} {value!s:>12} {rec['unit']:<6} "
-                          f"{rec['quality']}", flush=True)
+                          f"{rec['quality_name']}", flush=True)
                 elif rec["type"] == "event":
                     print(f"{'event':<12} {rec['kind']}: "
                           f"{ {k: v for k, v in rec.items() if k not in ('type', 'kind')} }")

@@ -1,4 +1,4 @@
-"""The toolkit's subcommands: `schema`, `probe i2c|modbus|serial|gpio`, `tail`.
+"""The toolkit's subcommands: `schema`, `probe <kind>` (each plugin's probe), `tail`.
 
 gatewayd/cli.py calls `add_commands(sub)`; each handler takes the parsed arguments and returns
 an exit code. `print_warnings` is what `gatewayd check` adds after a config validates.
@@ -44,36 +44,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _probe(sub: Any) -> None:
-    from . import probe
+    """`probe <kind>` for every kind whose plugin has a probe (its arguments and command)."""
+    from ..sources import plugins
+    from ..sources.plugin import load
 
-    kinds = sub.add_parser("probe", help="look at a bus: i2c, modbus, serial, gpio").add_subparsers(
-        dest="probe_kind", required=True
-    )
-    p = kinds.add_parser("i2c", help="which addresses answer, and which chip each could be")
-    p.add_argument("--bus", default="1", help="bus number (1 = /dev/i2c-1)")
-    p.set_defaults(func=probe.cmd_i2c)
-    p = kinds.add_parser("modbus", help="one read, raw and decoded")
-    p.add_argument("--host", help="Modbus TCP device or gateway")
-    p.add_argument("--port", help="TCP port with --host (502), else the RS-485 serial port")
-    p.add_argument("--unit", type=int, default=1)
-    p.add_argument("--read", required=True, help="40001:10 (Modicon) or holding:0:10")
-    p.add_argument("--baudrate", type=int, default=9600)
-    p.add_argument("--parity", choices=("N", "E", "O"), default="E")
-    p.add_argument("--stopbits", type=int, choices=(1, 2), default=1)
-    p.add_argument("--timeout-ms", type=int, default=1000)
-    p.set_defaults(func=probe.cmd_modbus)
-    p = kinds.add_parser("serial", help="listen and suggest baud, framing and terminator")
-    p.add_argument("--port", required=True)
-    p.add_argument("--seconds", type=float, default=8.0, help="listening time over all bauds")
-    p.add_argument("--bauds", help="comma-separated, default 1200..115200")
-    p.add_argument("--send", help="a poll command sent every 0.5 s (escapes: \\r, \\x05)")
-    p.set_defaults(func=probe.cmd_serial)
-    p = kinds.add_parser("gpio", help="live input pin levels and edges")
-    p.add_argument("--pins", help="comma-separated BCM numbers or names (default: free pins)")
-    p.add_argument("--config", help="watch the inputs of this config's gpio devices")
-    p.add_argument("--pull", choices=("up", "down", "floating"), default="floating")
-    p.add_argument("--seconds", type=float, default=0, help="watch for changes this long")
-    p.set_defaults(func=probe.cmd_gpio)
+    probes = [(pl.kind, pl.probe) for pl in plugins() if pl.probe is not None]
+    kinds = sub.add_parser(
+        "probe", help=f"look at a bus: {', '.join(k for k, _ in probes)}"
+    ).add_subparsers(dest="probe_kind", required=True)
+    for kind, probe in probes:
+        p = kinds.add_parser(kind, help=probe.help)
+        load(probe.arguments)(p)
+        p.set_defaults(func=load(probe.run))
 
 
 def _tail(sub: Any) -> None:

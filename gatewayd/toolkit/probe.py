@@ -25,6 +25,10 @@ FREE_PINS = (4, 5, 6, 12, 13, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27)  #
 # -- i2c ----------------------------------------------------------------------------------
 
 
+def i2c_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bus", default="1", help="bus number (1 = /dev/i2c-1)")
+
+
 def scan_i2c(
     bus: Any, spec: int | str, addresses: range = I2C_ADDRESSES, progress: Progress | None = None
 ) -> dict[int, tuple[str | None, list[str]]]:
@@ -86,6 +90,17 @@ def cmd_i2c(args: argparse.Namespace, out: TextIO | None = None) -> int:
 # -- modbus -------------------------------------------------------------------------------
 
 
+def modbus_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", help="Modbus TCP device or gateway")
+    p.add_argument("--port", help="TCP port with --host (502), else the RS-485 serial port")
+    p.add_argument("--unit", type=int, default=1)
+    p.add_argument("--read", required=True, help="40001:10 (Modicon) or holding:0:10")
+    p.add_argument("--baudrate", type=int, default=9600)
+    p.add_argument("--parity", choices=("N", "E", "O"), default="E")
+    p.add_argument("--stopbits", type=int, choices=(1, 2), default=1)
+    p.add_argument("--timeout-ms", type=int, default=1000)
+
+
 def endpoint_of(args: argparse.Namespace) -> Any:
     """TCP with --host (and --port N), RTU with --port /dev/ttyX."""
     from ..buses.modbus import Endpoint
@@ -143,6 +158,13 @@ def cmd_modbus(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 # -- serial -------------------------------------------------------------------------------
+
+
+def serial_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", required=True)
+    p.add_argument("--seconds", type=float, default=8.0, help="listening time over all bauds")
+    p.add_argument("--bauds", help="comma-separated, default 1200..115200")
+    p.add_argument("--send", help="a poll command sent every 0.5 s (escapes: \\r, \\x05)")
 
 
 def listen(port: str, baud: int, seconds: float, send: bytes = b"") -> bytes:
@@ -203,6 +225,13 @@ def _print_guess(g: serial_guess.Guess, captures: dict[int, bytes], out: TextIO)
 # -- gpio ---------------------------------------------------------------------------------
 
 
+def gpio_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pins", help="comma-separated BCM numbers or names (default: free pins)")
+    p.add_argument("--config", help="watch the inputs of this config's gpio devices")
+    p.add_argument("--pull", choices=("up", "down", "floating"), default="floating")
+    p.add_argument("--seconds", type=float, default=0, help="watch for changes this long")
+
+
 class PinWatch:
     """Input pins opened through gatewayd.buses.gpio; level changes land in `changes`."""
 
@@ -250,8 +279,10 @@ def pins_to_watch(args: argparse.Namespace) -> tuple[dict[str, int | str], dict[
         from .. import config as config_mod
 
         cfg = config_mod.load(args.config)
-        inputs = [i for d in cfg.devices if d.kind == "gpio" for i in d.inputs]
-        return {i.name: i.pin for i in inputs}, {i.name: i.pull for i in inputs}
+        from ..sources import plugin
+
+        uses = [u for d in cfg.devices for u in plugin(d.kind).check().pins(d)]
+        return {u.name: u.pin for u in uses}, {u.name: u.pull for u in uses}
     pins = {f"GPIO{p}": p for p in FREE_PINS}
     return pins, dict.fromkeys(pins, args.pull)
 

@@ -94,8 +94,7 @@ def _profile_keys(kind: str) -> tuple[set[str], set[str], dict[str, Any]]:
             point |= set(prof.get("point", {}))
             registers.update(prof.get("registers", {}))
             point |= {k for reg in prof.get("registers", {}).values() for k in reg}
-    if kind == "i2c":  # `chip = "bme280"` names its profile as well
-        device.add("chip")
+    device |= set(sources.plugin(kind).profile_keys)  # e.g. i2c's `chip = "bme280"`
     return device, point, registers
 
 

@@ -45,13 +45,14 @@ class TailState:
     rows: dict[str, Row] = field(default_factory=dict)
     alarms: dict[str, str] = field(default_factory=dict)  # point or device.feature -> level
     vibration: dict[str, list[str]] = field(default_factory=dict)  # device -> its point names
-    resolution: dict[str, float] = field(default_factory=dict)
+    resolution: dict[str, float | None] = field(default_factory=dict)
     last_event: str = ""
 
     def feed(self, rec: dict[str, Any]) -> None:
-        if "name" in rec:
+        if rec.get("name"):
             self.rows[rec["name"]] = Row(
-                rec["value"], rec.get("unit", ""), rec["quality"], rec["time"]
+                rec["value"], rec.get("unit") or "", rec.get("quality_name", rec["quality"]),
+                rec["time"],
             )
         elif rec.get("type") == "event":
             self._event(rec)
@@ -81,13 +82,16 @@ class TailState:
             self.alarms.pop(key, None)
 
 
-def fmt_value(value: Any, resolution: float = 0.001) -> str:
+def fmt_value(value: Any, resolution: float | None = None) -> str:
     if value is None:
         return "-"
+    if isinstance(value, str):
+        return value
     if isinstance(value, (bool, int)):
         return str(int(value))
-    if not isinstance(value, float):
-        return str(value)
+    if resolution is None:  # carried exactly: enough digits for a float32, no noise
+        text = f"{value:.7g}"
+        return text if any(c in text for c in ".en") else text + ".0"
     decimals = min(6, max(0, -math.floor(math.log10(resolution)))) if resolution > 0 else 3
     return f"{value:.{decimals}f}"
 
@@ -126,7 +130,7 @@ def point_lines(state: TailState, width: int, now: float) -> list[str]:
     ]
     for n in names:
         r = state.rows[n]
-        value = fmt_value(r.value, state.resolution.get(n, 0.001))
+        value = fmt_value(r.value, state.resolution.get(n))
         out.append(
             f"{n[:name_w]:<{name_w}} {value:>{vw}} {r.unit[:uw]:<{uw}} {r.quality[:qw]:<{qw}} "
             f"{fmt_age(now - r.time_s):>5}  {state.alarms.get(n, '')}"
@@ -142,7 +146,7 @@ def vibration_lines(state: TailState) -> list[str]:
         for n in names:
             if n in state.rows:
                 feature = n.removeprefix(f"{device}.")
-                value = fmt_value(state.rows[n].value, state.resolution.get(n, 0.001))
+                value = fmt_value(state.rows[n].value, state.resolution.get(n))
                 cells.append(f"{feature} {value}{'!' if n in state.alarms else ''}")
         out.append(f"vib {device}: " + ("  ".join(cells) or "(no window yet)"))
     return out
@@ -192,7 +196,7 @@ class Target:
     status_path: Path | None = None
     sockets: list[Path] = field(default_factory=list)
     vibration: dict[str, list[str]] = field(default_factory=dict)
-    resolution: dict[str, float] = field(default_factory=dict)
+    resolution: dict[str, float | None] = field(default_factory=dict)
 
 
 def target_of(args: argparse.Namespace) -> Target:
@@ -213,8 +217,11 @@ def target_of(args: argparse.Namespace) -> Target:
     )
     if cfg is not None:
         t.status_path = find_status(cfg)
-        t.vibration = {
-            d.name: [p.name for p in d.points] for d in cfg.devices if d.kind == "vibration"
+        from ..sources import plugin
+
+        t.vibration = {  # devices shown as one line of features
+            d.name: [p.name for p in d.points] for d in cfg.devices
+            if plugin(d.kind).tail == "device"
         }
         t.resolution = {p.name: p.resolution for p in cfg.points()}
     return t

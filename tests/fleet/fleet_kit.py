@@ -53,9 +53,13 @@ def hang_after_ready(src: Path) -> None:
 
 @dataclass
 class Fleet:
+    """A fleet's two keys: `private`/`public` sign releases, `command_*` sign commands."""
+
     dir: Path
     private: signing.Ed25519PrivateKey
     public: Path
+    command_private: signing.Ed25519PrivateKey
+    command_public: Path
 
     def release(self, version: str, target: Target | None = None, allow_downgrade: bool = False,
                 change: Callable[[Path], None] | None = None, sign: bool = True,
@@ -79,8 +83,10 @@ class Fleet:
 
 def make_fleet(path: Path) -> Fleet:
     path.mkdir(parents=True, exist_ok=True)
-    signing.keygen(path / "fleet.key", path / "fleet.pub")
-    return Fleet(path, signing.load_private(path / "fleet.key"), path / "fleet.pub")
+    signing.keygen(path / "release.key", path / "release.pub", "release")
+    signing.keygen(path / "command.key", path / "command.pub", "command")
+    return Fleet(path, signing.load_private(path / "release.key"), path / "release.pub",
+                 signing.load_private(path / "command.key"), path / "command.pub")
 
 
 def install_first(root: Path, fleet: Fleet, bundle_path: Path, version: str) -> None:
@@ -88,8 +94,9 @@ def install_first(root: Path, fleet: Fleet, bundle_path: Path, version: str) -> 
     gatewayd_cli(["release", "install", str(bundle_path), "--version", version, "--root", str(root),
                   "--share-site-packages", str(SHARED_SITE)])
     keys = root / "etc/gatewayd/keys"
-    keys.mkdir(parents=True, exist_ok=True)
-    shutil.copy(fleet.public, keys / "fleet.pub")
+    for role, public in (("release", fleet.public), ("command", fleet.command_public)):
+        (keys / role).mkdir(parents=True, exist_ok=True)
+        shutil.copy(public, keys / role / public.name)
 
 
 def write_config(root: Path, gateway: str, broker: str = "mqtt://127.0.0.1:1") -> Path:

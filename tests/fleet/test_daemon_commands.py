@@ -44,9 +44,9 @@ def events(listener: Listener, pred: Any, timeout_s: float = 10) -> list[dict[st
 def test_signed_commands_end_to_end(tmp_path: Path, broker: Any) -> None:
     """Only fleet-signed, fresh commands for this gateway are acted on; refusals are events."""
     etc = tmp_path / "etc"
-    (etc / "keys").mkdir(parents=True)
-    keygen(tmp_path / "fleet.key", etc / "keys" / "fleet.pub")
-    keygen(tmp_path / "rogue.key", tmp_path / "rogue.pub")
+    (etc / "keys" / "command").mkdir(parents=True)
+    keygen(tmp_path / "fleet.key", etc / "keys" / "command" / "fleet.pub", "command")
+    keygen(tmp_path / "rogue.key", tmp_path / "rogue.pub", "command")
     fleet, rogue = load_private(tmp_path / "fleet.key"), load_private(tmp_path / "rogue.key")
     cfg = etc / "gatewayd.toml"
     cfg.write_text(CONFIG.format(url=broker.url, tmp=tmp_path))

@@ -15,7 +15,7 @@ from gatewayd.sims.clock import ManualClock
 
 @pytest.fixture
 def fleet(tmp_path: Path) -> tuple[signing.Ed25519PrivateKey, signing.TrustedKeys]:
-    signing.keygen(tmp_path / "cmd.key", tmp_path / "cmd.pub")
+    signing.keygen(tmp_path / "cmd.key", tmp_path / "cmd.pub", "command")
     return signing.load_private(tmp_path / "cmd.key"), signing.load_trusted(tmp_path / "cmd.pub")
 
 
@@ -62,7 +62,7 @@ def test_tampered_unsigned_foreign_and_misaddressed(tmp_path: Path, fleet: tuple
     doc["signatures"] = []
     with pytest.raises(UpdateRefused, match="missing signature"):
         v.verify(json.dumps(doc).encode())
-    signing.keygen(tmp_path / "x.key", tmp_path / "x.pub")
+    signing.keygen(tmp_path / "x.key", tmp_path / "x.pub", "command")
     other = signing.load_private(tmp_path / "x.key")
     with pytest.raises(UpdateRefused, match="unknown key"):
         v.verify(sign_command(other, "ping", "gw-1", {}, 1000.0))

@@ -36,7 +36,7 @@ def notify_sock(tmp_path: Path) -> Iterator[socket.socket]:
 def _update(root: Path, manifest: Path, tar: Path) -> str:
     return gatewayd_cli(["release", "install", str(tar), "--manifest", str(manifest),
                          "--root", str(root), "--state-dir", str(root / "var/lib/gatewayd"),
-                         "--keys", str(root / "etc/gatewayd/keys"),
+                         "--keys", str(root / "etc/gatewayd/keys/release"),
                          "--config", str(root / "etc/gatewayd/gatewayd.toml"),
                          "--share-site-packages", str(SHARED_SITE)])
 

@@ -19,7 +19,7 @@ def _manifest(**kw: object) -> mf.SignedManifest:
 
 @pytest.fixture
 def keys(tmp_path: Path) -> tuple[Path, Path, str]:
-    kid = signing.keygen(tmp_path / "fleet.key", tmp_path / "fleet.pub")
+    kid = signing.keygen(tmp_path / "fleet.key", tmp_path / "fleet.pub", "release")
     return tmp_path / "fleet.key", tmp_path / "fleet.pub", kid
 
 
@@ -51,7 +51,7 @@ def test_changed_content_is_a_bad_signature(keys: tuple[Path, Path, str]) -> Non
 def test_unknown_key_and_missing_signature_are_refused(tmp_path: Path, keys: tuple) -> None:
     """A key the gateway does not trust, or no signature at all, is refused by name."""
     _, public, _ = keys
-    signing.keygen(tmp_path / "other.key", tmp_path / "other.pub")
+    signing.keygen(tmp_path / "other.key", tmp_path / "other.pub", "release")
     signed = signing.sign_manifest(_manifest(), signing.load_private(tmp_path / "other.key"))
     with pytest.raises(UpdateRefused, match="unknown key"):
         signing.verify_manifest(signed, signing.load_trusted(public))

@@ -56,7 +56,7 @@ class Events:
 def _updater(root: Path, events: Events, free: int = 10 * GIB, site: str = "plant-a") -> Updater:
     releases = Releases(root)
     state = root / "var/lib/gatewayd"
-    trusted = signing.load_trusted(root / "etc/gatewayd/keys")
+    trusted = signing.load_trusted(root / "etc/gatewayd/keys/release", role="release")
     return Updater(releases, HealthGate(state, releases), trusted, "gw-7", site, events,
                    state / "downloads", root / "etc/gatewayd/gatewayd.toml",
                    free_bytes=lambda _p: free, share_site_packages=SHARED_SITE)
@@ -118,7 +118,7 @@ def test_bad_signature_is_refused(root: Path, good: tuple) -> None:
 def test_unknown_key_is_refused(root: Path, good: tuple, tmp_path: Path) -> None:
     """A manifest signed by a key the gateway does not hold is refused."""
     signed, tar = good
-    signing.keygen(tmp_path / "rogue.key", tmp_path / "rogue.pub")
+    signing.keygen(tmp_path / "rogue.key", tmp_path / "rogue.pub", "release")
     rogue = signing.sign_manifest(signed.model_copy(update={"signatures": []}),
                                   signing.load_private(tmp_path / "rogue.key"))
     _refused(root, rogue.to_json(), str(tar), "unknown key")
@@ -184,7 +184,7 @@ def test_agent_takes_a_signed_update_command_and_confirms_health(root: Path, goo
     agent = FleetAgent("gw-7", "plant-a", root / "var/lib/gatewayd", conf,
                        lambda kind, f: events.append((kind, f)), root=root)
     agent.updater.share_site_packages = SHARED_SITE
-    payload = sign_command(fleet.private, "update", "gw-7",
+    payload = sign_command(fleet.command_private, "update", "gw-7",
                            {"manifest": signed.model_dump(mode="json"), "bundle_url": str(tar)})
     assert agent.on_command("update", payload) == EXIT_RESTART
     assert agent.on_command("update", payload) is None  # the replay is refused

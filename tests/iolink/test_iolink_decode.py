@@ -75,12 +75,13 @@ def test_pressure_signed_and_scaled(pd: bytes, expected: list[tuple[object, Qual
     [
         (12.25, "00070A01", [(12.25, G), (7, G), ("0a", G), (1, G)]),
         (-0.5, "FFFF0000", [(-0.5, G), (65535, G), ("00", G), (0, G)]),
-        (float("nan"), "00000000", [(None, OVER), (0, G), ("00", G), (0, G)]),
+        (float("nan"), "00000000", [(None, Quality.BAD_DATA_INVALID), (0, G), ("00", G), (0, G)]),
         (float("inf"), "00000000", [(None, OVER), (0, G), ("00", G), (0, G)]),
     ],
 )
 def test_float32(flow: float, tail: str, expected: list[tuple[object, Quality]]) -> None:
-    """Float32 in the first four octets; a NaN or infinite float is not a measurement."""
+    """Float32 in the first four octets; a NaN or infinite float is not a measurement (NaN is
+    bad_data_invalid, an infinity out of range: the point stage's rule for every kind)."""
     assert _values(FM32, struct.pack(">f", flow) + bytes.fromhex(tail)) == expected
 
 

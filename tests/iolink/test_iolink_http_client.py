@@ -86,3 +86,14 @@ def test_isdu_value_must_be_hex(scripted: tuple[dict[str, Any], IotCoreClient]) 
     script.update(body='{"cid": $CID, "code": 200, "data": {"value": "zz"}}')
     with pytest.raises(ProtocolError, match="not hex"):
         client.read_isdu(1, 88, 0)
+
+
+def test_an_oversized_answer_is_refused(scripted: tuple[dict[str, Any], IotCoreClient]) -> None:
+    """An answer past the body cap is a ProtocolError, not megabytes read into memory."""
+    from gatewayd.buses.iolink_http import MAX_BODY_BYTES
+
+    script, client = scripted
+    pad = "x" * (MAX_BODY_BYTES + 1)
+    script.update(status=200, body='{"cid": $CID, "code": 200, "data": {"value": "' + pad + '"}}')
+    with pytest.raises(ProtocolError, match="larger than"):
+        client.getdata("/devicetag/applicationtag")

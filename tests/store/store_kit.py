@@ -80,8 +80,8 @@ class Recorder:
         with self.lock:
             data = [p[0] for p in self.payloads.values()]
         for payload in data:
-            if "p" not in msgpack.unpackb(payload, strict_map_key=False):
-                continue  # an event batch
+            if codec.kind_of(payload) == "event":
+                continue
             for r in codec.decode_data(payload, {})[1]:
                 out[r.alias].append(r.ts_ms)
         return {a: sorted(ts) for a, ts in out.items()}
@@ -231,3 +231,10 @@ def tmpfs(where: Path, size: str) -> Iterator[Path]:
 
 def remount(where: Path, options: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{options}", str(where)], check=True)
+
+
+def put(q: Any, kind: str, payload: bytes, n: int, ts_ms: int) -> int | None:
+    """Queue one batch of fixed bytes (the queue numbers it); its seq, or None if refused."""
+    from gatewayd.store.protocol import Outgoing
+
+    return q.put([Outgoing(kind, n, ts_ms, lambda seq: payload)])[0].seq  # type: ignore[no-any-return]

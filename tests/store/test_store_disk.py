@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_kit import remount, tmpfs
+from store_kit import put, remount, tmpfs
 
 from gatewayd.sims.clock import ManualClock
 from gatewayd.store.queue import DurableQueue
@@ -33,7 +33,7 @@ def test_byte_bound_on_a_tiny_filesystem_applies_the_policy(small_fs: Path) -> N
     q = DurableQueue(small_fs / "q.db", 400_000)
     q.open()
     for i in range(240):
-        q.put("data", noise(i), 10, 1000 + i)
+        put(q, "data", noise(i), 10, 1000 + i)
         q.commit()
     assert not q.fault
     gap = q.take_gap()
@@ -51,7 +51,7 @@ def test_enospc_keeps_batches_in_memory_and_returns_to_disk(small_fs: Path) -> N
     q.open()
     seqs = []
     for i in range(200):
-        seqs.append(q.put("data", noise(i), 10, i))
+        seqs.append(put(q, "data", noise(i), 10, i))
         q.commit()
         clock.t += 1
     assert q.fault and "full" in q.fault
@@ -80,7 +80,7 @@ def test_read_only_filesystem_then_writable_again(small_fs: Path) -> None:
     try:
         q.open()
         for i in range(1, 6):
-            q.put("data", noise(i, 100), 1, i)
+            put(q, "data", noise(i, 100), 1, i)
             clock.t += 1
             q.commit()
         assert q.fault and q.stats().extra["in_memory"] == 5

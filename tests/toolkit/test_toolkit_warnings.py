@@ -200,3 +200,18 @@ def test_check_prints_warnings_and_still_passes(
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{f}: OK, 1 devices, 2 points"
     assert out[1].startswith("  warning: devices[0].points[1]: reads holding 3..3, the same")
+
+
+def test_point_stage_alarm_outside_span_and_percent_deadband_without_span() -> None:
+    """Any point: an alarm its 4-20 mA span cannot reach, and a percent deadband with no span."""
+    toml = (
+        RTU.format(name="m", baud=9600, unit=1, period=1000)
+        + point(1, 0, extra="scale = 0.001\nloop_4_20ma = { low = 0.0, high = 10.0 }\n"
+                "alarms = { hh = 12.0 }")
+        + point(2, 1, extra="deadband_pct = 1.0")
+    )
+    assert warnings_of(toml) == [
+        "devices[0].points[0].alarms.hh: 12 lies outside the range 0..10",
+        "devices[0].points[1].deadband_pct: no span (loop_4_20ma or valid_min/valid_max): a "
+        "percentage of the last value sent",
+    ]

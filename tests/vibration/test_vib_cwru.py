@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from scipy import io, signal
+from scipy import signal
+from vib_records import SKF_6205, record
 
 from gatewayd.analysis.alarms import Threshold
 from gatewayd.analysis.spectrum import Analyzer, Spec
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-
-CWRU = SHARED / "data" / "cwru"
-SKF_6205 = {"bpfi": 5.4152, "bpfo": 3.5848, "ftf": 0.39828, "bsf": 4.7135 / 2}  # README
 N = 4096
-
-
-def record(number: int) -> tuple[np.ndarray, float]:
-    data = io.loadmat(CWRU / f"{number}.mat")
-    key = f"X{number:03d}_DE_time"
-    rpm = float(np.ravel(data[f"X{number:03d}RPM"])[0])
-    return np.ravel(data[key]), rpm / 60
 
 
 def verdicts(x: np.ndarray, fs: float, shaft_hz: float) -> tuple[list[str], Analyzer]:
@@ -38,7 +26,7 @@ def verdicts(x: np.ndarray, fs: float, shaft_hz: float) -> tuple[list[str], Anal
 
 def test_cwru_105_is_flagged_as_inner_race() -> None:
     """Record 105 at 12 kHz raises the bearing alarm once, naming BPFI near 162 Hz."""
-    x, shaft = record(105)
+    x, _, shaft = record("cwru105")
     events, a = verdicts(x, 12_000, shaft)
     assert events == ["raised:2"]  # 2 = bpfi, and it never clears
     k = np.argmax(a.envelope.spectrum[40:70]) + 40
@@ -48,7 +36,7 @@ def test_cwru_105_is_flagged_as_inner_race() -> None:
 
 def test_cwru_97_is_not_flagged() -> None:
     """Normal record 97, decimated from 48 kHz to 12 kHz, never raises the bearing alarm."""
-    x, shaft = record(97)
+    x, _, shaft = record("cwru97")
     x = signal.decimate(x, 4, ftype="fir")
     events, a = verdicts(x, 12_000, shaft)
     assert events == []

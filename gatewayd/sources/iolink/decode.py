@@ -7,12 +7,14 @@ the item's bit offset, gives the item's bits, whatever the length of the process
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
 from ...model import Quality
+from ...points.transform import finite_quality
 from .iodd import Item
 
 Value = float | int | bool | str | None
@@ -48,8 +50,8 @@ def decode_item(whole: int, item: Item) -> tuple[Value, Quality]:
 
 def scaled(number: float, item: Item) -> tuple[Value, Quality]:
     """Range-check the raw number, then apply the IODD's gradient and offset."""
-    if number != number or number in (float("inf"), float("-inf")):
-        return None, Quality.BAD_OVER_RANGE
+    if not math.isfinite(number):  # the point stage's rule, here before the IODD's scaling
+        return None, finite_quality(number)
     if item.upper is not None and number > item.upper:
         return None, Quality.BAD_OVER_RANGE
     if item.lower is not None and number < item.lower:
