@@ -75,6 +75,15 @@ class Smoother:
         self.window.clear()
 
 
+def cast(value: float, type_: str) -> Value:
+    """A value as its point's type: int rounded, bool non-zero, float as it came."""
+    if type_ == "int":
+        return value if value.__class__ is int else round(value)
+    if type_ == "bool":
+        return bool(value)
+    return value
+
+
 @dataclass
 class ReportByException:
     """Emit when the value moved more than the deadband since the last emitted one, when the
@@ -138,9 +147,14 @@ class Transform:
     @property
     def identity(self) -> bool:
         """Nothing to do beyond the finite check: the stage's fast path."""
-        return (self.scale == 1.0 and self.offset == 0.0 and self.type == "float"
-                and self.loop is None and self.smoother is None and self.valid_min is None
-                and self.valid_max is None and not self.report.active and not self.alarms.limits)
+        return self.type == "float" and self.cast_only
+
+    @property
+    def cast_only(self) -> bool:
+        """Nothing to do but give the value the point's type: the stage's second fast path."""
+        return (self.scale == 1.0 and self.offset == 0.0 and self.loop is None
+                and self.smoother is None and self.valid_min is None and self.valid_max is None
+                and not self.report.active and not self.alarms.limits)
 
     def value(self, raw: Value, quality: int) -> tuple[Value, int]:
         """The engineering value and quality of one raw sample (no state but the filter)."""
@@ -172,11 +186,7 @@ class Transform:
         return self.scale != 1.0 or self.offset != 0.0
 
     def _typed(self, value: float) -> Value:
-        if self.type == "int":
-            return round(value)
-        if self.type == "bool":
-            return bool(value)
-        return value
+        return cast(value, self.type)
 
     def _smooth(self, value: float) -> float:
         return self.smoother.push(value) if self.smoother is not None else value
