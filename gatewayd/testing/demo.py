@@ -246,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg.write_text(CONFIG.format(broker=broker.url, state=work / "state", modbus_port=sim.port,
                                      scale=scale.path, iolink_url=io_master.url, iodd_dir=IODD_DIR))
         print(f"demo: config {cfg}, broker {broker.url}, daemon log {work / 'daemon.log'}")
-        subprocess.run([sys.executable, "-m", "gatewayd.cli", "check", str(cfg)], check=True)
+        subprocess.run([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo", "check", str(cfg)],
+                       check=True)
         with (work / "daemon.log").open("w") as log:
             daemon = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo",
                                        "run", "--config", str(cfg)], stderr=log, stdout=log)
