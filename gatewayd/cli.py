@@ -186,6 +186,9 @@ def parser() -> argparse.ArgumentParser:
     from .toolkit.cli import add_commands as add_toolkit_commands
 
     add_toolkit_commands(sub)
+    from .toolkit.testrun import add_command as add_test_command
+
+    add_test_command(sub)
     return ap
 
 
