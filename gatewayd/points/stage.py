@@ -69,7 +69,7 @@ class PointStage:
                 v = r.value
                 if v.__class__ is float and not math.isfinite(v):  # type: ignore[arg-type]
                     r = Reading(r.alias, r.ts_ms, None, finite_quality(v))  # type: ignore[arg-type]
-                elif v is not None and (to := casts.get(r.alias)) is not None:
+                elif v is not None and not isinstance(v, str) and (to := casts.get(r.alias)):
                     typed = cast(v, to)
                     if typed is not v:
                         r = r._replace(value=typed)

@@ -28,7 +28,7 @@ from .alarms import AlarmChange, LimitAlarms
 
 WIRE_BREAK_MA, LOW_UNCERTAIN_MA = 3.6, 3.8
 HIGH_UNCERTAIN_MA, SENSOR_FAULT_MA = 20.5, 21.0
-Value = float | int | bool | None
+Value = float | int | bool | str | None
 
 
 def namur_quality(ma: float) -> Quality:
@@ -110,8 +110,11 @@ class ReportByException:
     def due(self, value: Value, quality: int, now_ms: int) -> bool:
         if self.active and self.last is not None:
             old, old_q, old_ms = self.last
-            moved = (value is None) != (old is None) or (
-                value is not None and old is not None and abs(value - old) > self.band(old))
+            if isinstance(value, str) or isinstance(old, str):  # text: any change is a move
+                moved = value != old
+            else:
+                moved = (value is None) != (old is None) or (
+                    value is not None and old is not None and abs(value - old) > self.band(old))
             quiet = not self.heartbeat_ms or now_ms - old_ms < self.heartbeat_ms
             if not moved and quality == old_q and quiet:
                 return False
@@ -161,6 +164,8 @@ class Transform:
         if raw is None or quality >= Quality.BAD:  # no value: the device said why
             self._clear()
             return None, quality
+        if isinstance(raw, str):  # a string point: text has no scale, range or deadband
+            return raw, quality
         if isinstance(raw, float) and not math.isfinite(raw):
             self._clear()
             return None, finite_quality(raw)

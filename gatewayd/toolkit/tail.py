@@ -227,6 +227,13 @@ def target_of(args: argparse.Namespace) -> Target:
     return t
 
 
+def _device_rows(kind: str) -> bool:
+    """Whether the kind's plugin shows a device as one line of features (vibration)."""
+    from ..sources import KINDS, plugin
+
+    return kind in KINDS and plugin(kind).tail == "device"
+
+
 def feed_snapshot(state: TailState, snap: dict[str, Any], now: float) -> None:
     """Take the daemon's live snapshot (Supervisor.status()) into the screen's state."""
     state.gateway = str(snap.get("gateway", state.gateway))
@@ -238,7 +245,7 @@ def feed_snapshot(state: TailState, snap: dict[str, Any], now: float) -> None:
             if p.get("age_s") is not None:
                 state.rows[p["name"]] = Row(p["value"], p.get("unit", ""), p["quality"],
                                             now - p["age_s"])
-        if dev.get("kind") == "vibration":
+        if _device_rows(str(dev.get("kind", ""))):
             state.vibration[dev["device"]] = names
     state.alarms = dict(snap.get("alarms", {}))
     events = snap.get("events", [])
