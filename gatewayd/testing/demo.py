@@ -136,6 +136,7 @@ shaft_hz = 24.75
 alias_base = 50
 features = ["rms_g", "kurtosis", "velocity_mm_s", "iso_zone", "bearing_index", "bpfi_index"]
 bearing = {{ balls = 9, ball_diameter_mm = 7.94, pitch_diameter_mm = 39.04 }}
+envelope_resolution_hz = 2.0   # a first bearing verdict after 2 s of signal (1 Hz: 3 s)
 
 [[devices]]
 kind = "iolink"
