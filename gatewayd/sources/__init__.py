@@ -21,6 +21,8 @@ KINDS: tuple[str, ...] = (
     "i2c",
     "vibration",
     "analog",
+    "s7",
+    "enip",
 )
 
 

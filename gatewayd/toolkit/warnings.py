@@ -107,18 +107,6 @@ def check_i2c_addresses(cfg: Config) -> Iterator[str]:
         seen.setdefault((bus, address), where)
 
 
-def check_gpio_pins(cfg: Config) -> Iterator[str]:
-    """A pin claimed by two inputs (gpiozero refuses the second at start)."""
-    seen: dict[str, str] = {}
-    for i, dev, checks in _devices(cfg):
-        for use in checks.pins(dev):
-            pin = str(use.pin).upper().removeprefix("GPIO").removeprefix("BCM")
-            where = f"devices[{i}].{use.where}"
-            if pin in seen:
-                yield f"{where}: pin {use.pin} is also {seen[pin]}"
-            seen.setdefault(pin, where)
-
-
 def check_serial_ports(cfg: Config) -> Iterator[str]:
     """Devices sharing a serial port must agree on the framing, and on one protocol stack."""
     users: dict[str, list[tuple[str, str, tuple[Any, ...]]]] = defaultdict(list)
@@ -206,7 +194,6 @@ CHECKS: tuple[Check, ...] = (
     check_line_load,
     check_serial_ports,
     check_i2c_addresses,
-    check_gpio_pins,
     check_point_stage,
     check_broker,
     check_store,

@@ -127,6 +127,8 @@ def test_live_screen_over_a_real_broker(broker, tmp_path: Path) -> None:
             "tail",
             "--config",
             str(path),
+            "--broker",  # without it, tail reads the local daemon's socket
+            broker.url,
             "--seconds",
             "5",
             "--interval-s",
