@@ -78,7 +78,7 @@ def test_root_install_on_path_with_readable_files(tmp_path: Path) -> None:
     key.chmod(0o600)
     done = install(root, "--enable-i2c", "--enable-uart")
     assert done.returncode == 0, done.stderr
-    pyver = "%d.%d" % sys.version_info[:2]
+    pyver = "{}.{}".format(*sys.version_info[:2])
     assert f"wheels for linux_x86_64, Python {pyver}" in done.stdout
     link = root / "usr/local/bin/gatewayd"
     assert os.readlink(link) == "/opt/gatewayd/current/venv/bin/gatewayd"
