@@ -27,8 +27,8 @@ from store_kit import (
 )
 
 from gatewayd.config import parse
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.supervisor import Supervisor
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 
 @pytest.fixture
