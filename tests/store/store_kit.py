@@ -86,6 +86,17 @@ class Recorder:
                 out[r.alias].append(r.ts_ms)
         return {a: sorted(ts) for a, ts in out.items()}
 
+    def values(self, alias: int) -> list[tuple[int, Any]]:
+        """(timestamp, value) of one point, in time order, each seq counted once."""
+        with self.lock:
+            data = [p[0] for p in self.payloads.values()]
+        out = {}
+        for payload in data:
+            if "p" in msgpack.unpackb(payload, strict_map_key=False):
+                out.update({r.ts_ms: r.value for r in codec.decode_data(payload, {})[1]
+                            if r.alias == alias})
+        return sorted(out.items())
+
     def event_kinds(self) -> list[str]:
         with self.lock:
             return [e["kind"] for e in self.events]
