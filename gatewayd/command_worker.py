@@ -24,15 +24,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .publish.inbound import MAX_COMMAND_BYTES
+
 if TYPE_CHECKING:
     from .fleet.agent import Dispatch, FleetAgent
 
 log = logging.getLogger("gatewayd.commands")
 
-# A signed update command is a manifest plus a URL: about 2 KB. 64 KiB leaves ample room and
-# keeps any one message far from moving resident memory. The MQTT layer asks the broker not to
-# send anything larger than INBOUND_PACKET_MAX (publish/inbound.py); this is the second fence.
-MAX_COMMAND_BYTES = 64 * 1024
 INBOX_SIZE = 16  # commands waiting; beyond this a flood is dropped and counted
 COMMAND_LIMIT_S = 1800.0  # an update (download deadline + install + self-test) fits in this
 IDLE_TURN_S = 0.5  # the idle thread wakes this often to report dropped commands

@@ -36,7 +36,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from ..config import BrokerConfig
 from ..model import now_ms
+from ..pipeline.codec import encode_state
 from ..store.protocol import Batch, Queue
+from .inbound import connect_properties
 from .topics import Topics
 
 log = logging.getLogger("gatewayd.publish")
@@ -115,7 +117,7 @@ class Publisher:
         client.max_inflight_messages_set(cfg.inflight_window)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(max(1, int(cfg.reconnect_min_s)), int(cfg.reconnect_max_s))
-        client.will_set(self.topics.state, b"offline", qos=1, retain=True)
+        client.will_set(self.topics.state, encode_state(False), qos=1, retain=True)
         password = cfg.password
         if cfg.password_file is not None:
             password = cfg.password_file.read_text().strip()
@@ -137,7 +139,8 @@ class Publisher:
     def start(self) -> None:
         url = urlsplit(self.cfg.url)
         port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-        self.client.connect_async(url.hostname or "127.0.0.1", port, keepalive=self.cfg.keepalive_s)
+        self.client.connect_async(url.hostname or "127.0.0.1", port, keepalive=self.cfg.keepalive_s,
+                                  properties=connect_properties(self.cfg.protocol == "5"))
         self.client.loop_start()
         self._thread = threading.Thread(target=self._pump, name="publisher", daemon=True)
         self._thread.start()
@@ -154,7 +157,8 @@ class Publisher:
             self._thread.join(5)
         left = len(self._inflight)
         if self.stats.connected:
-            self.client.publish(self.topics.state, b"offline", qos=1, retain=True).wait_for_publish(1)
+            self.client.publish(self.topics.state, encode_state(False), qos=1,
+                                retain=True).wait_for_publish(1)
         self.client.disconnect()
         self.client.loop_stop()
         return left
@@ -185,7 +189,7 @@ class Publisher:
             return
         client.drop_out_messages()  # unacked batches: the pump re-sends them from the store
         client.publish(self.topics.birth, self.birth(), qos=1, retain=True)
-        client.publish(self.topics.state, b"online", qos=1, retain=True)
+        client.publish(self.topics.state, encode_state(True), qos=1, retain=True)
         if self.on_command is not None:
             client.subscribe(self.topics.cmd(), qos=1)
         limits = (int(getattr(props, "MaximumPacketSize", 0) or 0),
@@ -205,8 +209,11 @@ class Publisher:
         self._inbox.put(("ack", (mid, code, str(reason))))
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        # Size-capped by the command worker before anything parses it (publish/inbound.py).
         if self.on_command is not None:
-            self.on_command(msg.topic.rsplit("/", 1)[-1], bytes(msg.payload))
+            payload = msg.payload
+            self.on_command(msg.topic.rsplit("/", 1)[-1],
+                            payload if isinstance(payload, bytes) else bytes(payload))
 
     # -- the pump (our thread): sole owner of the window and the lanes ---------------------------
     def _pump(self) -> None:

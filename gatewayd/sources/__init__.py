@@ -21,6 +21,7 @@ KINDS: tuple[str, ...] = (
     "i2c",
     "vibration",
     "analog",
+    "s7",
 )
 
 

@@ -246,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg.write_text(CONFIG.format(broker=broker.url, state=work / "state", modbus_port=sim.port,
                                      scale=scale.path, iolink_url=io_master.url, iodd_dir=IODD_DIR))
         print(f"demo: config {cfg}, broker {broker.url}, daemon log {work / 'daemon.log'}")
-        subprocess.run([sys.executable, "-m", "gatewayd.cli", "check", str(cfg)], check=True)
+        subprocess.run([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo", "check", str(cfg)],
+                       check=True)
         with (work / "daemon.log").open("w") as log:
             daemon = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo",
                                        "run", "--config", str(cfg)], stderr=log, stdout=log)
@@ -272,7 +273,7 @@ def _show(url: str, seconds: float) -> None:
                     stamp = time.strftime("%H:%M:%S", time.localtime(rec["time"]))
                     value = "-" if rec["value"] is None else rec["value"]
                     print(f"{stamp:<12} {rec['name']:<22} {value!s:>12} {rec['unit']:<6} "
-                          f"{rec['quality']}", flush=True)
+                          f"{rec['quality_name']}", flush=True)
                 elif rec["type"] == "event":
                     print(f"{'event':<12} {rec['kind']}: "
                           f"{ {k: v for k, v in rec.items() if k not in ('type', 'kind')} }")

@@ -30,6 +30,7 @@ from gatewayd.testing.clock import ManualClock
 from gatewayd.testing.i2c import SimBus
 from gatewayd.testing.iolink_master import IODD_DIR, HttpMasterSim, SimMaster, SimPort
 from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+from gatewayd.testing.plc_process import ServerProcess
 from gatewayd.testing.serial_instruments import PollSensor, SerialSim
 from gatewayd.testing.vibration import Machine
 
@@ -186,9 +187,21 @@ def vibration_rig(tmp_path: Path) -> Iterator[Rig]:
               advance, polls=40)
 
 
+@contextmanager
+def s7_rig(tmp_path: Path) -> Iterator[Rig]:
+    """snap7's server in its own process; the fault is the CPU going away, as in a reboot."""
+    with ServerProcess("gatewayd.testing.s7_server") as cpu:
+        yield Rig({"kind": "s7", "name": "cpu", "port": cpu.port, "host": "127.0.0.1",
+                   "timeout_ms": 500,
+                   "points": [{"alias": 1, "name": "t", "address": "DB1.DBD0", "data_type": "real"},
+                              {"alias": 2, "name": "run", "address": "Q1.0", "type": "bool"}]},
+                  lambda r: cpu.stop(), lambda r: cpu.start())
+
+
 RIGS: dict[str, Callable[[Path], Any]] = {
     "modbus": modbus_rig, "serial": serial_rig, "i2c": i2c_rig, "analog": analog_rig,
     "iolink": iolink_rig, "gpio": gpio_rig, "vibration": vibration_rig,
+    "s7": s7_rig,
 }
 
 

@@ -80,8 +80,8 @@ class Recorder:
         with self.lock:
             data = [p[0] for p in self.payloads.values()]
         for payload in data:
-            if "p" not in msgpack.unpackb(payload, strict_map_key=False):
-                continue  # an event batch
+            if codec.kind_of(payload) == "event":
+                continue
             for r in codec.decode_data(payload, {})[1]:
                 out[r.alias].append(r.ts_ms)
         return {a: sorted(ts) for a, ts in out.items()}

@@ -78,6 +78,14 @@ class Config(DeviceConfig):
                           if use is not None else p)
         return {**prof.get("device", {}), **data, "points": points}
 
+    @model_validator(mode="after")
+    def _transport_said(self) -> Config:
+        """A serial port without `transport` would quietly poll TCP 127.0.0.1:502 instead."""
+        if "serial_port" in self.model_fields_set and "transport" not in self.model_fields_set:
+            raise ValueError(f'transport = "rtu" with serial_port = {self.serial_port!r} '
+                             "(without it the device is polled over TCP)")
+        return self
+
     @property
     def bus_key(self) -> str:
         return f"tcp:{self.host}:{self.port}" if self.transport == "tcp" else self.serial_port

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ...analysis.bearing import DEFECTS, defect_multiples
 from ...analysis.names import feature_names
-from ...config import DeviceConfig, Model, PointConfig
+from ...config import DeviceConfig, FloatPair, Model, PointConfig
 from ..i2c.config import I2CBus
 from .decode import ODR_HZ, rate_code
 
@@ -118,13 +118,13 @@ class Config(DeviceConfig):
     window: Literal["hann", "hamming", "blackman", "flattop", "rect"] = "hann"
     machine_group: Literal[1, 2] = 2
     foundation: Literal["rigid", "flexible"] = "rigid"
-    velocity_band_hz: tuple[float, float] = (10.0, 1000.0)
+    velocity_band_hz: FloatPair = (10.0, 1000.0)
     bands: list[Band] = Field(default_factory=list)
     shaft_hz: float | None = Field(default=None, gt=0, description="omit to estimate it")
-    shaft_search_hz: tuple[float, float] = (5.0, 100.0)
+    shaft_search_hz: FloatPair = (5.0, 100.0)
     tacho: Tachometer | None = None
     bearing: Bearing | None = None
-    envelope_band_hz: tuple[float, float] | None = None
+    envelope_band_hz: FloatPair | None = None
     bearing_alarm_on: float = Field(default=3.0, gt=0)
     bearing_alarm_off: float = Field(default=2.0, gt=0)
     persistence_windows: int = Field(default=3, ge=1, le=1000)

@@ -7,6 +7,7 @@ a lost stretch (FIFO overrun, a block marked as following a gap) restarts the wi
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -20,8 +21,9 @@ from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
 from ...analysis.spectrum import Analyzer, Spec
 from ...analysis.tacho import Tacho
-from ...model import Event, Point, Quality, Reading
+from ...model import Event, Point, Reading
 from ...points.alarms import Threshold, ZoneWatch
+from ...points.transform import finite_quality
 from ..base import Device, SourceContext
 from .adxl345 import Adxl345
 from .config import Config
@@ -233,8 +235,8 @@ class VibrationChannel(Device):
 
 def _reading(point: Point, ts: int, x: float) -> Reading:
     """NaN (a line the window cannot resolve, a silent channel) is sent as bad data."""
-    if x != x:
-        return Reading(point.alias, ts, None, Quality.BAD_DATA_INVALID)
+    if not math.isfinite(x):  # the point stage's rule (NaN: bad_data_invalid)
+        return Reading(point.alias, ts, None, finite_quality(x))
     return Reading(point.alias, ts, int(x) if point.type == "int" else float(x))
 
 
