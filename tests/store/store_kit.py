@@ -92,7 +92,7 @@ class Recorder:
             data = [p[0] for p in self.payloads.values()]
         out = {}
         for payload in data:
-            if "p" in msgpack.unpackb(payload, strict_map_key=False):
+            if codec.kind_of(payload) == "data":
                 out.update({r.ts_ms: r.value for r in codec.decode_data(payload, {})[1]
                             if r.alias == alias})
         return sorted(out.items())
