@@ -28,7 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-crash-") as d:
         rep = crashloop.run(Path(d), args.kills, args.units, args.registers, seed=args.seed)
     for hole in rep.holes:
-        print(f"hole: device {hole[0]} counter {hole[1]} -> {hole[2]}")
+        print(f"lost: device {hole[0]} read {hole[1]}, answered {hole[2]} ms before a kill")
     print(rep.line() + " target_readings_lost_per_kill=0")
 
 
