@@ -271,6 +271,8 @@ class Supervisor:
             "gateway": self.cfg.gateway.id, "version": software_version(), "pid": os.getpid(),
             "started_ms": self.started_ms, "uptime_s": round((now_ms() - self.started_ms) / 1000, 1),
             "broker": {"url": self.cfg.broker.safe_url, "connected": bool(pub and pub.connected),
+                       "error": self.publisher.diagnosis.reason
+                       if self.publisher and self.publisher.diagnosis else "",
                        "published": pub.published if pub else 0, "acked": pub.acked if pub else 0,
                        "inflight": pub.inflight if pub else 0,
                        "refused": pub.refused if pub else 0,

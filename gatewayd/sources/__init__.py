@@ -22,6 +22,7 @@ KINDS: tuple[str, ...] = (
     "vibration",
     "analog",
     "s7",
+    "enip",
 )
 
 

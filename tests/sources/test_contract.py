@@ -198,10 +198,21 @@ def s7_rig(tmp_path: Path) -> Iterator[Rig]:
                   lambda r: cpu.stop(), lambda r: cpu.start())
 
 
+@contextmanager
+def enip_rig(tmp_path: Path) -> Iterator[Rig]:
+    """cpppo's Logix simulator in its own process; the fault is the controller going away."""
+    with ServerProcess("gatewayd.testing.logix_server") as plc:
+        yield Rig({"kind": "enip", "name": "plc", "port": plc.port, "host": "127.0.0.1",
+                   "timeout_ms": 500,
+                   "points": [{"alias": 1, "name": "t", "tag": "Temperature"},
+                              {"alias": 2, "name": "s", "tag": "Program:Line.Speed"}]},
+                  lambda r: plc.stop(), lambda r: plc.start())
+
+
 RIGS: dict[str, Callable[[Path], Any]] = {
     "modbus": modbus_rig, "serial": serial_rig, "i2c": i2c_rig, "analog": analog_rig,
     "iolink": iolink_rig, "gpio": gpio_rig, "vibration": vibration_rig,
-    "s7": s7_rig,
+    "s7": s7_rig, "enip": enip_rig,
 }
 
 

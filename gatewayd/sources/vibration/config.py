@@ -125,8 +125,22 @@ class Config(DeviceConfig):
     tacho: Tachometer | None = None
     bearing: Bearing | None = None
     envelope_band_hz: FloatPair | None = None
-    bearing_alarm_on: float = Field(default=3.0, gt=0)
-    bearing_alarm_off: float = Field(default=2.0, gt=0)
+    envelope_resolution_hz: float = Field(default=1.0, gt=0, le=10,
+                                          description="envelope-spectrum line spacing, at most")
+    envelope_averages: int = Field(default=4, ge=1, le=64,
+                                   description="spans averaged before the bearing index")
+    envelope_whiten: bool = Field(default=True, description="cepstral pre-whitening")
+    mains_hz: list[float] = Field(default_factory=lambda: [50.0, 60.0],
+                                  description="never taken for shaft orders")
+    bearing_false_alarm: float = Field(
+        default=1e-6, gt=0, lt=0.5,
+        description="chance that one averaged spectrum of pure noise raises the bearing alarm")
+    bearing_alarm_on: float | None = Field(default=None, gt=0,
+                                           description="omit: from bearing_false_alarm")
+    bearing_alarm_off: float | None = Field(default=None, gt=0,
+                                            description="omit: noise's 95th percentile")
+    bearing_persistence: int = Field(default=1, ge=1, le=100,
+                                     description="averaged spectra in a row before a change")
     persistence_windows: int = Field(default=3, ge=1, le=1000)
     zone_alarm: bool = True
     alarms: list[Alarm] = Field(default_factory=list)
@@ -182,7 +196,8 @@ class Config(DeviceConfig):
             )
         if self.tacho is not None and self.shaft_hz is not None:
             raise ValueError("either shaft_hz or tacho, not both")
-        if self.bearing_alarm_off > self.bearing_alarm_on:
+        if (self.bearing_alarm_off is not None and self.bearing_alarm_on is not None
+                and self.bearing_alarm_off > self.bearing_alarm_on):
             raise ValueError("bearing_alarm_off <= bearing_alarm_on")
         return self
 

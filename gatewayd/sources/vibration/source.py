@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ...analysis.bearing import DEFECTS
 from ...analysis.iso import zone_letter
 from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
@@ -69,6 +70,12 @@ def analysis_spec(cfg: Config) -> Spec:
         envelope_band_hz=cfg.envelope_band_hz,
         machine_group=cfg.machine_group,
         foundation=cfg.foundation,
+        hop=cfg.hop,
+        envelope_resolution_hz=cfg.envelope_resolution_hz,
+        envelope_averages=cfg.envelope_averages,
+        whiten=cfg.envelope_whiten,
+        false_alarm=cfg.bearing_false_alarm,
+        mains_hz=tuple(cfg.mains_hz),
     )
 
 
@@ -89,15 +96,11 @@ class VibrationChannel(Device):
             Threshold(a.feature, a.on, a.on if a.off is None else a.off, a.persistence_windows)
             for a in cfg.alarms
         ]
-        if cfg.bearing:
-            self._thresholds.append(
-                Threshold(
-                    "bearing_index",
-                    cfg.bearing_alarm_on,
-                    cfg.bearing_alarm_off,
-                    cfg.persistence_windows,
-                )
-            )
+        self._bearing: Threshold | None = None
+        if cfg.bearing:  # levels from the false-alarm rate unless configured
+            on = cfg.bearing_alarm_on or self.analyzer.bearing_alarm_on
+            off = cfg.bearing_alarm_off or min(on, self.analyzer.bearing_alarm_off)
+            self._bearing = Threshold("bearing_index", on, min(on, off), cfg.bearing_persistence)
         self._zone = ZoneWatch(cfg.persistence_windows) if cfg.zone_alarm else None
         self.inbox = BlockInbox()
         self.tacho = (Tacho(cfg.tacho.pulses_per_rev, cfg.window_len / cfg.fs_hz)
@@ -184,8 +187,7 @@ class VibrationChannel(Device):
 
     def _gap(self, now_ms: int) -> None:
         self.ring.restart()
-        if self.analyzer.envelope is not None:
-            self.analyzer.envelope.reset()
+        self.analyzer.reset()
         lost_from = self._sample_ms(self.ring.total) if self._t0_ms is not None else None
         self._t0_ms = None
         self.ctx.event(Event(now_ms, "vibration.gap", {"device": self.name, "since_ms": lost_from}))
@@ -212,7 +214,10 @@ class VibrationChannel(Device):
                 "vibration.zone",
                 {"zone": zone_letter(zone), "velocity_mm_s": float(values[ix["velocity_mm_s"]])},
             )
-        for rule in self._thresholds:
+        # the bearing index changes once per averaged spectrum: it is judged then, and the
+        # average is its debounce
+        bearing = [self._bearing] if self._bearing and self.analyzer.bearing_updated else []
+        for rule in self._thresholds + bearing:
             value = float(values[ix[rule.feature]])
             if change := rule.update(value):
                 fields: dict[str, Any] = {
@@ -222,8 +227,12 @@ class VibrationChannel(Device):
                     "on": rule.on,
                     "off": rule.off,
                 }
-                if rule.feature == "bearing_index":
-                    fields["defect"] = DEFECT_NAMES[int(values[ix["bearing_defect"]])]
+                if rule is self._bearing:
+                    code = int(values[ix["bearing_defect"]])
+                    fields["defect"] = DEFECT_NAMES[code]
+                    if code:
+                        defect = DEFECTS[code - 1]
+                        fields["evidence"] = self.analyzer.evidence().get(defect, [])
                 self._emit(ts, "vibration.alarm", fields)
 
     def _emit(self, ts: int, kind: str, fields: dict[str, Any]) -> None:
