@@ -13,7 +13,8 @@ from gatewayd.testing import crashloop
 def test_sigkill_loses_no_reading_the_daemon_had(tmp_path: Path) -> None:
     """8 kills, 2 units of 20 registers at 100 ms. A counter value is missing only if the
     device answered it within one poll period (100 ms) before a kill (still on the wire or
-    being parsed on a busy machine); any other hole is a reading the daemon lost. Before the journal a kill lost about 1 s."""
+    being parsed on a busy machine); any other hole is a reading the daemon lost. Before the
+    journal a kill lost about 1 s."""
     rep = crashloop.run(tmp_path, kills=8, units=2, registers=20, seed=5)
     print(rep.line())
     assert rep.seq_conflicts == 0 and rep.seqs_missing == 0
