@@ -263,7 +263,8 @@ def device_lines(snap: dict[str, Any] | None) -> list[str]:
         return []
     down = [f"DOWN {d['device']} ({d.get('kind', '')}): {d.get('reason', '')}"
             for d in snap.get("devices", []) if not d.get("up", True)]
-    vib = {f"{d['device']}." for d in snap.get("devices", []) if d.get("kind") == "vibration"}
+    vib = {f"{d['device']}." for d in snap.get("devices", [])
+           if _device_rows(str(d.get("kind", "")))}
     alarms = [f"ALARM {k}: {v}" for k, v in sorted(snap.get("alarms", {}).items())
               if any(k.startswith(prefix) for prefix in vib)]
     return down + alarms
