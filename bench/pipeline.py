@@ -18,8 +18,8 @@ from pathlib import Path
 
 from gatewayd import config
 from gatewayd.pipeline import codec
-from gatewayd.sims.broker import Broker, free_port, wait_port
 from gatewayd.supervisor import Supervisor
+from gatewayd.testing.broker import Broker, free_port, wait_port
 
 POINTS = 1000
 SECONDS = 10.0
@@ -88,7 +88,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "gatewayd.sims.modbus_server",
+        server = subprocess.Popen([sys.executable, "-m", "gatewayd.testing.modbus_server",
                                    "--port", str(port), "--registers", str(POINTS),
                                    "--seconds", str(4 * SECONDS + 30)])
         try:

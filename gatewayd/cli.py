@@ -136,7 +136,8 @@ def _status_text(st: dict[str, Any]) -> str:
 
     q, b = st["queue"], st["broker"]
     lines = [f"gatewayd {st['gateway']} {st['version']} pid {st['pid']} up {st['uptime_s']} s",
-             f"broker {b['url']}: {'connected' if b['connected'] else 'DISCONNECTED'}",
+             f"broker {b['url']}: {'connected' if b['connected'] else 'DISCONNECTED'}"
+             + (f" ({b['error']})" if b.get("error") and not b["connected"] else ""),
              f"queue {q['depth']} batches, {q['readings']} readings, {q['bytes']} bytes, "
              f"oldest {q['oldest_age_s']} s, dropped {q['dropped']}"
              + (f", DISK FAULT: {q['fault']} ({q.get('in_memory', 0)} batches in memory)"
@@ -183,9 +184,15 @@ def parser() -> argparse.ArgumentParser:
         pass
     else:
         add_commands(sub)
+    from .store.cli import add_commands as add_queue_commands
     from .toolkit.cli import add_commands as add_toolkit_commands
 
+    add_queue_commands(sub)
+
     add_toolkit_commands(sub)
+    from .toolkit.testrun import add_command as add_test_command
+
+    add_test_command(sub)
     return ap
 
 

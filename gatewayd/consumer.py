@@ -32,6 +32,8 @@ class SeenSeqs:
         self.above: set[int] = set()
         self.gaps: list[tuple[int, int]] = []  # settled but never seen: a resend may fill them
 
+    LIMIT = 100_000  # seqs held above a gap; beyond it the oldest half is settled as gaps
+
     def add(self, seq: int) -> bool:
         """True when seq is new; False for a redelivery."""
         if self.floor is None:
@@ -42,6 +44,8 @@ class SeenSeqs:
             return False
         self.above.add(seq)
         self._advance()
+        if len(self.above) > self.LIMIT:
+            self.settle(sorted(self.above)[self.LIMIT // 2])
         return True
 
     def _fill(self, seq: int) -> bool:
@@ -79,8 +83,8 @@ class SeenSeqs:
         return out
 
     def settle(self, oldest: int) -> list[tuple[int, int]]:
-        """The gateway says nothing below `oldest` is queued any more: what was not seen below it
-        never will be. Returns those ranges (the gaps) and forgets them."""
+        """Give up waiting below `oldest`: what was not seen below it is a gap (a re-sent batch
+        may still fill it). Returns those ranges."""
         if self.floor is None or oldest <= self.floor + 1:
             return []
         gaps = self.missing(below=oldest)
@@ -196,9 +200,6 @@ class Listener:
         if highest is not None and birth.get("n", highest + 1) <= highest:
             self.seen = SeenSeqs()  # the store restarted its numbering: old seqs mean nothing now
             out.append({"type": "store_reset", "next_seq": birth["n"], "highest_seen": highest})
-        elif "o" in birth:
-            for first, last in self.seen.settle(birth["o"]):
-                out.append({"type": "gap", "from_seq": first, "to_seq": last})
         out.append({"type": "birth", "gateway": birth["gw"], "birth": birth["b"],
                     "points": len(birth["points"]), "version": birth["sw"]})
         return out

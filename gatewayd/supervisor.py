@@ -107,13 +107,11 @@ class Supervisor:
         self.publisher.start()
 
     def _birth(self) -> bytes:
-        next_seq = oldest = 0
-        if self.store is not None:  # the consumer's dedupe and gap procedures need both
-            next_seq = self.store.next_seq
-            head = self.store.peek(0, 1)
-            oldest = head[0].seq if head else 0  # empty: batches may wait uncommitted
+        # n: a consumer detects a restarted numbering by it. Only an attribute is read: this
+        # runs on paho's thread, which must not touch the store's file.
+        next_seq = self.store.next_seq if self.store is not None else 0
         return codec.encode_birth(self.cfg.gateway.id, self.points, software_version(),
-                                  self.started_ms, next_seq, oldest)
+                                  self.started_ms, next_seq)
 
     def _open_store(self) -> DurableQueue:
         """Never fails: a corrupt file is set aside and a bad disk means memory (docs/store.md)."""
@@ -271,6 +269,8 @@ class Supervisor:
             "gateway": self.cfg.gateway.id, "version": software_version(), "pid": os.getpid(),
             "started_ms": self.started_ms, "uptime_s": round((now_ms() - self.started_ms) / 1000, 1),
             "broker": {"url": self.cfg.broker.safe_url, "connected": bool(pub and pub.connected),
+                       "error": self.publisher.diagnosis.reason
+                       if self.publisher and self.publisher.diagnosis else "",
                        "published": pub.published if pub else 0, "acked": pub.acked if pub else 0,
                        "inflight": pub.inflight if pub else 0,
                        "refused": pub.refused if pub else 0,

@@ -10,9 +10,9 @@ A line's ratio is its averaged envelope power over the background there: the mea
 lines around it, each clipped at CLIP times that mean so other lines barely count (under noise
 a line passes CLIP times the mean a few times in a thousand: the mean is nearly unbiased).
 The comb is scanned over `tolerance` (rolling elements slip, speed estimates err): the index is
-the largest mean ratio over the scan. A line that falls where a shaft order or a mains harmonic
-could sit (within the scan and two lines) counts as 1 (no evidence either way): an envelope
-line there is not a bearing's.
+the largest mean ratio over the scan. A candidate position within two lines of a shaft order or a
+mains harmonic, and a line where another defect's comb has one too, count as 1 (no evidence
+either way): an envelope line there is not this defect's alone.
 
 With every defect sharing the number of lines and scan steps, one alarm level serves them all,
 derived from a false-alarm rate in stats.py.
@@ -72,6 +72,11 @@ class DefectFinder:
         self._pos = np.zeros((n, m))
         self._idx = np.zeros((n, m), np.intp)
         self._ratio = np.zeros((n, m))
+        self._near = np.zeros((n, m))  # work arrays of the foreign-line test
+        self._order = np.zeros((n, m))
+        self._hit = np.zeros((n, m), bool)
+        self._real = np.zeros((n, m), bool)
+        self.excluded = np.zeros((n, m), bool)  # candidate positions a foreign line could hold
         self._combs = np.zeros((len(self.defects), m))
         width = 2 * BACKGROUND_LINES + 1
         self._hood_lines = np.repeat(self.multiples, width).reshape(n, width)
@@ -79,7 +84,7 @@ class DefectFinder:
         self._hood = np.zeros((n, width))
         self._hood_idx = np.zeros((n, width), np.intp)
         self.background = np.zeros(n)
-        self.neutral = np.zeros(n, bool)
+        self.shared = self._shared_lines(tolerance)
         self.best = np.zeros(len(self.defects), np.intp)  # scan step of each defect's best comb
         self.index = np.full(len(self.defects), np.nan)
         self.shaft_hz = math.nan
@@ -96,20 +101,23 @@ class DefectFinder:
         np.clip(self._hood, FIRST_LINE, last, out=self._hood)
         self._hood_idx[...] = self._hood
         np.take(power, self._hood_idx, out=self._hood, mode="clip")
-        for j, row in enumerate(self._hood):  # a mean with other lines clipped (no sort: sorts
-            level = float(row.mean())          # allocate), per row (broadcasts allocate too)
-            np.minimum(row, CLIP * level, out=row)
-            self.background[j] = row.mean()
-        self._mark_neutral(df, shaft_hz, min(usable_hz, last * df))
+        # a mean with other lines clipped (no median: sorting allocates), row by row where a
+        # broadcast would allocate
+        np.mean(self._hood, axis=1, out=self.background)
+        for row, level in zip(self._hood, self.background, strict=True):
+            np.minimum(row, CLIP * float(level), out=row)
+        np.mean(self._hood, axis=1, out=self.background)
         np.multiply(self._comb_lines, per_line, out=self._pos)
         np.rint(self._pos, out=self._pos)
         np.clip(self._pos, 0, last, out=self._pos)
+        self._exclude(df, shaft_hz, min(usable_hz, last * df))
         self._idx[...] = self._pos
         np.take(power, self._idx, out=self._ratio, mode="clip")
         for j, row in enumerate(self._ratio):
             np.multiply(row, 1 / max(float(self.background[j]), 1e-300), out=row)
-            if self.neutral[j]:
+            if self.shared[j]:
                 row.fill(1.0)
+        np.copyto(self._ratio, 1.0, where=self.excluded)
         combs = self._ratio.reshape(len(self.defects), LINES, self.candidates)
         np.mean(combs, axis=1, out=self._combs)
         np.argmax(self._combs, axis=1, out=self.best)
@@ -119,16 +127,30 @@ class DefectFinder:
             if first * (1 - self.tolerance) < FIRST_LINE + SIDEBAND_MARGIN_LINES:
                 self.index[i] = math.nan
 
-    def _mark_neutral(self, df: float, shaft_hz: float, usable_hz: float) -> None:
-        """Lines where a shaft order or mains harmonic could be, or past the envelope band."""
-        f = self.multiples * shaft_hz
-        reach = self.tolerance * f + SIDEBAND_MARGIN_LINES * df
-        near = np.zeros(len(f), bool)
+    def _exclude(self, df: float, shaft_hz: float, usable_hz: float) -> None:
+        """Candidate positions within SIDEBAND_MARGIN_LINES of a shaft order or a mains
+        harmonic, or past the envelope band: an envelope line there need not be the bearing's."""
+        near, order, hit, excl = self._near, self._order, self._hit, self.excluded
+        np.greater(self._pos, usable_hz / df, out=excl)
         for base in (shaft_hz, *self.mains_hz):
-            k = np.maximum(1.0, np.rint(f / base))
-            near |= np.abs(f - k * base) < reach
-        near |= f * (1 + self.tolerance) > usable_hz
-        self.neutral[...] = near
+            np.multiply(self._pos, df / base, out=near)  # position in orders of `base`
+            np.rint(near, out=order)
+            np.subtract(near, order, out=near)
+            np.abs(near, out=near)
+            np.less(near, SIDEBAND_MARGIN_LINES * df / base, out=hit)
+            np.greater_equal(order, 1, out=self._real)
+            np.logical_and(hit, self._real, out=hit)
+            np.logical_or(excl, hit, out=excl)
+
+    def _shared_lines(self, tolerance: float) -> np.ndarray:
+        """Lines one defect's comb shares with another's (for the SKF 6205, 3 x BPFO and
+        2 x BPFI are 0.7 % apart): evidence for neither, whatever the speed."""
+        m = self.multiples
+        own = np.repeat(np.arange(len(self.defects)), LINES)
+        close = np.abs(m[:, None] - m[None, :]) <= 2 * tolerance * np.maximum(m[:, None], m)
+        close &= own[:, None] != own[None, :]
+        shared: np.ndarray = close.any(axis=1)
+        return shared
 
     def amplitude_at(self, spectrum: np.ndarray, defect: int, multiple: float) -> float:
         """Envelope amplitude at `multiple` x shaft speed, slipped as the defect's best comb."""
@@ -151,7 +173,7 @@ class DefectFinder:
                     "hz": round(k * self.df, 2),
                     "amplitude_g": float(spectrum[k]) if k < len(spectrum) else math.nan,
                     "over_background": round(float(self._ratio[col, step]), 2),
-                    "ambiguous": bool(self.neutral[col]),
+                    "ambiguous": bool(self.shared[col] or self.excluded[col, step]),
                 })
             out[d] = lines
         return out

@@ -28,6 +28,8 @@ from .kurtogram import Kurtogram
 WHITEN_AVERAGING = 1 / 8  # running mean of the block magnitude spectrum
 LEARN_BLOCKS = 3  # blocks of every band's kurtosis before the first choice (then replayed)
 SWITCH_MARGIN = 1.25  # a new band must be this much more impulsive to restart the average
+SWITCH_LEAST = 0.2  # no band this impulsive: nothing to gain from restarting the average
+REVIEW_EVERY = 2  # blocks per band-set update once the first average is out (halves the cost)
 
 
 def pow2_at_least(n: int) -> int:
@@ -196,7 +198,7 @@ class EnvelopeStream:
                 for kept in self._history:
                     self._demodulate(kept)
             return
-        if k is not None:
+        if k is not None and (not self.ready or self.blocks % REVIEW_EVERY == 0):
             self._reconsider(k)
         if self.width:
             self._demodulate(spec)
@@ -218,9 +220,9 @@ class EnvelopeStream:
             return
         lo, width, sk = k.best()
         self.kurtosis = k.kurtosis_of(self.lo, self.width)
-        if self.ready and (lo, width) != (self.lo, self.width) and (
-            sk > SWITCH_MARGIN * self.kurtosis + 0.1
-        ):
+        now = self.kurtosis if self.kurtosis == self.kurtosis else -math.inf
+        if (self.ready and (lo, width) != (self.lo, self.width) and sk > SWITCH_LEAST
+                and sk > now + 0.1 + (SWITCH_MARGIN - 1) * abs(now)):
             self._use_band(lo, width)
             self.kurtosis = sk
 

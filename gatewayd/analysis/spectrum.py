@@ -20,7 +20,7 @@ from .names import HARMONICS, feature_names
 from .windows import coherent_gain, make_window, power_gain
 
 G = 9.80665  # m/s^2 per g
-MAINS_NOTCH_LINES = 1  # a mains line and its neighbours are left out of the speed search
+MAINS_NOTCH_LINES = 2  # widened lines either side of a mains line that its leakage reaches
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ class Analyzer:
         self._search = slice(max(2, self._search.start), min(self._search.stop, kmax))
         self._dil = np.zeros(n // 2 - 1)
         self._harm = np.zeros(self._search.stop - self._search.start)
-        self._mains = self._mains_lines(spec.mains_hz, 3 * self._search.stop + 2)
+        self._keep, self._mains = self._mains_mask(spec.mains_hz)
+        self._floor = np.zeros(n // 2 - 1)
         self.hop = spec.hop or n // 2
         self._fresh = True  # the next window follows a gap: all of it is new
         self.envelope: EnvelopeStream | None = None
@@ -102,14 +103,15 @@ class Analyzer:
         self.bearing_alarm_on = self.finder.alarm_on if self.finder else math.nan
         self.bearing_alarm_off = self.finder.alarm_off if self.finder else math.nan
 
-    def _mains_lines(self, mains: tuple[float, ...], top: int) -> np.ndarray:
-        """Indices into the widened log spectrum (line k at k - 1) of every mains harmonic."""
-        lines: set[int] = set()
+    def _mains_mask(self, mains: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """1.0 for each widened line clear of mains (keep[j] is the widened line j + 1), 0.0
+        where a mains harmonic or its leakage sits; and the complement."""
+        keep = np.ones(self.n // 2 - 1)
         for f in mains:
-            for h in range(1, int(top * self.df / f) + 1):
+            for h in range(1, int(len(keep) * self.df / f) + 1):
                 k = _bin(h * f, self.df)
-                lines.update(range(k - 1 - MAINS_NOTCH_LINES - 1, k + MAINS_NOTCH_LINES))
-        return np.array(sorted(i for i in lines if 0 <= i < self.n // 2 - 1), np.intp)
+                keep[max(0, k - 1 - MAINS_NOTCH_LINES) : k + MAINS_NOTCH_LINES] = 0.0
+        return keep, 1.0 - keep
 
     def reset(self) -> None:
         """A gap in the samples: the envelope average starts again with the next window."""
@@ -187,15 +189,22 @@ class Analyzer:
         np.maximum(self._dil[:-1], m[2:-1], out=self._dil[:-1])
         np.add(self._dil, 1e-12, out=self._dil)
         np.log(self._dil, out=self._dil)  # a product of harmonics: every order must be there
-        if len(self._mains):  # mains lines say nothing about the shaft: neutral, not absent
-            self._dil[self._mains] = self._dil.mean()
+        # a mains line says nothing about the shaft: it counts as the typical (log) level
+        np.multiply(self._dil, self._keep, out=self._dil)
+        span = slice(s.start - 1, 3 * s.stop - 1)
+        floor = float(self._dil[span].sum()) / max(1.0, float(self._keep[span].sum()))
+        np.multiply(self._mains, floor, out=self._floor)
+        np.add(self._dil, self._floor, out=self._dil)
         h = self._harm
         dil = self._dil  # dil[j] is the widened line j + 1
         np.add(dil[s.start - 1 : s.stop - 1], dil[2 * s.start - 1 : 2 * s.stop - 1 : 2], out=h)
         np.add(h, dil[3 * s.start - 1 : 3 * s.stop - 1 : 3], out=h)
         k = s.start + int(np.argmax(h))
-        k3 = 3 * k - 2 + int(np.argmax(m[3 * k - 2 : 3 * k + 3]))  # 3x: three times finer
-        return _interpolate(m, k3) * self.df / 3
+        for order in (3, 2, 1):  # refine on the highest harmonic clear of mains
+            if self._keep[order * k - 1] or order == 1:
+                break
+        kh = order * k - order + 1 + int(np.argmax(m[order * (k - 1) + 1 : order * (k + 1)]))
+        return _interpolate(m, kh) * self.df / order
 
     def _bearing(self, shaft: float, v: np.ndarray, ix: dict[str, int]) -> None:
         """Defect indices from the averaged envelope spectrum, recomputed when a new average
@@ -213,17 +222,27 @@ class Analyzer:
             return  # the same average and speed: the values of the last window stand
         finder.run(env.power, env.df, shaft, hi - lo)
         self.bearing_updated = True
-        best, best_code = -1.0, 0
         for i, d in enumerate(self.defects):
             base = ix[f"{d}_1x_g"]
             for h in range(HARMONICS):
                 v[base + h] = finder.amplitude_at(env.spectrum, i, (h + 1) * self.spec.defects[d])
-            index = float(finder.index[i])
-            v[base + HARMONICS] = index
-            if index > best:  # False for NaN
-                best, best_code = index, i + 1
-        v[ix["bearing_index"]] = best if best_code else math.nan
-        v[ix["bearing_defect"]] = DEFECTS.index(self.defects[best_code - 1]) + 1 if best_code else 0
+            v[base + HARMONICS] = finder.index[i]
+        named = self._name_defect(finder.index)
+        v[ix["bearing_index"]] = finder.index[named] if named >= 0 else math.nan
+        v[ix["bearing_defect"]] = DEFECTS.index(self.defects[named]) + 1 if named >= 0 else 0
+
+    def _name_defect(self, index: np.ndarray) -> int:
+        """The defect with the largest index; the cage only when no other defect is over the
+        alarm level, since every rolling-element fault carried through the load zone by the
+        cage shows cage-rate lines in the envelope too. -1 when no index is known."""
+        known = [(float(x), i) for i, x in enumerate(index) if x == x]
+        if not known:
+            return -1
+        known.sort(reverse=True)
+        if (self.defects[known[0][1]] == "ftf" and len(known) > 1
+                and known[1][0] >= self.bearing_alarm_on):
+            return known[1][1]
+        return known[0][1]
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -36,7 +36,7 @@ class LastValues:
         if ev.kind == "alarm":
             key, level, active = str(f.get("point")), str(f.get("level")), f.get("state") == "active"
         elif ev.kind == "vibration.alarm":
-            key, level = f"{f.get('device')}.{f.get('feature')}", "ALARM"
+            key, level = f"{f.get('device')}.{f.get('feature')}", str(f.get("defect") or "ALARM")
             active = f.get("state") == "raised"
         elif ev.kind == "vibration.zone":
             key, level = f"{f.get('device')}.iso_zone", f"zone {f.get('zone')}"

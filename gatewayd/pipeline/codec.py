@@ -110,17 +110,14 @@ def _step(res: float | None) -> list[int] | None:
 
 
 def encode_birth(gateway: str, points: Sequence[Point], version: str, started_ms: int,
-                 next_seq: int = 0, oldest_seq: int = 0) -> bytes:
+                 next_seq: int = 0) -> bytes:
     """`next_seq` (`n`): the seq the store assigns next, above every seq it ever handed out, so
-    a consumer that has seen one at or above it knows the store was reset. `oldest_seq` (`o`):
-    the oldest seq still queued; nothing below it will ever be sent again. 0: not known."""
+    a consumer that has seen one at or above it knows the numbering restarted. 0: not known."""
     table = [[p.alias, p.name, p.unit, p.type, _step(p.resolution), p.device] for p in points]
     msg = {"v": VERSION, "gw": gateway, "b": birth_id(points), "sw": version, "up": started_ms,
            "pts": table}
     if next_seq:
         msg["n"] = next_seq
-    if oldest_seq:
-        msg["o"] = oldest_seq
     return _pack(msg)
 
 
@@ -335,14 +332,19 @@ def decode_data(payload: bytes, resolution: Mapping[int, float | None] | None = 
 
 
 # -- events ---------------------------------------------------------------------------------------
-def _field(value: Any) -> Any:
-    return int(value) if isinstance(value, Quality) else value
+_RESERVED = ("ts", "kind")
+
+
+def _event_row(e: Event) -> dict[str, Any]:
+    """ts and kind first; a field that would shadow them gets a trailing underscore ("kind_")."""
+    row: dict[str, Any] = {"ts": e.ts_ms, "kind": e.kind}
+    for k, v in e.fields.items():
+        row[f"{k}_" if k in _RESERVED else k] = int(v) if isinstance(v, Quality) else v
+    return row
 
 
 def encode_events(seq: int, events: Iterable[Event]) -> bytes:
-    rows = [{"ts": e.ts_ms, "kind": e.kind, **{k: _field(v) for k, v in e.fields.items()}}
-            for e in events]
-    return _pack({"v": VERSION, "seq": seq, "ev": rows})
+    return _pack({"v": VERSION, "seq": seq, "ev": [_event_row(e) for e in events]})
 
 
 def decode_events(payload: bytes) -> tuple[int, list[dict[str, Any]]]:

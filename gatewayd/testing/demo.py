@@ -4,7 +4,8 @@ Starts a local mosquitto, a Modbus TCP "machine" (a lathe's PLC and an SDM120 en
 a serial scale on a pty, an IO-Link master (JSON over HTTP) with two sensors, and uses the
 simulated I2C buses (an ADS1115 reading 4-20 mA loops, a BME280, and an ADXL345 on the coolant
 pump, whose bearing is failing); writes a config for them, checks it with `gatewayd check`, runs
-`gatewayd run` as its own process, and prints each reading that comes back through the broker.
+`gatewayd run` as its own process, and opens on its live view (`gatewayd tail`): every device
+and point with its value, quality and age, and a legend of what is broken on purpose.
 Everything it starts, it stops.
 """
 
@@ -18,8 +19,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from ..consumer import Listener
 from ..sources.iolink import iodd
 from ..sources.modbus.decode import encode_value
 from .broker import Broker
@@ -253,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             daemon = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo",
                                        "run", "--config", str(cfg)], stderr=log, stdout=log)
         try:
-            _show(broker.url, args.seconds)
+            _show([work / "state" / "live.sock"], args.seconds)
             subprocess.run([sys.executable, "-m", "gatewayd.cli", "status", "--config", str(cfg)])
         finally:
             daemon.send_signal(signal.SIGTERM)
@@ -263,27 +264,40 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _show(url: str, seconds: float) -> None:
-    listener = Listener(url, "demo-lathe").start()
+# What the demo breaks on purpose, shown under the live view so nobody hunts for a real bug.
+LEGEND = [
+    "",
+    "Broken on purpose in this demo:",
+    "  spare.loop       4-20 mA input AIN3 has no transmitter: bad_wire_break (NAMUR NE43)",
+    "  pump-de          the coolant pump's bearing has an inner-race defect: bearing alarm",
+    "  lathe.running    the lathe idles 5 s in every 20: running 0, spindle and power drop",
+]
+
+
+def _show(sockets: list[Path], seconds: float) -> None:
+    """The live view, as `gatewayd tail` draws it: redrawn in place on a terminal; in a pipe or
+    a log, printed once when every point has a value and the staged faults show (or at the
+    end of `seconds`)."""
+    from ..live.client import NoDaemon, read_snapshot
+    from ..toolkit import tail
+
+    if sys.stdout.isatty():
+        tail.run_local(tail.Target(None, "demo-lathe", "gatewayd", sockets=sockets), sys.stdout,
+                       seconds, 1.0, footer=LEGEND)
+        return
     deadline = time.monotonic() + seconds
-    print(f"{'time':<12} {'point':<22} {'value':>12} {'unit':<6} quality")
-    try:
-        while time.monotonic() < deadline:
-            for rec in listener.records(timeout_s=0.5):
-                if "name" in rec:
-                    stamp = time.strftime("%H:%M:%S", time.localtime(rec["time"]))
-                    value = "-" if rec["value"] is None else rec["value"]
-                    print(f"{stamp:<12} {rec['name']:<22} {value!s:>12} {rec['unit']:<6} "
-                          f"{rec['quality_name']}", flush=True)
-                elif rec["type"] == "event":
-                    print(f"{'event':<12} {rec['kind']}: "
-                          f"{ {k: v for k, v in rec.items() if k not in ('type', 'kind')} }")
-                if time.monotonic() >= deadline:
-                    break
-    except KeyboardInterrupt:
-        pass
-    finally:
-        listener.stop()
+    snap: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:
+            snap = read_snapshot(sockets)
+        except NoDaemon:
+            continue
+        points = [p for d in snap.get("devices", []) for p in d.get("points", [])]
+        if points and all(p["age_s"] is not None for p in points) and snap.get("alarms"):
+            break
+    print("\n".join(tail.screen_once(snap, 100, LEGEND) if snap else ["(no live view)"]),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -257,15 +257,32 @@ def feed_snapshot(state: TailState, snap: dict[str, Any], now: float) -> None:
 
 
 def device_lines(snap: dict[str, Any] | None) -> list[str]:
-    """Devices that are down, each with its reason: what a commissioning engineer fixes next."""
+    """Devices that are down, each with its reason, and the vibration alarms with what they
+    found: what a commissioning engineer looks at next."""
     if not snap:
         return []
-    return [f"DOWN {d['device']} ({d.get('kind', '')}): {d.get('reason', '')}"
+    down = [f"DOWN {d['device']} ({d.get('kind', '')}): {d.get('reason', '')}"
             for d in snap.get("devices", []) if not d.get("up", True)]
+    vib = {f"{d['device']}." for d in snap.get("devices", [])
+           if _device_rows(str(d.get("kind", "")))}
+    alarms = [f"ALARM {k}: {v}" for k, v in sorted(snap.get("alarms", {}).items())
+              if any(k.startswith(prefix) for prefix in vib)]
+    return down + alarms
 
 
-def run_local(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0) -> int:
-    """Read the local daemon's snapshot and redraw every `interval_s`."""
+def screen_once(snap: dict[str, Any], width: int = 100, footer: list[str] | None = None
+                ) -> list[str]:
+    """The live view as plain lines, for a log or a pipe (no terminal to redraw)."""
+    state = TailState(str(snap.get("gateway", "")))
+    now = time.time()
+    feed_snapshot(state, snap, now)
+    return render(state, snap, width, 1000, now, extra=device_lines(snap) + (footer or []))
+
+
+def run_local(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0,
+              footer: list[str] | None = None) -> int:
+    """Read the local daemon's snapshot and redraw every `interval_s` (`footer`: lines kept
+    under the table, such as the demo's legend)."""
     from ..live.client import NoDaemon, read_snapshot
 
     state = TailState(target.gateway, vibration=target.vibration, resolution=target.resolution)
@@ -283,8 +300,9 @@ def run_local(target: Target, out: TextIO, seconds: float = 0, interval_s: float
                 feed_snapshot(state, snap, time.time())
             size = shutil.get_terminal_size()
             lines = render(state, snap, size.columns, size.lines, time.time(),
-                           extra=device_lines(snap) or (["(daemon not answering)"] if snap is None
-                                                        else []))
+                           extra=(device_lines(snap) or (["(daemon not answering)"]
+                                                         if snap is None else []))
+                           + (footer or []))
             draw(lines, out)
             if time.monotonic() + interval_s > end:
                 break
