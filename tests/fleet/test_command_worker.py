@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -150,10 +151,8 @@ def test_watchdog_pings_only_while_the_worker_lives(agent: tuple, tmp_path: Path
         n, end = 0, time.monotonic() + seconds
         while time.monotonic() < end:
             notifier.tick(loops, None)  # type: ignore[arg-type]
-            try:
+            with contextlib.suppress(TimeoutError):
                 n += sock.recv(4096).count(b"WATCHDOG=1")
-            except TimeoutError:
-                pass
         return n
 
     try:
