@@ -20,18 +20,18 @@ BUSY = (errno.EBUSY, errno.EWOULDBLOCK, errno.EAGAIN)
 def explain(port: str, code: int | None, detail: str = "") -> str:
     """One line for an errno from opening `port`."""
     if code == errno.ENOENT:
-        return (f"{port}: no such port: is the adapter plugged in? "
+        return (f"{port}: cannot open: no such port: is the adapter plugged in? "
                 "(ls /dev/serial/by-id/ lists those present)")
     if code in (errno.EACCES, errno.EPERM):
-        return (f"{port}: permission denied: the user needs the port's group "
+        return (f"{port}: cannot open: permission denied: the user needs the port's group "
                 f"({_group_of(port)}); the gatewayd service has dialout")
     if code in BUSY:
-        return (f"{port}: busy: another program has the port open (a serial console, "
+        return (f"{port}: cannot open: busy: another program has the port open (a serial console, "
                 "ModemManager, a terminal program, or a second gatewayd)")
     if code in (errno.ENXIO, errno.ENODEV, errno.EIO):
-        return f"{port}: no device behind it (unplugged, or its driver gone)"
+        return f"{port}: cannot open: no device behind it (unplugged, or its driver gone)"
     if code == errno.ENOTTY:
-        return f"{port}: not a serial port"
+        return f"{port}: cannot open: not a serial port"
     return f"{port}: cannot open: {detail or os.strerror(code or 0)}"
 
 

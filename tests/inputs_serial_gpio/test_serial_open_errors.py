@@ -55,7 +55,7 @@ def modbus_error(path: str) -> str:
 def test_missing(open_it: Callable[[str], str]) -> None:
     """A port that is not there: plug the adapter in."""
     assert open_it("/dev/ttyUSB9").startswith(
-        "/dev/ttyUSB9: no such port: is the adapter plugged in?")
+        "/dev/ttyUSB9: cannot open: no such port: is the adapter plugged in?")
 
 
 @pytest.mark.parametrize("open_it", [serial_error, modbus_error])
@@ -64,7 +64,7 @@ def test_busy(port: str, open_it: Callable[[str], str]) -> None:
     holder = os.open(port, os.O_RDWR | os.O_NOCTTY)
     try:
         fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        assert f"{port}: busy: another program has the port open" in open_it(port)
+        assert f"{port}: cannot open: busy: another program has the port open" in open_it(port)
     finally:
         os.close(holder)
     assert serial_error(port) == "" and diagnose(port) == ""  # free again: it opens
@@ -114,4 +114,4 @@ def test_permission_denied(port: str, open_it: Callable[[str], str]) -> None:
     """A port the user may not open (mode 0600, owned by root), opened by a process running as
     `nobody`: the group to join is named."""
     os.chmod(port, 0o600)
-    assert f"{port}: permission denied: the user needs the port's group" in as_nobody(open_it, port)
+    assert f"{port}: cannot open: permission denied: the user needs the port's group" in as_nobody(open_it, port)
