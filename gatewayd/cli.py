@@ -185,8 +185,10 @@ def parser() -> argparse.ArgumentParser:
     else:
         add_commands(sub)
     from .recording.cli import add_commands as add_vibration_commands
+    from .store.cli import add_commands as add_queue_commands
     from .toolkit.cli import add_commands as add_toolkit_commands
 
+    add_queue_commands(sub)
     add_vibration_commands(sub)
 
     add_toolkit_commands(sub)

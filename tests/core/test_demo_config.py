@@ -30,8 +30,8 @@ def test_demo_shows_data_flowing(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "gatewayd.testing.demo", "--seconds", "12",
-                          "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=90)
+    out = subprocess.run([sys.executable, "-m", "gatewayd.testing.demo", "--seconds", "40",
+                          "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     for name in ("spindle.speed", "meter.power", "coolant.tank_level", "cabinet.temperature",
                  "scale.weight", "pump-de.rms_g", "hydraulics.pressure", "lathe.parts_counted"):
@@ -39,3 +39,7 @@ def test_demo_shows_data_flowing(tmp_path: Path) -> None:
     assert "bad_wire_break" in out.stdout  # the demo's broken loop is reported, not hidden
     assert "inner race (BPFI)" in out.stdout  # the failing pump bearing is found
     assert "OK, 8 devices" in out.stdout and "connected" in out.stdout
+    # it opens on the live view: one table, the staged faults named, not a log of readings
+    assert "ALARM pump-de.bearing_index: inner race (BPFI)" in out.stdout
+    assert "Broken on purpose in this demo:" in out.stdout
+    assert out.stdout.count("spindle.speed") <= 2 and len(out.stdout.splitlines()) < 120

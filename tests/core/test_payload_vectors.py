@@ -21,6 +21,8 @@ def untag(v: Any) -> Any:
     if v is None:
         return None
     ((kind, value),) = v.items()
+    if kind == "float":
+        return float(value)  # "nan" and "inf" are written as strings
     return int(value) if kind == "int" else value
 
 

@@ -36,7 +36,7 @@ def tag(v: Any) -> Any:
     if isinstance(v, int):
         return {"int": str(v)}
     if isinstance(v, float):
-        return {"float": v}
+        return {"float": v if math.isfinite(v) else str(v)}  # "nan", "inf": JSON has no such numbers
     return {"str": v}
 
 
@@ -161,10 +161,11 @@ def other_cases() -> list[dict[str, Any]]:
 def main() -> None:
     cases = [*data_cases(), birth_case(), *other_cases()]
     doc = {"format": "gatewayd payload", "version": 2, "spec": "docs/payload.md",
-           "values": "tagged: {int: decimal string} | {float: number} | {str} | {bool} | null",
+           "values": ("tagged: {int: decimal string} | {float: number, nan/inf as a string in"
+                      " inputs} | {str} | {bool} | null"),
            "cases": cases}
     head = json.dumps({k: v for k, v in doc.items() if k != "cases"}, ensure_ascii=False)
-    rows = ",\n".join(json.dumps(c, ensure_ascii=False) for c in cases)  # one case a line
+    rows = ",\n".join(json.dumps(c, ensure_ascii=False, allow_nan=False) for c in cases)  # one case a line
     OUT.write_text(head[:-1] + ', "cases": [\n' + rows + "\n]}\n")
     print(f"{len(cases)} cases -> {OUT}")
 
