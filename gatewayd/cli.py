@@ -164,10 +164,12 @@ def parser() -> argparse.ArgumentParser:
         pass
     else:
         add_commands(sub)
+    from .recording.cli import add_commands as add_vibration_commands
     from .store.cli import add_commands as add_queue_commands
     from .toolkit.cli import add_commands as add_toolkit_commands
 
     add_queue_commands(sub)
+    add_vibration_commands(sub)
 
     add_toolkit_commands(sub)
     from .toolkit.testrun import add_command as add_test_command
