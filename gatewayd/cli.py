@@ -68,9 +68,11 @@ def _print_warnings(cfg: config_mod.Config, path: str) -> None:
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
+    from .broker_options import credentials
     from .consumer import Listener
 
-    listener = Listener(args.broker, args.gateway, args.prefix).start()
+    listener = Listener(args.broker, args.gateway, args.prefix,
+                        credentials=credentials(args, args.broker)).start()
     shown = 0
     deadline = time.monotonic() + args.timeout_s if args.timeout_s else None
     try:
@@ -173,6 +175,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=None)
     p.add_argument("--timeout-s", type=float, default=0)
     p.add_argument("--all", action="store_true", help="also births, states and events")
+    from .broker_options import add_options
+
+    add_options(p)
     p.set_defaults(func=cmd_listen)
     p = sub.add_parser("status", help="health of the running daemon (exit 1 when unhealthy)")
     p.add_argument("--config", default=str(config_mod.DEFAULT_PATH))
