@@ -23,6 +23,7 @@ KINDS: tuple[str, ...] = (
     "analog",
     "s7",
     "enip",
+    "opcua",
 )
 
 

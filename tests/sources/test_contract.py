@@ -209,10 +209,22 @@ def enip_rig(tmp_path: Path) -> Iterator[Rig]:
                   lambda r: plc.stop(), lambda r: plc.start())
 
 
+@contextmanager
+def opcua_rig(tmp_path: Path) -> Iterator[Rig]:
+    """asyncua's server in its own process, read by polling; the fault is the server going away."""
+    with ServerProcess("gatewayd.testing.opcua_server") as srv:
+        yield Rig({"kind": "opcua", "name": "ua", "mode": "poll", "timeout_ms": 1000,
+                   "endpoint": f"opc.tcp://127.0.0.1:{srv.port}/gatewayd/",
+                   "points": [{"alias": 1, "name": "t", "node_id": "ns=2;s=Line1.Temperature"},
+                              {"alias": 2, "name": "n", "node_id": "ns=2;s=Line1.Counter",
+                               "type": "int"}]},
+                  lambda r: srv.stop(), lambda r: srv.start())
+
+
 RIGS: dict[str, Callable[[Path], Any]] = {
     "modbus": modbus_rig, "serial": serial_rig, "i2c": i2c_rig, "analog": analog_rig,
     "iolink": iolink_rig, "gpio": gpio_rig, "vibration": vibration_rig,
-    "s7": s7_rig, "enip": enip_rig,
+    "s7": s7_rig, "enip": enip_rig, "opcua": opcua_rig,
 }
 
 

@@ -70,7 +70,8 @@ def test_every_kind_described() -> None:
     items = schema["properties"]["devices"]["items"]
     chosen = {c["if"]["properties"]["kind"]["const"]: c["then"]["$ref"] for c in items["allOf"]}
     assert chosen["analog"] == "#/$defs/analog_device"
-    assert set(chosen) == {"modbus", "iolink", "serial", "gpio", "i2c", "vibration", "analog", "s7", "enip"}
+    assert set(chosen) == {"modbus", "iolink", "serial", "gpio", "i2c", "vibration", "analog",
+                           "s7", "enip", "opcua"}
     assert set(chosen) == set(items["properties"]["kind"]["enum"])
     assert schema["$defs"]["AnalogPoint"]["properties"]["low"]["description"] == "value at 4 mA"
 
