@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .publish.inbound import MAX_COMMAND_BYTES
+from .publish.inbound import MAX_COMMAND_BYTES, OVERSIZED
 
 if TYPE_CHECKING:
     from .fleet.agent import Dispatch, FleetAgent
@@ -60,6 +60,10 @@ class CommandWorker:
     def submit(self, verb: str, payload: bytes) -> None:
         """paho's thread: check the size, hand over, never block and never parse."""
         verb = verb[:MAX_VERB_CHARS]
+        if payload.startswith(OVERSIZED):  # its bytes were thrown away as they arrived
+            self._drop(verb, f"a packet of {_oversized(payload)} bytes, more than the "
+                       f"{MAX_COMMAND_BYTES} allowed (not read into memory)")
+            return
         if len(payload) > MAX_COMMAND_BYTES:
             self._drop(verb, f"{len(payload)} bytes, more than the {MAX_COMMAND_BYTES} allowed")
             return
@@ -141,3 +145,9 @@ def _safe_event(agent: FleetAgent, fields: dict[str, Any]) -> None:
         agent.event("command", fields)
     except Exception:
         log.exception("could not report a command event")
+
+
+def _oversized(payload: bytes) -> int:
+    """The size a stand-in for a dropped packet reports (publish/inbound.py)."""
+    digits = payload[len(OVERSIZED):len(OVERSIZED) + 12]
+    return int(digits) if digits.isdigit() else 0

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ..errors import CommError, DeviceException, ProtocolError
 from ..model import Quality
+from .port_errors import diagnose
 
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # we report failures ourselves, once
 
@@ -90,6 +91,9 @@ class ModbusLink:
         if self._client is None:
             self._client = self._make_client()
         if not self._client.connected and not self._client.connect():
+            if self.endpoint.transport != "tcp":  # pymodbus hides why: find out ourselves
+                raise CommError(diagnose(self.endpoint.serial_port)
+                                or f"{self.endpoint.label}: cannot connect")
             raise CommError(f"{self.endpoint.label}: cannot connect")
 
     def read(self, table: str, address: int, count: int, unit: int) -> list[int] | list[bool]:

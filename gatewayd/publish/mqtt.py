@@ -38,7 +38,7 @@ from ..config import BrokerConfig
 from ..model import now_ms
 from ..pipeline.codec import encode_state
 from ..store.protocol import Batch, Queue
-from .inbound import connect_properties
+from .inbound import BoundedClient, connect_properties
 from .topics import Topics
 from .why_not_connected import Diagnosis, tls_context
 
@@ -110,7 +110,7 @@ class Publisher:
     def _make_client(self) -> mqtt.Client:
         cfg = self.cfg
         v5 = cfg.protocol == "5"
-        client = mqtt.Client(
+        client = BoundedClient(  # paho's client; oversized inbound packets never reach memory
             CallbackAPIVersion.VERSION2,
             client_id=cfg.client_id or f"gatewayd-{self.topics.gateway}",
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,

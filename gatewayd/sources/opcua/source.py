@@ -45,8 +45,12 @@ class OpcUaDevice(Device):
         monitors = [Monitor(p.node_id, p.sampling_interval_ms if p.sampling_interval_ms is not None
                             else cfg.sampling_interval_ms, p.server_deadband,
                             p.server_deadband_type == "percent") for p in cfg.points]
-        self.link.connect([p.node_id for p in cfg.points], monitors if self.subscribed else None,
-                          cfg.publishing_interval_ms, cfg.queue_size)
+        try:
+            self.link.connect([p.node_id for p in cfg.points], monitors if self.subscribed else None,
+                              cfg.publishing_interval_ms, cfg.queue_size)
+        except DeviceError:
+            self.link.close()  # the runner closes only what opened: end the loop thread here
+            raise
         for i, status in self.link.item_status.items():
             self._tell(f"{cfg.points[i].node_id}: the server refused to monitor it (status 0x{status:08X})")
 
