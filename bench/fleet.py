@@ -10,10 +10,21 @@ StartLimitBurst, OnFailure=gatewayd-rollback.service) with its times scaled down
        back on 0.2.0 by itself (watchdog -> restarts -> start limit -> OnFailure rollback)
 
 Updates are delivered as the fleet would: one signed `update` command a gateway on
-`.../cmd/update`, carrying the signed manifest and the bundle's path. Each daemon checks the
-signature and the rollout target, installs the release beside the others, switches, and exits 75;
-the manager starts it again on the new release. Last line:
-`gateways=… updated=… rolled_back=… rollout_s=… broker_msgs_per_s=…`
+`.../cmd/update` (signed with the command key), carrying the manifest (signed with the release
+key) and the bundle's path. Each daemon checks both signatures and the rollout target, installs
+the release beside the others, switches, and exits 75; the manager starts it again on the new
+release.
+
+Readings lost: each gateway polls its own unit of one pymodbus server, whose register 0 counts
+the reads of it (a read counter: every poll takes a new value). A subscriber collects every
+value that arrives. Across a phase (the two update offers; the broken release and its
+rollback), readings lost = values the unit handed out in that phase that never arrived, counted
+after the fleet has settled and delivered its backlog. Polls that never happened (a daemon
+down, the hung release) take no value, so only readings taken and then lost count. Target: 0.
+
+`--gateways N` (default 10, about two minutes; 50 is the full fleet). Last line:
+`gateways=… updated=… rolled_back=… rollout_s=… broker_msgs_per_s=… lost_update=…
+lost_rollback=… lost_update_max_gw=… lost_rollback_max_gw=… lost_target=0`
 """
 
 from __future__ import annotations
@@ -40,9 +51,9 @@ from gatewayd.fleet import bundle, signing
 from gatewayd.fleet.commands import sign_command
 from gatewayd.fleet.manifest import SignedManifest, Target
 from gatewayd.fleet.releases import Releases
-from gatewayd.pipeline.codec import decode_events
-from gatewayd.sims.broker import Broker
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
+from gatewayd.pipeline.codec import decode_data, decode_events
+from gatewayd.testing.broker import Broker
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(site.getsitepackages()[0])
@@ -74,12 +85,80 @@ kind = "modbus"
 name = "meter"
 host = "127.0.0.1"
 port = {modbus}
-period_ms = 1000
+unit = {unit}
+period_ms = {period_ms}
 points = [
-  {{ alias = 1, name = "power_w", register = 0, data_type = "uint16" }},
+  {{ alias = 1, name = "reads", register = 0, data_type = "uint16" }},
   {{ alias = 2, name = "energy_wh", register = 1, data_type = "uint32" }},
 ]
 """
+PERIOD_MS = 200  # 5 readings a second a gateway: a lost second shows as 5
+
+
+class ReadCounter(list[int]):
+    """Holding registers whose register 0 counts the reads that include it."""
+
+    def __getitem__(self, key: object) -> object:  # type: ignore[override]
+        if isinstance(key, slice) and (key.start or 0) == 0:
+            super().__setitem__(0, (super().__getitem__(0) + 1) & 0xFFFF)
+        return super().__getitem__(key)  # type: ignore[index]
+
+    @property
+    def value(self) -> int:
+        return super().__getitem__(0)
+
+
+def counting_units(n: int) -> dict[int, RegisterModel]:
+    """Units 1..n, each with a read counter in register 0 (one unit a gateway)."""
+    units = {}
+    for unit in range(1, n + 1):
+        model = RegisterModel(holding=10)
+        model.tables["holding"] = ReadCounter(model.tables["holding"])
+        units[unit] = model
+    return units
+
+
+class Readings:
+    """Every counter value that reaches the broker, per gateway (QoS 1, one session)."""
+
+    def __init__(self, port: int) -> None:
+        self.values: dict[str, set[int]] = {}
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-readings")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe("gatewayd/bench/+/data", qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        gw = msg.topic.split("/")[2]
+        _, readings = decode_data(bytes(msg.payload))
+        got = self.values.setdefault(gw, set())
+        got.update(int(r.value) for r in readings if r.alias == 1 and r.value is not None)
+
+    def lost(self, gw: str, first: int, last: int) -> int:
+        """Values first..last handed out to `gw` that never arrived."""
+        got = self.values.get(gw, set())
+        return sum(1 for v in range(first, last + 1) if v not in got)
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@dataclass
+class Window:
+    """The counter values each gateway's unit handed out during one phase."""
+
+    name: str
+    start: dict[str, int] = field(default_factory=dict)
+    end: dict[str, int] = field(default_factory=dict)
+
+    def taken(self) -> int:
+        """Readings taken in the phase, over the fleet (what `lost` is out of)."""
+        return sum(self.end[gw] - self.start[gw] for gw in self.start)
+
+    def lost(self, readings: Readings) -> dict[str, int]:
+        return {gw: readings.lost(gw, self.start[gw] + 1, self.end[gw]) for gw in self.start}
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -189,7 +268,8 @@ class Fleet:
             (root / "etc/gatewayd/keys" / role).mkdir(parents=True)
             shutil.copy(self.work / f"{role}.pub", root / "etc/gatewayd/keys" / role / "fleet.pub")
         (root / "etc/gatewayd/gatewayd.toml").write_text(
-            CONFIG.format(id=f"gw-{i:03d}", broker=broker, state=state, modbus=modbus))
+            CONFIG.format(id=f"gw-{i:03d}", broker=broker, state=state, modbus=modbus,
+                          unit=i + 1, period_ms=PERIOD_MS))
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(str(root / "notify.sock"))
         sock.setblocking(False)
@@ -316,17 +396,26 @@ class Counter:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--gateways", type=int, default=50)
+    ap.add_argument("--gateways", type=int, default=10, help="50 is the full fleet")
     n = ap.parse_args().gateways
     work = Path(tempfile.mkdtemp(prefix="gatewayd-fleet-"))
     broker = Broker(work).start()
     port = broker.port
-    sim = ModbusSim({1: RegisterModel(holding=10)}).start()
-    sim.model(1).set("holding", 0, [1500, 0, 4242])
+    sim = ModbusSim(counting_units(n)).start()
     fleet = Fleet(work, n, port, sim.port)
     counter = Counter(port)
     events = Events(port)
+    readings = Readings(port)
     t_bench = time.monotonic()
+
+    def mark(window: Window, side: str) -> None:
+        """The last value each gateway's counter handed out, as a phase starts or ends."""
+        for i, gw in enumerate(fleet.gateways):
+            table = sim.model(i + 1).tables["holding"]
+            assert isinstance(table, ReadCounter)
+            getattr(window, side)[gw.id] = table.value
+
+    update, rollback = Window("update"), Window("rollback")
     try:
         base, good, broken = fleet.build("0.1.0"), fleet.build("0.2.0"), fleet.build("0.3.0", True)
         fleet.install_all(base)
@@ -339,6 +428,8 @@ def main() -> None:
         def on(version: str, gws: list[Gateway]) -> bool:
             return all(g.ready_version == version for g in gws)
 
+        fleet.run_until(lambda: False, limit_s=3.0)  # polling and publishing before the update
+        mark(update, "start")
         t0 = time.monotonic()
         canary = fleet.update(fleet.manifest("0.2.0", 10), good, events)
         fleet.run_until(lambda: on("0.2.0", canary))
@@ -352,23 +443,40 @@ def main() -> None:
                       for g in fleet.gateways)
         print(f"100 %: {len(rest)} more took 0.2.0; {updated}/{n} READY on 0.2.0 after "
               f"{rollout_s:.1f} s", flush=True)
+        fleet.run_until(lambda: False, limit_s=3.0)
+        mark(update, "end")
+        mark(rollback, "start")
         t0 = time.monotonic()
         victims = fleet.update(fleet.manifest("0.3.0", 100), broken, events)
         fleet.run_until(lambda: all(g.rollbacks and g.ready_version == "0.2.0" for g in victims))
         rolled_back = sum(g.rollbacks > 0 and g.releases.current() == "0.2.0" for g in victims)
         print(f"broken 0.3.0: {len(victims)} took it, {rolled_back} rolled back to 0.2.0 by "
               f"themselves in {time.monotonic() - t0:.1f} s", flush=True)
+        fleet.run_until(lambda: False, limit_s=3.0)
+        mark(rollback, "end")
+        fleet.run_until(lambda: False, limit_s=5.0)  # the backlog of the last restarts arrives
+        lost_update, lost_rollback = update.lost(readings), rollback.lost(readings)
         rate = counter.n / (time.monotonic() - t_bench)
     finally:
+        readings.stop()
         counter.stop()
         events.stop()
         fleet.stop()
         sim.stop()
         broker.stop()
         shutil.rmtree(work, ignore_errors=True)
+    for name, lost in (("update", lost_update), ("rollback", lost_rollback)):
+        bad = {g: v for g, v in lost.items() if v}
+        taken = (update if name == "update" else rollback).taken()
+        print(f"readings lost across the {name}: {sum(lost.values())} of {taken} taken "
+              f"({len(bad)} of {n} gateways lost any{': ' + str(bad) if bad else ''})", flush=True)
     print(json.dumps({"broker_msgs": counter.n, "bench_s": round(time.monotonic() - t_bench, 1)}))
     print(f"gateways={n} updated={updated} rolled_back={rolled_back} rollout_s={rollout_s:.1f} "
-          f"broker_msgs_per_s={rate:.1f}")
+          f"broker_msgs_per_s={rate:.1f} lost_update={sum(lost_update.values())} "
+          f"lost_rollback={sum(lost_rollback.values())} taken_update={update.taken()} "
+          f"taken_rollback={rollback.taken()} "
+          f"lost_update_max_gw={max(lost_update.values(), default=0)} "
+          f"lost_rollback_max_gw={max(lost_rollback.values(), default=0)} lost_target=0")
 
 
 if __name__ == "__main__":

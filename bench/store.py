@@ -34,9 +34,9 @@ from gatewayd.model import Reading
 from gatewayd.pipeline.batcher import Batcher
 from gatewayd.publish.mqtt import Publisher
 from gatewayd.publish.topics import Topics
-from gatewayd.sims.broker import Broker
-from gatewayd.sims.clock import ManualClock
 from gatewayd.store.queue import DurableQueue
+from gatewayd.testing.broker import Broker
+from gatewayd.testing.clock import ManualClock
 
 GB = 1 << 30
 FLUSH_MS = 100  # publish.interval_ms, default

@@ -34,61 +34,59 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    try:
-        cfg = config_mod.load(args.file)
-    except ConfigError as e:
-        print(f"{args.file}: INVALID, {len(e.problems)} problem(s):", file=sys.stderr)
-        for p in e.problems:
-            print(f"  {p}", file=sys.stderr)
-        return 1
-    from .supervisor import build_devices, offline_context
+    from .preflight import verify
 
-    _, problems = build_devices(cfg, offline_context(cfg))
-    if problems:
-        print(f"{args.file}: INVALID, {len(problems)} device(s) cannot be built:", file=sys.stderr)
-        for name, problem in problems:
-            print(f"  {args.file}: device {name}: {problem}", file=sys.stderr)
+    cfg, problems = verify(args.file, simulated=bool(getattr(args, "simulate", None)))
+    if cfg is None:
+        print(f"{args.file}: INVALID, {len(problems)} problem(s):", file=sys.stderr)
+        for p in problems:
+            print(f"  {p}", file=sys.stderr)
         return 1
     points = cfg.points()
     print(f"{args.file}: OK, {len(cfg.devices)} devices, {len(points)} points")
-    from .toolkit.cli import print_warnings
-
-    print_warnings(cfg)
+    _print_warnings(cfg, args.file)
     return 0
 
 
-def cmd_listen(args: argparse.Namespace) -> int:
-    from .consumer import Listener
+def _print_warnings(cfg: config_mod.Config, path: str) -> None:
+    """The lint warnings, each followed by the device it is about and where it is written."""
+    from .toml_positions import key_positions, locate
+    from .toolkit.warnings import lint
 
-    listener = Listener(args.broker, args.gateway, args.prefix).start()
-    shown = 0
-    deadline = time.monotonic() + args.timeout_s if args.timeout_s else None
     try:
-        while args.count is None or shown < args.count:
-            if deadline and time.monotonic() > deadline:
-                break
-            for rec in listener.records(timeout_s=0.5):
-                if "name" not in rec and not args.all:
-                    continue
-                print(json.dumps(rec), flush=True)
-                shown += 1
-                if args.count is not None and shown >= args.count:
-                    break
-    except KeyboardInterrupt:
-        pass
-    finally:
-        listener.stop()
-    return 0 if args.count is None or shown >= args.count else 1
+        text, data = config_mod.read_document(path)
+    except ConfigError:
+        text, data = "", {}
+    positions = key_positions(text)
+    for w in lint(cfg):
+        key = config_mod.key_path(w.split(":", 1)[0])
+        at = locate(positions, key)
+        name = config_mod.device_name(data, key)
+        extra = ", ".join(([f"device {name}"] if name else [])
+                          + ([f"line {at[0]}, column {at[1]}"] if at else []))
+        print(f"  warning: {w}" + (f" ({extra})" if extra else ""))
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    from .listen import run
+
+    return run(args)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .daemon import find_status
+    """From the daemon's live socket; from its status.json when the socket cannot be reached
+    (an older daemon, a directory the socket could not be made in)."""
+    from .live.client import NoDaemon, candidates, read_snapshot
 
+    cfg = _config_or_none(args.config)
+    store_dir = cfg.store.path.parent if cfg is not None else None
     try:
-        cfg = config_mod.load(args.config)
-        st = json.loads(find_status(cfg).read_text())
-    except (ConfigError, OSError, ValueError) as e:
-        print(f"gatewayd status: no running daemon found ({e})", file=sys.stderr)
+        st: dict[str, Any] | None = read_snapshot(candidates(store_dir))
+    except NoDaemon as e:
+        st = _status_file(cfg)
+        why = str(e)
+    if st is None:
+        print(f"gatewayd status: no running daemon found ({why})", file=sys.stderr)
         return 3
     age = time.time() - st.get("written_s", time.time())
     healthy = st["broker"]["connected"] and age < 30
@@ -96,17 +94,44 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def _config_or_none(path: str) -> config_mod.Config | None:
+    try:
+        return config_mod.load(path)
+    except ConfigError:
+        return None
+
+
+def _status_file(cfg: config_mod.Config | None) -> dict[str, Any] | None:
+    from .daemon import find_status
+
+    if cfg is None:
+        return None
+    try:
+        st = json.loads(find_status(cfg).read_text())
+    except (OSError, ValueError):
+        return None
+    return st if isinstance(st, dict) else None
+
+
 def _status_text(st: dict[str, Any]) -> str:
+    from .toolkit.tail import fmt_age, fmt_value
+
     q, b = st["queue"], st["broker"]
     lines = [f"gatewayd {st['gateway']} {st['version']} pid {st['pid']} up {st['uptime_s']} s",
-             f"broker {b['url']}: {'connected' if b['connected'] else 'DISCONNECTED'}",
+             f"broker {b['url']}: {'connected' if b['connected'] else 'DISCONNECTED'}"
+             + (f" ({b['error']})" if b.get("error") and not b["connected"] else ""),
              f"queue {q['depth']} batches, {q['readings']} readings, {q['bytes']} bytes, "
              f"oldest {q['oldest_age_s']} s, dropped {q['dropped']}"
              + (f", DISK FAULT: {q['fault']} ({q.get('in_memory', 0)} batches in memory)"
                 if q.get("fault") else "")]
     for d in st["devices"]:
         state = "up" if d["up"] else f"DOWN ({d['reason']})"
-        lines.append(f"  {d['device']:<20} {state}, errors {d.get('errors', 0)}")
+        kind = f" [{d['kind']}]" if d.get("kind") else ""
+        lines.append(f"  {d['device']:<20} {state}, errors {d.get('errors', 0)}{kind}")
+        for p in d.get("points", []):
+            age = "-" if p["age_s"] is None else fmt_age(p["age_s"])
+            value = fmt_value(p["value"], p.get("resolution", 0.001))
+            lines.append(f"      {p['name']:<24} {value:>12} {p['unit']:<6} {p['quality']:<16} {age:>5}")
     return "\n".join(lines)
 
 
@@ -123,13 +148,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a config file, listing every problem")
     p.add_argument("file", nargs="?", default=str(config_mod.DEFAULT_PATH))
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("listen", help="print a gateway's readings as JSON lines")
-    p.add_argument("--broker", default="mqtt://127.0.0.1:1883")
-    p.add_argument("--gateway", required=True)
-    p.add_argument("--prefix", default="gatewayd")
-    p.add_argument("--count", type=int, default=None)
-    p.add_argument("--timeout-s", type=float, default=0)
-    p.add_argument("--all", action="store_true", help="also births, states and events")
+    p = sub.add_parser("listen", help="a gateway's readings as JSON lines, InfluxDB line "
+                                      "protocol or CSV (docs/listen.md)")
+    from .listen import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=cmd_listen)
     p = sub.add_parser("status", help="health of the running daemon (exit 1 when unhealthy)")
     p.add_argument("--config", default=str(config_mod.DEFAULT_PATH))
@@ -141,9 +164,17 @@ def parser() -> argparse.ArgumentParser:
         pass
     else:
         add_commands(sub)
+    from .recording.cli import add_commands as add_vibration_commands
+    from .store.cli import add_commands as add_queue_commands
     from .toolkit.cli import add_commands as add_toolkit_commands
 
+    add_queue_commands(sub)
+    add_vibration_commands(sub)
+
     add_toolkit_commands(sub)
+    from .toolkit.testrun import add_command as add_test_command
+
+    add_test_command(sub)
     return ap
 
 

@@ -24,15 +24,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .publish.inbound import MAX_COMMAND_BYTES, OVERSIZED
+
 if TYPE_CHECKING:
     from .fleet.agent import Dispatch, FleetAgent
 
 log = logging.getLogger("gatewayd.commands")
 
-# A signed update command is a manifest plus a URL: about 2 KB. 64 KiB leaves ample room and
-# keeps any one message far from moving resident memory. The MQTT layer asks the broker not to
-# send anything larger than INBOUND_PACKET_MAX (publish/inbound.py); this is the second fence.
-MAX_COMMAND_BYTES = 64 * 1024
 INBOX_SIZE = 16  # commands waiting; beyond this a flood is dropped and counted
 COMMAND_LIMIT_S = 1800.0  # an update (download deadline + install + self-test) fits in this
 IDLE_TURN_S = 0.5  # the idle thread wakes this often to report dropped commands
@@ -62,6 +60,10 @@ class CommandWorker:
     def submit(self, verb: str, payload: bytes) -> None:
         """paho's thread: check the size, hand over, never block and never parse."""
         verb = verb[:MAX_VERB_CHARS]
+        if payload.startswith(OVERSIZED):  # its bytes were thrown away as they arrived
+            self._drop(verb, f"a packet of {_oversized(payload)} bytes, more than the "
+                       f"{MAX_COMMAND_BYTES} allowed (not read into memory)")
+            return
         if len(payload) > MAX_COMMAND_BYTES:
             self._drop(verb, f"{len(payload)} bytes, more than the {MAX_COMMAND_BYTES} allowed")
             return
@@ -143,3 +145,9 @@ def _safe_event(agent: FleetAgent, fields: dict[str, Any]) -> None:
         agent.event("command", fields)
     except Exception:
         log.exception("could not report a command event")
+
+
+def _oversized(payload: bytes) -> int:
+    """The size a stand-in for a dropped packet reports (publish/inbound.py)."""
+    digits = payload[len(OVERSIZED):len(OVERSIZED) + 12]
+    return int(digits) if digits.isdigit() else 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,8 +17,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails
@@ -31,9 +34,15 @@ DEFAULT_PATH = Path("/etc/gatewayd/gatewayd.toml")
 
 
 class Model(BaseModel):
-    """Base of every config table: unknown keys are errors, values are not coerced loosely."""
+    """Base of every config table: unknown keys are errors, and values are not coerced: `"30071"`
+    is not a number, `1.5` is not an integer, `inf` and `nan` are not numbers at all."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+# TOML has no path or tuple type: these few fields take a string or an array, strictly typed inside.
+FilePath = Annotated[Path, Strict(False)]
+FloatPair = Annotated[tuple[float, float], Strict(False)]
 
 
 class PointConfig(Model, TransformFields):
@@ -43,11 +52,12 @@ class PointConfig(Model, TransformFields):
     alias: int = Field(ge=1, le=65535, description="stable small integer id on the wire")
     name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")
     unit: str = ""
-    type: Literal["float", "int", "bool"] = "float"
-    resolution: float = Field(default=0.001, gt=0, description="quantisation step on the wire")
+    type: Literal["float", "int", "bool", "string"] = "float"
+    resolution: float | None = Field(
+        default=None, gt=0, description="quantisation step on the wire; unset: sent exactly")
 
     def point(self, device: str, **meta: Any) -> Point:
-        res = 1.0 if self.type != "float" else self.resolution
+        res = self.resolution if self.type == "float" else None
         return Point(self.alias, self.name, self.unit, self.type, res, device, meta)
 
 
@@ -74,10 +84,10 @@ class BrokerConfig(Model):
     protocol: Literal["3.1.1", "5"] = "5"
     username: str = ""
     password: str = ""
-    password_file: Path | None = None
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
+    password_file: FilePath | None = None
+    ca_file: FilePath | None = None
+    cert_file: FilePath | None = None
+    key_file: FilePath | None = None
     keepalive_s: int = Field(default=30, ge=2, le=3600)
     inflight_window: int = Field(default=32, ge=1, le=1024)
     reconnect_min_s: float = Field(default=0.5, gt=0)
@@ -89,9 +99,42 @@ class BrokerConfig(Model):
             raise ValueError("cert_file and key_file go together: give both or neither")
         return self
 
+    @model_validator(mode="after")
+    def _tls_asked_for(self) -> BrokerConfig:
+        """`mqtt://` never uses TLS: a CA or a client certificate with it would be ignored, and
+        the password would go out in clear."""
+        if self.url.startswith("mqtt://") and (self.ca_file or self.cert_file):
+            raise ValueError("mqtts:// in url: ca_file and cert_file are for TLS, and mqtt:// "
+                             "connects in plain text")
+        return self
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, url: str) -> str:
+        """A password in the URL would be logged, shown by `status` and published; it goes in
+        username and password_file instead. (The message does not repeat it.)"""
+        if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+            raise ValueError("no user or password in the url: use username and password_file")
+        return url
+
+    @property
+    def safe_url(self) -> str:
+        """The URL as it may be shown in logs, status and the socket."""
+        return redact_url(self.url)
+
+
+def redact_url(url: str) -> str:
+    """`mqtts://user:secret@host` -> `mqtts://***@host`: for URLs that did not come through
+    the config (command line, an old status file)."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if sep and "@" in host:
+        host = "***@" + host.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{host}{slash}{path}"
+
 
 class StoreConfig(Model):
-    path: Path = Path("/var/lib/gatewayd/queue.db")
+    path: FilePath = Path("/var/lib/gatewayd/queue.db")
     max_mb: float = Field(default=2048, gt=0, description="bound on the queue's bytes on disk")
     commit_interval_ms: int = Field(default=1000, ge=0, le=60_000)
     when_full: Literal["drop_oldest", "drop_newest", "pause_sources"] = "drop_oldest"
@@ -159,16 +202,49 @@ def _device_adapter() -> TypeAdapter[Any]:
     return _DEVICE
 
 
-def _loc(loc: tuple[Any, ...], prefix: str = "") -> str:
-    out = prefix
+KeyPath = tuple[str | int, ...]
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a config is a few KB; /dev/zero or a disk image is not one
+MAX_DEPTH = 32  # the deepest real config nests about 5 levels
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, at a key path of the document (`("devices", 3, "points", 1)`)."""
+
+    path: KeyPath
+    message: str
+
+    @property
+    def where(self) -> str:
+        out = ""
+        for part in self.path:
+            out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+        return out or "(top level)"
+
+
+def key_path(where: str) -> KeyPath:
+    """`devices[3].points[1].register` -> ("devices", 3, "points", 1, "register")."""
+    out: list[str | int] = []
+    for part in where.replace("[", ".[").split("."):
+        if part.startswith("[") and part.endswith("]") and part[1:-1].isdigit():
+            out.append(int(part[1:-1]))
+        elif part:
+            out.append(part)
+    return tuple(out)
+
+
+def _clean_loc(loc: tuple[Any, ...], prefix: KeyPath = ()) -> KeyPath:
+    """pydantic's error location as the keys the user wrote (no discriminator tags or
+    validator names)."""
+    out: list[str | int] = list(prefix)
     for part in loc:
         if isinstance(part, int):
-            out += f"[{part}]"
+            out.append(part)
         elif str(part) in sources.KINDS or "[" in str(part) or str(part).startswith("function-"):
-            continue  # discriminator tags and validator names are not keys the user wrote
+            continue
         else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
+            out.append(str(part))
+    return tuple(out)
 
 
 def _suggest(model: type[BaseModel] | None, key: str) -> str:
@@ -179,22 +255,27 @@ def _suggest(model: type[BaseModel] | None, key: str) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _describe(err: ErrorDetails, prefix: str, owner: type[BaseModel] | None) -> str:
-    where = _loc(err["loc"], prefix)
+def _describe(err: ErrorDetails, prefix: KeyPath, owner: type[BaseModel] | None) -> Problem:
+    where = _clean_loc(err["loc"], prefix)
     found = err.get("input")
     if err["type"] == "extra_forbidden":
         key = str(err["loc"][-1])
-        return f"{where}: unknown key{_suggest(owner, key)}"
+        return Problem(where, f"unknown key{_suggest(owner, key)}")
     if err["type"] == "missing":
-        return f"{where}: missing, a value is required"
+        return Problem(where, "missing, a value is required")
     expected = (err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
                 .replace("String should match pattern", "text matching"))
     if isinstance(found, dict | list):  # a rule about a whole table: the table is not news
-        return f"{where}: expected {expected}"
+        return Problem(where, f"expected {expected}")
+    if isinstance(found, str) and where[-1:] == ("url",):
+        found = redact_url(found)  # a refused URL may carry a password: never repeat it
     shown = repr(found)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    return f"{where}: found {shown}, expected {expected}"
+    hint = ""
+    if isinstance(found, str) and err["type"] in ("int_type", "float_type", "bool_type"):
+        hint = " (a number or true/false is written without quotes)"
+    return Problem(where, f"found {shown}, expected {expected}{hint}")
 
 
 def _owner_of(err: ErrorDetails, device: dict[str, Any] | None) -> type[BaseModel] | None:
@@ -217,13 +298,13 @@ def _owner_of(err: ErrorDetails, device: dict[str, Any] | None) -> type[BaseMode
     return model
 
 
-def parse(data: dict[str, Any], path: str = "<config>") -> Config:
-    """Validate a parsed TOML document; raise ConfigError listing every problem."""
-    problems: list[str] = []
+def validate(data: dict[str, Any]) -> tuple[Config | None, list[Problem]]:
+    """Validate a parsed TOML document: the config, or every problem found (never both)."""
+    problems: list[Problem] = []
     try:
-        cfg = Config.model_validate(data)
+        cfg: Config | None = Config.model_validate(data)
     except ValidationError as e:
-        problems += [_describe(err, "", _owner_of(err, None)) for err in e.errors()]
+        problems += [_describe(err, (), _owner_of(err, None)) for err in e.errors()]
         cfg = None
     devices: list[Any] = []
     raw_devices = data.get("devices", [])
@@ -235,54 +316,166 @@ def parse(data: dict[str, Any], path: str = "<config>") -> Config:
             got = raw.get("kind")
             hint = difflib.get_close_matches(str(got), sources.KINDS, n=1)
             extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-            problems.append(f"devices[{i}].kind: found {got!r}, expected one of {kinds}{extra}")
+            problems.append(Problem(("devices", i, "kind"),
+                                    f"found {got!r}, expected one of {kinds}{extra}"))
             continue
         try:
             devices.append(_device_adapter().validate_python(raw))
         except ValidationError as e:
-            problems += [_describe(err, f"devices[{i}]", _owner_of(err, raw)) for err in e.errors()]
-    problems += _cross_checks(devices)
+            problems += [_describe(err, ("devices", i), _owner_of(err, raw)) for err in e.errors()]
+    if len(devices) == len(raw_devices):  # indexes line up only when every device validated
+        problems += _cross_checks(devices)
     if problems or cfg is None:
-        raise ConfigError([f"{path}: {p}" for p in problems], path)
-    return cfg.model_copy(update={"devices": devices})
+        return None, problems
+    return cfg.model_copy(update={"devices": devices}), []
 
 
-def _cross_checks(devices: list[Any]) -> list[str]:
-    """Rules that span devices: aliases and names are unique across the whole gateway."""
+def parse(data: dict[str, Any], path: str = "<config>", text: str | None = None) -> Config:
+    """Validate a parsed TOML document; raise ConfigError listing every problem, each with the
+    device it belongs to and, when the document's text is given, its line and column."""
+    cfg, problems = validate(data)
+    if problems or cfg is None:
+        raise ConfigError(format_problems(problems, path, data, text), path)
+    return cfg
+
+
+def format_problems(problems: list[Problem], file: str, data: dict[str, Any],
+                    text: str | None) -> list[str]:
+    """`FILE: line 14, column 3: device 'meter': devices[1].points[3].register: found ...`"""
+    from .toml_positions import key_positions, locate
+
+    positions = key_positions(text) if text is not None else {}
+    out = []
+    for p in problems:
+        at = locate(positions, p.path)
+        where = f"line {at[0]}, column {at[1]}: " if at else ""
+        name = device_name(data, p.path)
+        device = f"device {name}: " if name else ""
+        out.append(f"{file}: {where}{device}{p.where}: {p.message}")
+    return out
+
+
+def device_name(data: dict[str, Any], path: KeyPath) -> str | None:
+    """The name the user gave the device a key path is in, if it has one."""
+    if len(path) < 2 or path[0] != "devices" or not isinstance(path[1], int):
+        return None
+    raw = data.get("devices")
+    if not isinstance(raw, list) or not 0 <= path[1] < len(raw) or not isinstance(raw[path[1]], dict):
+        return None
+    name = raw[path[1]].get("name")
+    return name if isinstance(name, str) and name else None
+
+
+def _cross_checks(devices: list[Any]) -> list[Problem]:
+    """Rules that span devices: aliases and names are unique across the whole gateway, and no
+    GPIO pin is claimed twice (the second claim would fail at start, dropping its device)."""
     problems = []
     seen_alias: dict[int, str] = {}
     seen_name: dict[str, str] = {}
     dev_names: set[str] = set()
     for i, dev in enumerate(devices):
         if dev.name in dev_names:
-            problems.append(f"devices[{i}].name: found {dev.name!r}, expected a unique device name")
+            problems.append(Problem(("devices", i, "name"),
+                                    f"found {dev.name!r}, expected a unique device name"))
         dev_names.add(dev.name)
         for j, p in enumerate(dev.point_configs()):
-            where = f"devices[{i}].points[{j}]"
+            where = ("devices", i, "points", j)
             if p.alias in seen_alias:
-                problems.append(
-                    f"{where}.alias: found {p.alias}, expected an alias not already used by "
-                    f"{seen_alias[p.alias]}"
-                )
+                problems.append(Problem((*where, "alias"), f"found {p.alias}, expected an alias "
+                                        f"not already used by {seen_alias[p.alias]}"))
             if p.name in seen_name:
-                problems.append(
-                    f"{where}.name: found {p.name!r}, expected a name not already used by "
-                    f"{seen_name[p.name]}"
-                )
-            seen_alias.setdefault(p.alias, where)
-            seen_name.setdefault(p.name, where)
+                problems.append(Problem((*where, "name"), f"found {p.name!r}, expected a name "
+                                        f"not already used by {seen_name[p.name]}"))
+            seen_alias.setdefault(p.alias, Problem(where, "").where)
+            seen_name.setdefault(p.name, Problem(where, "").where)
+    return problems + _pin_clashes(devices)
+
+
+def pin_key(pin: int | str) -> str:
+    """One spelling per BCM pin: 17, "17", "GPIO17" and "BCM17" are one pin."""
+    text = str(pin).strip().upper()
+    for prefix in ("GPIO", "BCM"):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def _pin_clashes(devices: list[Any]) -> list[Problem]:
+    problems = []
+    seen: dict[str, str] = {}
+    for i, dev in enumerate(devices):
+        if not dev.enabled:
+            continue
+        for path, pin in _pins_of(dev):
+            key, full = pin_key(pin), ("devices", i, *path)
+            here = f"device {dev.name} " + Problem(path, "").where
+            if key in seen:
+                problems.append(Problem(full, f"pin {pin} is already used by {seen[key]}"))
+            seen.setdefault(key, here)
     return problems
 
 
-def load(path: str | Path) -> Config:
-    """Read and validate a TOML file; raise ConfigError naming the file."""
-    p = Path(path)
+def _pins_of(dev: Any) -> list[tuple[KeyPath, int | str]]:
+    """The GPIO pins a device claims, with the key path of each."""
+    out: list[tuple[KeyPath, int | str]] = [
+        (("inputs", j, "pin"), inp.pin) for j, inp in enumerate(getattr(dev, "inputs", []) or [])
+        if hasattr(inp, "pin")]
+    tacho = getattr(dev, "tacho", None)
+    if tacho is not None and getattr(tacho, "pin", None) is not None:
+        out.append((("tacho", "pin"), tacho.pin))
+    return out
+
+
+def read_text(path: Path) -> str:
+    """The file's text, bounded in size (`check /dev/zero` ends), or ConfigError saying why
+    it cannot be a config file."""
     try:
-        text = p.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
-        raise ConfigError([f"{p}: cannot read: {e.strerror}"], str(p)) from None
+        raise ConfigError([f"{path}: cannot read: {e.strerror}"], str(path)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError([f"{path}: larger than {MAX_FILE_BYTES // 1024 // 1024} MiB, "
+                           "not a config file"], str(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ConfigError([f"{path}: line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); "
+                           "save the file as UTF-8"], str(path)) from None
+
+
+def nesting_depth(data: Any) -> int:
+    """How deeply tables and arrays nest, counted without recursion."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+def read_document(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """A TOML file's text and parsed document; ConfigError for anything that is not one."""
+    p = Path(path)
+    text = read_text(p)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError([f"{p}: not valid TOML: {e}"], str(p)) from None
-    return parse(data, str(p))
+    except RecursionError:
+        raise ConfigError([f"{p}: arrays or tables nested too deeply"], str(p)) from None
+    if nesting_depth(data) > MAX_DEPTH:
+        raise ConfigError([f"{p}: arrays or tables nested more than {MAX_DEPTH} deep"], str(p))
+    return text, data
+
+
+def load(path: str | Path) -> Config:
+    """Read and validate a TOML file; raise ConfigError naming the file. No input, however
+    strange, gets further than a ConfigError."""
+    text, data = read_document(path)
+    return parse(data, str(path), text)

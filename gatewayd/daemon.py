@@ -24,12 +24,14 @@ from . import systemd
 from .buses.backend import Backend
 from .buses.backend import select as select_backend
 from .command_worker import CommandWorker
-from .errors import ConfigError
 from .fleet.agent import Dispatch, FleetAgent
-from .supervisor import Supervisor, build_devices, offline_context
+from .live.client import socket_path
+from .live.server import LiveServer
+from .supervisor import Supervisor
 
 log = logging.getLogger("gatewayd")
 STATUS_EVERY_S = 2.0
+LIVE_EVERY_S = 1.0  # the live view's snapshot (gatewayd tail, status)
 
 
 class Flags:
@@ -66,8 +68,8 @@ def find_status(cfg: config_mod.Config) -> Path:
     return max(found, key=lambda p: p.stat().st_mtime) if found else candidates[0]
 
 
-def write_status(sup: Supervisor) -> dict[str, Any]:
-    st = sup.status()
+def write_status(sup: Supervisor, st: dict[str, Any] | None = None) -> dict[str, Any]:
+    st = sup.status() if st is None else st
     path = status_path(sup.cfg)
     tmp = path.with_suffix(".tmp")
     try:
@@ -124,14 +126,18 @@ class Notifier:
             ("dropped", q["dropped"]), ("devices_down", down)])
 
 
+EX_CONFIG = 78  # sysexits.h: the unit's RestartPreventExitStatus, so systemd does not loop
+
+
 def run(config_path: Path, drain_s: float = 5.0, simulate: str | None = None) -> int:
     """The daemon. `simulate` names a simulated world for every bus (the demo, tests); None
-    means the gateway's own hardware."""
-    try:
-        cfg = config_mod.load(config_path)
-    except ConfigError as e:
-        log.error("%s", e)
-        return 2
+    means the gateway's own hardware. A refused config is one log line and exit 78."""
+    from .preflight import one_line, verify
+
+    cfg, problems = verify(config_path, machine=False, builds=False)
+    if cfg is None:
+        log.error("%s", one_line(config_path, problems))
+        return EX_CONFIG
     try:
         backend = select_backend(simulate or "")
     except ValueError as e:
@@ -155,11 +161,14 @@ def _serve(cfg: config_mod.Config, config_path: Path, drain_s: float, backend: B
         return exit_code
     worker.start(agent)
     sup.start()
+    live = LiveServer(socket_path(cfg.store.path.parent))
+    live.publish(sup.status())
+    live.start()
     notifier = Notifier(lambda: {"commands": worker.progress()})
     notifier.ready(sup)
     log.info("gatewayd %s running: %d devices, broker %s", cfg.gateway.id, len(cfg.devices),
-             cfg.broker.url)
-    last_status = 0.0
+             cfg.broker.safe_url)
+    last_status = last_live = 0.0
     while not flags.stop:
         flags.wake.wait(0.5)
         flags.wake.clear()
@@ -167,9 +176,13 @@ def _serve(cfg: config_mod.Config, config_path: Path, drain_s: float, backend: B
             flags.reload = False
             _reload(sup, config_path, notifier)
         st = None
-        if time.monotonic() - last_status >= STATUS_EVERY_S:
-            last_status = time.monotonic()
-            st = write_status(sup)
+        if time.monotonic() - last_live >= LIVE_EVERY_S:
+            last_live = time.monotonic()
+            st = sup.status()
+            live.publish(st)
+            if last_live - last_status >= STATUS_EVERY_S:
+                last_status = last_live
+                write_status(sup, st)
         notifier.tick(sup, st)
         code = agent.on_health(True, bool(sup.publisher and sup.publisher.stats.connected))
         code = code if code is not None else _dispatch(worker, sup, flags)
@@ -177,6 +190,7 @@ def _serve(cfg: config_mod.Config, config_path: Path, drain_s: float, backend: B
             exit_code = code
             break
     systemd.notify("STOPPING=1")
+    live.stop()
     worker.stop()
     left = sup.stop(drain_s)
     if left["unacked_in_flight"] or left["left_in_store"]:
@@ -205,15 +219,11 @@ def _dispatch(worker: CommandWorker, sup: Supervisor, flags: Flags) -> int | Non
 
 
 def _reload(sup: Supervisor, path: Path, notifier: Notifier) -> None:
-    try:
-        new = config_mod.load(path)
-    except ConfigError as e:
-        log.error("reload refused, the running config stays: %s", e)
-        return
-    _, problems = build_devices(new, offline_context(new))
-    if problems:
-        log.error("reload refused, the running config stays: %s",
-                  "; ".join(f"device {n}: {p}" for n, p in problems))
+    from .preflight import verify
+
+    new, problems = verify(path, machine=False)
+    if new is None:
+        log.error("reload refused, the running config stays: %s", "; ".join(problems))
         return
     systemd.notify("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
     sup.reload(new)

@@ -61,7 +61,7 @@ class Reading(NamedTuple):
 
     alias: int
     ts_ms: int
-    value: float | int | None
+    value: float | int | str | None
     quality: int = Quality.GOOD
 
 
@@ -73,7 +73,7 @@ class Event(NamedTuple):
     fields: dict[str, Any]
 
 
-VALUE_TYPES = ("float", "int", "bool")
+VALUE_TYPES = ("float", "int", "bool", "string")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Point:
     name: str
     unit: str = ""
     type: str = "float"
-    resolution: float = 0.001
+    resolution: float | None = None  # a quantisation step; None: carried exactly
     device: str = ""
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 

@@ -24,6 +24,7 @@ from .buses import Buses
 from .buses.backend import Backend, Hardware
 from .config import Config
 from .errors import ConfigError, StoreError
+from .live.values import LastValues
 from .model import Event, Point, now_ms
 from .pipeline import codec
 from .pipeline.batcher import Batcher
@@ -82,6 +83,7 @@ class Supervisor:
         self.pipeline_progress = time.monotonic()
         self._pending_events: list[Event] = []  # found before the batcher existed
         self.points: list[Point] = []
+        self.last = LastValues()  # for the live view: status() shows each point's last reading
 
     # -- assembly ------------------------------------------------------------------------------
     @property
@@ -96,7 +98,8 @@ class Supervisor:
         self._start_sources()
         # Devices may know more about their points than the config says (an IODD's units).
         self.points = [p for d in self.devices for p in d.points]
-        self.batcher.resolution = {p.alias: p.resolution for p in self.points}
+        self.batcher.resolution = {p.alias: p.resolution for p in self.points
+                                   if p.resolution is not None}  # the others: exact
         self.batcher.birth_id = codec.birth_id(self.points)
         self.publisher = Publisher(
             self.cfg.broker, self.topics, self.store, self._birth, self.cfg.store.backlog_rate_per_s,
@@ -108,8 +111,11 @@ class Supervisor:
         self.publisher.start()
 
     def _birth(self) -> bytes:
+        # n: a consumer detects a restarted numbering by it. Only an attribute is read: this
+        # runs on paho's thread, which must not touch the store's file.
+        next_seq = self.store.next_seq if self.store is not None else 0
         return codec.encode_birth(self.cfg.gateway.id, self.points, software_version(),
-                                  self.started_ms)
+                                  self.started_ms, next_seq)
 
     def _open_store(self) -> DurableQueue:
         """Never fails: a corrupt file is set aside and a bad disk means memory (docs/store.md)."""
@@ -123,8 +129,9 @@ class Supervisor:
     def _context(self) -> SourceContext:
         assert self.batcher is not None
         state_dir = self.cfg.store.path.parent
-        return SourceContext(self.batcher.add, self.batcher.event, state_dir, now_ms, self.extras,
-                             self.buses)
+        return SourceContext(self.last.tee_one(self.batcher.add),
+                             self.last.tee_event(self.batcher.event), state_dir, now_ms,
+                             self.extras, self.buses)
 
     def _start_sources(self) -> None:
         assert self.batcher is not None
@@ -144,15 +151,18 @@ class Supervisor:
             else:
                 self.event_devices.append(device)
         paused = self._paused
-        self.workers = [BusWorker(k, devs, self.batcher.add_many, self.batcher.event, paused)
+        emit = self.last.tee_many(self.batcher.add_many)
+        event = self.last.tee_event(self.batcher.event)
+        self.workers = [BusWorker(k, devs, emit, event, paused)
                         for k, devs in by_bus.items()]
         for w in self.workers:
             w.start()
         for dev in list(self.event_devices):
             try:
                 # event devices' readings go through their point stage too
-                stage = PointStage.for_device(dev, self.batcher.event)
-                dev.start(dataclasses.replace(ctx, emit=stage.emit_to(self.batcher.add)))
+                stage = PointStage.for_device(dev, event)
+                dev.start(dataclasses.replace(ctx, emit=stage.emit_to(self.last.tee_one(
+                    self.batcher.add))))
             except Exception as e:  # a pin taken by another process: that device only
                 log.error("device %s cannot start: %s", dev.name, e, extra={"device": dev.name})
                 self.batcher.event(Event(now_ms(), "device_failed",
@@ -174,15 +184,23 @@ class Supervisor:
 
     # -- the pipeline thread ---------------------------------------------------------------------
     def _pipeline_loop(self) -> None:
+        """Flush once the oldest reading waiting has waited the publish interval (counted
+        from its arrival, not from a free-running clock, so latency does not depend on how
+        the clock's phase meets the poll schedule), commit on the commit interval."""
+        assert self.batcher is not None
         interval = self.cfg.publish.interval_ms / 1000
-        next_flush = time.monotonic() + interval
-        while not self._stop.wait(max(0.0, min(next_flush - time.monotonic(), 0.05))):
-            self.pipeline_progress = time.monotonic()
-            if time.monotonic() >= next_flush:
-                next_flush = max(next_flush + interval, time.monotonic())
+        while not self._stop.is_set():
+            now = self.pipeline_progress = time.monotonic()
+            oldest = self.batcher.oldest_mono()
+            if oldest is not None and now >= oldest + interval:
                 self._flush(commit=False)
-            elif self.store is not None and self.store.commit_due():
+                continue
+            if self.store is not None and self.store.commit_due():
                 self._commit()
+            if oldest is None:
+                self.batcher.arrived.wait(0.05)  # set by the first poll after a flush
+            else:
+                self._stop.wait(min(0.05, oldest + interval - now))
 
     def _flush(self, commit: bool) -> None:
         assert self.batcher is not None and self.store is not None
@@ -259,10 +277,13 @@ class Supervisor:
     def status(self) -> dict[str, Any]:
         st = self.store.stats() if self.store else None
         pub = self.publisher.stats if self.publisher else None
+        alarms, events = self.last.recent()
         return {
             "gateway": self.cfg.gateway.id, "version": software_version(), "pid": os.getpid(),
             "started_ms": self.started_ms, "uptime_s": round((now_ms() - self.started_ms) / 1000, 1),
-            "broker": {"url": self.cfg.broker.url, "connected": bool(pub and pub.connected),
+            "broker": {"url": self.cfg.broker.safe_url, "connected": bool(pub and pub.connected),
+                       "error": self.publisher.diagnosis.reason
+                       if self.publisher and self.publisher.diagnosis else "",
                        "published": pub.published if pub else 0, "acked": pub.acked if pub else 0,
                        "inflight": pub.inflight if pub else 0,
                        "refused": pub.refused if pub else 0,
@@ -274,6 +295,20 @@ class Supervisor:
                       "bytes": st.bytes if st else 0, "dropped": st.dropped_total if st else 0,
                       "oldest_age_s": round((now_ms() - st.oldest_ts_ms) / 1000, 1)
                       if st and st.oldest_ts_ms else 0.0, **(st.extra if st else {})},
-            "devices": [d for w in self.workers for d in w.snapshot()],
+            "devices": self._device_status(),
+            "alarms": alarms, "events": events,
             "overruns": sum(w.overruns for w in self.workers),
         }
+
+    def _device_status(self) -> list[dict[str, Any]]:
+        """Every running device, polled or event-driven (GPIO), with its kind and the last
+        value, quality and age of each of its points."""
+        polled = [d for w in self.workers for d in w.snapshot()]
+        names = {d["device"] for d in polled}
+        evented = [{"device": dev.name, "bus": getattr(dev, "bus_key", ""), "up": True,
+                    "reason": "", "failures": 0, **dict(getattr(dev, "counters", {}))}
+                   for dev in self.event_devices if dev.name not in names]
+        kinds = {d.name: d.kind for d in self.cfg.devices}
+        points = self.last.by_device(self.points)
+        return [{**d, "kind": kinds.get(d["device"], ""), "points": points.get(d["device"], [])}
+                for d in polled + evented]

@@ -161,7 +161,7 @@ class BusWorker:
             s.down_since_ms = tick
             log.warning("device %s is down: %s", s.device.name, reason, extra=_fields(s.device))
             self.event(Event(tick, "device_down", {"device": s.device.name, "reason": reason,
-                                                   "quality": quality.label}))
+                                                   "quality": int(quality)}))
         self.emit(s.stage.process([Reading(p.alias, tick, None, quality)
                                    for p in s.device.points]))
 

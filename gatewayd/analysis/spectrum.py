@@ -14,13 +14,13 @@ import numpy as np
 
 from . import iso
 from .bearing import DEFECTS
-from .envelope import Envelope
+from .defects import DefectFinder
+from .envelope import EnvelopeStream
 from .names import HARMONICS, feature_names
 from .windows import coherent_gain, make_window, power_gain
 
 G = 9.80665  # m/s^2 per g
-BACKGROUND_LINES = 20  # half-width of the local background around an envelope line
-ENV_FIRST_LINE = 5  # lower envelope lines carry the window's own taper, not the machine
+MAINS_NOTCH_LINES = 2  # widened lines either side of a mains line that its leakage reaches
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,17 @@ class Spec:
     shaft_hz: float | None = None  # None: estimated from the spectrum in `shaft_search_hz`
     shaft_search_hz: tuple[float, float] = (5.0, 100.0)
     defects: dict[str, float] = field(default_factory=dict)  # multiples of shaft speed
-    envelope_band_hz: tuple[float, float] | None = None  # None: detected per window
-    envelope_auto_width_hz: float | None = None
+    envelope_band_hz: tuple[float, float] | None = None  # None: chosen by spectral kurtosis
+    envelope_auto_width_hz: float | None = None  # only bands of this width (None: every level)
     machine_group: int = 2
     foundation: str = "rigid"
     defect_tolerance: float = 0.015  # slip and speed error, relative
+    hop: int | None = None  # samples between window starts (None: half a window)
+    envelope_resolution_hz: float = 1.0  # envelope-spectrum line spacing, at most
+    envelope_averages: int = 4  # spans averaged before the bearing index is computed
+    whiten: bool = True  # cepstral pre-whitening before band selection and envelope
+    false_alarm: float = 1e-6  # chance that one averaged spectrum of noise raises the alarm
+    mains_hz: tuple[float, ...] = (50.0, 60.0)  # never taken for shaft orders
 
 
 
@@ -76,20 +82,48 @@ class Analyzer:
         self._search = slice(max(2, self._search.start), min(self._search.stop, kmax))
         self._dil = np.zeros(n // 2 - 1)
         self._harm = np.zeros(self._search.stop - self._search.start)
-        self.envelope = (
-            Envelope(
-                self._spec,
-                fs,
-                n,
-                coherent_gain(self.w),
-                spec.envelope_band_hz,
-                spec.envelope_auto_width_hz,
-            )
-            if self.defects
-            else None
-        )
-        self._env_cum = np.zeros(self.envelope.spectrum.shape if self.envelope else 1)
-        self._ratios = np.zeros(HARMONICS)
+        self._keep, self._mains = self._mains_mask(spec.mains_hz)
+        self._floor = np.zeros(n // 2 - 1)
+        self.hop = spec.hop or n // 2
+        self._fresh = True  # the next window follows a gap: all of it is new
+        self.envelope: EnvelopeStream | None = None
+        self.finder: DefectFinder | None = None
+        if self.defects:
+            multiples = {d: spec.defects[d] for d in self.defects}
+            top_shaft = spec.shaft_hz or spec.shaft_search_hz[1]
+            fundamental = max(multiples[d] for d in self.defects if d != "ftf") * top_shaft
+            self.envelope = EnvelopeStream(
+                fs, spec.envelope_resolution_hz, spec.envelope_averages, spec.envelope_band_hz,
+                min_band_hz=min(fs / 8, 3 * fundamental), whiten=spec.whiten,
+                band_width_hz=spec.envelope_auto_width_hz)
+            self.finder = DefectFinder(
+                multiples, spec.defect_tolerance, spec.envelope_averages, top_shaft,
+                spec.envelope_resolution_hz, spec.false_alarm, spec.mains_hz)
+        self.bearing_updated = False  # this window brought a new averaged envelope spectrum
+        self.bearing_alarm_on = self.finder.alarm_on if self.finder else math.nan
+        self.bearing_alarm_off = self.finder.alarm_off if self.finder else math.nan
+
+    def _mains_mask(self, mains: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """1.0 for each widened line clear of mains (keep[j] is the widened line j + 1), 0.0
+        where a mains harmonic or its leakage sits; and the complement."""
+        keep = np.ones(self.n // 2 - 1)
+        for f in mains:
+            for h in range(1, int(len(keep) * self.df / f) + 1):
+                k = _bin(h * f, self.df)
+                keep[max(0, k - 1 - MAINS_NOTCH_LINES) : k + MAINS_NOTCH_LINES] = 0.0
+        return keep, 1.0 - keep
+
+    def reset(self) -> None:
+        """A gap in the samples: the envelope average starts again with the next window."""
+        if self.envelope is not None:
+            self.envelope.reset()
+        self._fresh = True
+
+    def evidence(self) -> dict[str, list[dict[str, object]]]:
+        """The lines behind each defect index (for alarm events and reports; allocates)."""
+        if self.finder is None or self.envelope is None or not self.envelope.ready:
+            return {}
+        return self.finder.evidence(self.envelope.spectrum)
 
     def _bin_range(self, band: tuple[float, float]) -> slice:
         lo = max(1, math.ceil(band[0] / self.df))
@@ -117,6 +151,9 @@ class Analyzer:
         v[5] = iso.zone_index(v[4], self._limits)
         shaft = shaft_hz if shaft_hz is not None else (self.spec.shaft_hz or self._estimate_shaft())
         v[6] = shaft
+        if self.envelope is not None:  # the envelope follows every sample, turning or not
+            self.envelope.push(x if self._fresh else x[self.n - self.hop :])
+            self._fresh = False
         if not shaft > 0:  # stopped: nothing turns, so no order or defect line to measure
             v[7:] = math.nan
             return v
@@ -152,47 +189,60 @@ class Analyzer:
         np.maximum(self._dil[:-1], m[2:-1], out=self._dil[:-1])
         np.add(self._dil, 1e-12, out=self._dil)
         np.log(self._dil, out=self._dil)  # a product of harmonics: every order must be there
+        # a mains line says nothing about the shaft: it counts as the typical (log) level
+        np.multiply(self._dil, self._keep, out=self._dil)
+        span = slice(s.start - 1, 3 * s.stop - 1)
+        floor = float(self._dil[span].sum()) / max(1.0, float(self._keep[span].sum()))
+        np.multiply(self._mains, floor, out=self._floor)
+        np.add(self._dil, self._floor, out=self._dil)
         h = self._harm
         dil = self._dil  # dil[j] is the widened line j + 1
         np.add(dil[s.start - 1 : s.stop - 1], dil[2 * s.start - 1 : 2 * s.stop - 1 : 2], out=h)
         np.add(h, dil[3 * s.start - 1 : 3 * s.stop - 1 : 3], out=h)
         k = s.start + int(np.argmax(h))
-        k3 = 3 * k - 2 + int(np.argmax(m[3 * k - 2 : 3 * k + 3]))  # 3x: three times finer
-        return _interpolate(m, k3) * self.df / 3
+        for order in (3, 2, 1):  # refine on the highest harmonic clear of mains
+            if self._keep[order * k - 1] or order == 1:
+                break
+        kh = order * k - order + 1 + int(np.argmax(m[order * (k - 1) + 1 : order * (k + 1)]))
+        return _interpolate(m, kh) * self.df / order
 
     def _bearing(self, shaft: float, v: np.ndarray, ix: dict[str, int]) -> None:
-        """Envelope lines at each defect's harmonics; each index is the mean height of those
-        lines over their local background. The largest index names the likely defect."""
-        env = self.envelope
-        assert env is not None
-        env.run()
+        """Defect indices from the averaged envelope spectrum, recomputed when a new average
+        is out (every half span); NaN until `envelope_averages` spans are in."""
+        env, finder = self.envelope, self.finder
+        assert env is not None and finder is not None
+        self.bearing_updated = False
         lo, hi = env.band_hz()
-        v[ix["env_band_hz"]] = (lo + hi) / 2
-        np.cumsum(env.spectrum, out=self._env_cum)
-        best, best_code = -1.0, 0
-        for code, d in enumerate(self.defects, 1):
-            base, ratio = ix[f"{d}_1x_g"], self._ratios
+        v[ix["env_band_hz"]] = (lo + hi) / 2 if env.width else math.nan
+        if not env.ready:
+            v[ix["bearing_index"] :] = math.nan
+            v[ix["bearing_defect"]] = 0
+            return
+        if not (env.updated or abs(shaft - finder.shaft_hz) > 1e-3 * shaft):
+            return  # the same average and speed: the values of the last window stand
+        finder.run(env.power, env.df, shaft, hi - lo)
+        self.bearing_updated = True
+        for i, d in enumerate(self.defects):
+            base = ix[f"{d}_1x_g"]
             for h in range(HARMONICS):
-                f = (h + 1) * shaft * self.spec.defects[d]
-                v[base + h] = self._peak(
-                    env.spectrum, f, self.spec.defect_tolerance, ENV_FIRST_LINE
-                )
-                ratio[h] = v[base + h] / self._local_mean(_bin(f, self.df))
-            index = _nanmean(ratio) if ratio[0] == ratio[0] else math.nan  # 1x must be seen
-            v[base + HARMONICS] = index
-            if index > best:  # False for NaN
-                best, best_code = index, code
-        v[ix["bearing_index"]] = best if best_code else math.nan
-        v[ix["bearing_defect"]] = best_code
+                v[base + h] = finder.amplitude_at(env.spectrum, i, (h + 1) * self.spec.defects[d])
+            v[base + HARMONICS] = finder.index[i]
+        named = self._name_defect(finder.index)
+        v[ix["bearing_index"]] = finder.index[named] if named >= 0 else math.nan
+        v[ix["bearing_defect"]] = DEFECTS.index(self.defects[named]) + 1 if named >= 0 else 0
 
-    def _local_mean(self, k: int) -> float:
-        """Mean envelope line within BACKGROUND_LINES of line k (a running-sum difference)."""
-        cum = self._env_cum
-        a = max(ENV_FIRST_LINE, k - BACKGROUND_LINES)
-        b = min(len(cum) - 1, k + BACKGROUND_LINES)
-        if b <= a:
-            return math.nan
-        return (float(cum[b]) - float(cum[a])) / (b - a) or math.nan
+    def _name_defect(self, index: np.ndarray) -> int:
+        """The defect with the largest index; the cage only when no other defect is over the
+        alarm level, since every rolling-element fault carried through the load zone by the
+        cage shows cage-rate lines in the envelope too. -1 when no index is known."""
+        known = [(float(x), i) for i, x in enumerate(index) if x == x]
+        if not known:
+            return -1
+        known.sort(reverse=True)
+        if (self.defects[known[0][1]] == "ftf" and len(known) > 1
+                and known[1][0] >= self.bearing_alarm_on):
+            return known[1][1]
+        return known[0][1]
 
 
 def _nanmean(values: np.ndarray) -> float:

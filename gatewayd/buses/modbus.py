@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import CommError, DeviceError, DeviceException, ProtocolError
 from ..model import Quality
 from . import Bus, keys
+from .port_errors import diagnose
 
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # we report failures ourselves, once
 
@@ -118,6 +119,9 @@ class ModbusBus(Bus):
         if self.endpoint.transport == "rtu" and sock is not None and sock.timeout != timeout_s:
             sock.timeout = timeout_s  # pyserial's read timeout is the port's, set at open
         if not client.connected and not client.connect():
+            if self.endpoint.transport != "tcp":  # pymodbus hides why: find out ourselves
+                raise CommError(diagnose(self.endpoint.serial_port)
+                                or f"{self.label}: cannot connect")
             raise CommError(f"{self.label}: cannot connect")
         return client
 

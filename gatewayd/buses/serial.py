@@ -22,6 +22,7 @@ import serial
 
 from ..errors import CommError
 from . import Bus
+from .port_errors import explain
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class SerialLine(Bus):
             self._serial = self._open()
         except (OSError, serial.SerialException, ValueError) as e:
             self._backoff.failed()
-            raise CommError(f"{self.port}: cannot open: {e}") from None
+            raise CommError(explain(self.port, getattr(e, "errno", None), str(e))) from None
         self._backoff.succeeded()
         self.opens += 1
         return self._serial
@@ -111,7 +112,7 @@ class SerialLine(Bus):
         f = self.framing
         s = serial.Serial(
             self.port, f.baudrate, bytesize=f.bytesize, parity=f.parity, stopbits=f.stopbits,
-            timeout=0, write_timeout=1.0,
+            timeout=0, write_timeout=1.0, exclusive=True,  # a second opener is told "busy"
         )
         s.reset_input_buffer()  # what piled up while nobody listened is stale
         self._buf.clear()

@@ -19,7 +19,7 @@ from typing import Any
 from ..model import Event, Point, Reading
 from .alarms import AlarmChange, LimitAlarms
 from .config import TransformFields
-from .transform import Loop, ReportByException, Smoother, Transform, finite_quality
+from .transform import Loop, ReportByException, Smoother, Transform, cast, finite_quality
 
 
 def transform_of(fields: TransformFields, point: Point, loop: Loop | None = None,
@@ -48,7 +48,9 @@ class PointStage:
                  event: Callable[[Event], None] = lambda e: None) -> None:
         self.device = device
         self.points = {p.alias: p for p in points}
-        self.transforms = {a: t for a, t in transforms.items() if not t.identity}
+        # three paths: untouched (finite check only), a cast to the point's type, a transform
+        self.casts = {a: t.type for a, t in transforms.items() if t.cast_only and not t.identity}
+        self.transforms = {a: t for a, t in transforms.items() if not t.cast_only}
         self.event = event
 
     @classmethod
@@ -60,13 +62,17 @@ class PointStage:
 
     def process(self, readings: Iterable[Reading]) -> list[Reading]:
         out: list[Reading] = []
-        transforms = self.transforms
+        transforms, casts = self.transforms, self.casts
         for r in readings:
             t = transforms.get(r.alias)
             if t is None:
                 v = r.value
-                if isinstance(v, float) and not math.isfinite(v):
-                    r = Reading(r.alias, r.ts_ms, None, finite_quality(v))
+                if v.__class__ is float and not math.isfinite(v):  # type: ignore[arg-type]
+                    r = Reading(r.alias, r.ts_ms, None, finite_quality(v))  # type: ignore[arg-type]
+                elif v is not None and not isinstance(v, str) and (to := casts.get(r.alias)):
+                    typed = cast(v, to)
+                    if typed is not v:
+                        r = r._replace(value=typed)
                 out.append(r)
                 continue
             sent, changes = t.apply(r)

@@ -28,7 +28,7 @@ from .alarms import AlarmChange, LimitAlarms
 
 WIRE_BREAK_MA, LOW_UNCERTAIN_MA = 3.6, 3.8
 HIGH_UNCERTAIN_MA, SENSOR_FAULT_MA = 20.5, 21.0
-Value = float | int | bool | None
+Value = float | int | bool | str | None
 
 
 def namur_quality(ma: float) -> Quality:
@@ -75,6 +75,15 @@ class Smoother:
         self.window.clear()
 
 
+def cast(value: float, type_: str) -> Value:
+    """A value as its point's type: int rounded, bool non-zero, float as it came."""
+    if type_ == "int":
+        return value if value.__class__ is int else round(value)
+    if type_ == "bool":
+        return bool(value)
+    return value
+
+
 @dataclass
 class ReportByException:
     """Emit when the value moved more than the deadband since the last emitted one, when the
@@ -101,8 +110,11 @@ class ReportByException:
     def due(self, value: Value, quality: int, now_ms: int) -> bool:
         if self.active and self.last is not None:
             old, old_q, old_ms = self.last
-            moved = (value is None) != (old is None) or (
-                value is not None and old is not None and abs(value - old) > self.band(old))
+            if isinstance(value, str) or isinstance(old, str):  # text: any change is a move
+                moved = value != old
+            else:
+                moved = (value is None) != (old is None) or (
+                    value is not None and old is not None and abs(value - old) > self.band(old))
             quiet = not self.heartbeat_ms or now_ms - old_ms < self.heartbeat_ms
             if not moved and quality == old_q and quiet:
                 return False
@@ -138,15 +150,22 @@ class Transform:
     @property
     def identity(self) -> bool:
         """Nothing to do beyond the finite check: the stage's fast path."""
-        return (self.scale == 1.0 and self.offset == 0.0 and self.type == "float"
-                and self.loop is None and self.smoother is None and self.valid_min is None
-                and self.valid_max is None and not self.report.active and not self.alarms.limits)
+        return self.type == "float" and self.cast_only
+
+    @property
+    def cast_only(self) -> bool:
+        """Nothing to do but give the value the point's type: the stage's second fast path."""
+        return (self.scale == 1.0 and self.offset == 0.0 and self.loop is None
+                and self.smoother is None and self.valid_min is None and self.valid_max is None
+                and not self.report.active and not self.alarms.limits)
 
     def value(self, raw: Value, quality: int) -> tuple[Value, int]:
         """The engineering value and quality of one raw sample (no state but the filter)."""
         if raw is None or quality >= Quality.BAD:  # no value: the device said why
             self._clear()
             return None, quality
+        if isinstance(raw, str):  # a string point: text has no scale, range or deadband
+            return raw, quality
         if isinstance(raw, float) and not math.isfinite(raw):
             self._clear()
             return None, finite_quality(raw)
@@ -172,11 +191,7 @@ class Transform:
         return self.scale != 1.0 or self.offset != 0.0
 
     def _typed(self, value: float) -> Value:
-        if self.type == "int":
-            return round(value)
-        if self.type == "bool":
-            return bool(value)
-        return value
+        return cast(value, self.type)
 
     def _smooth(self, value: float) -> float:
         return self.smoother.push(value) if self.smoother is not None else value
@@ -187,6 +202,8 @@ class Transform:
 
     def apply(self, r: Reading) -> tuple[Reading | None, list[AlarmChange]]:
         """The reading to send for one raw reading (None: held back) and its alarm changes."""
+        if isinstance(r.value, str):  # a text point: nothing to scale or compare, sent as read
+            return r, []
         value, quality = self.value(r.value, r.quality)
         changes = (self.alarms.update(float(value), r.ts_ms)
                    if value is not None and self.alarms.limits else [])

@@ -36,8 +36,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from ..config import BrokerConfig
 from ..model import now_ms
+from ..pipeline.codec import encode_state
 from ..store.protocol import Batch, Queue
+from .inbound import BoundedClient, connect_properties
 from .topics import Topics
+from .why_not_connected import Diagnosis, tls_context
 
 log = logging.getLogger("gatewayd.publish")
 MAX_TRIES = 3  # refusals of one batch, while its topic takes others, before it is set aside
@@ -100,13 +103,14 @@ class Publisher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.progress = time.monotonic()  # the watchdog reads this
+        self.diagnosis: Diagnosis | None = None  # why connecting fails, once start() runs
         self.client = self._make_client()
 
     # -- setup --------------------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
         cfg = self.cfg
         v5 = cfg.protocol == "5"
-        client = mqtt.Client(
+        client = BoundedClient(  # paho's client; oversized inbound packets never reach memory
             CallbackAPIVersion.VERSION2,
             client_id=cfg.client_id or f"gatewayd-{self.topics.gateway}",
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
@@ -115,7 +119,7 @@ class Publisher:
         client.max_inflight_messages_set(cfg.inflight_window)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(max(1, int(cfg.reconnect_min_s)), int(cfg.reconnect_max_s))
-        client.will_set(self.topics.state, b"offline", qos=1, retain=True)
+        client.will_set(self.topics.state, encode_state(False), qos=1, retain=True)
         password = cfg.password
         if cfg.password_file is not None:
             password = cfg.password_file.read_text().strip()
@@ -129,6 +133,7 @@ class Publisher:
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
@@ -137,7 +142,14 @@ class Publisher:
     def start(self) -> None:
         url = urlsplit(self.cfg.url)
         port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-        self.client.connect_async(url.hostname or "127.0.0.1", port, keepalive=self.cfg.keepalive_s)
+        cfg = self.cfg
+        self.diagnosis = Diagnosis(
+            url.hostname or "127.0.0.1", port,
+            lambda: tls_context(cfg.ca_file, cfg.cert_file, cfg.key_file)
+            if url.scheme == "mqtts" else None,
+            lambda why: log.warning("broker %s: cannot connect: %s", cfg.safe_url, why))
+        self.client.connect_async(url.hostname or "127.0.0.1", port, keepalive=self.cfg.keepalive_s,
+                                  properties=connect_properties(self.cfg.protocol == "5"))
         self.client.loop_start()
         self._thread = threading.Thread(target=self._pump, name="publisher", daemon=True)
         self._thread.start()
@@ -154,7 +166,8 @@ class Publisher:
             self._thread.join(5)
         left = len(self._inflight)
         if self.stats.connected:
-            self.client.publish(self.topics.state, b"offline", qos=1, retain=True).wait_for_publish(1)
+            self.client.publish(self.topics.state, encode_state(False), qos=1,
+                                retain=True).wait_for_publish(1)
         self.client.disconnect()
         self.client.loop_stop()
         return left
@@ -178,14 +191,20 @@ class Publisher:
 
     # -- paho callbacks (paho's network thread): they only post to the pump's inbox, so paho's
     # -- locks and ours are never held together ----------------------------------------------
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        if self.diagnosis is not None:  # paho's thread: the diagnosis runs on its own
+            self.diagnosis.connect_failed()
+
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
                     props: object = None) -> None:
         if getattr(reason, "is_failure", False):
-            log.warning("broker %s refused the connection: %s", self.cfg.url, reason)
+            log.warning("broker %s refused the connection: %s", self.cfg.safe_url, reason)
             return
+        if self.diagnosis is not None:
+            self.diagnosis.connected()
         client.drop_out_messages()  # unacked batches: the pump re-sends them from the store
         client.publish(self.topics.birth, self.birth(), qos=1, retain=True)
-        client.publish(self.topics.state, b"online", qos=1, retain=True)
+        client.publish(self.topics.state, encode_state(True), qos=1, retain=True)
         if self.on_command is not None:
             client.subscribe(self.topics.cmd(), qos=1)
         limits = (int(getattr(props, "MaximumPacketSize", 0) or 0),
@@ -195,7 +214,7 @@ class Publisher:
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
                        reason: object, props: object = None) -> None:
         if self.stats.connected and not self._stop.is_set():
-            log.warning("lost the broker %s: %s", self.cfg.url, reason)
+            log.warning("lost the broker %s: %s", self.cfg.safe_url, reason)
         self.stats.connected = False
         self._inbox.put(("disconnected", 0))
 
@@ -205,8 +224,11 @@ class Publisher:
         self._inbox.put(("ack", (mid, code, str(reason))))
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        # Size-capped by the command worker before anything parses it (publish/inbound.py).
         if self.on_command is not None:
-            self.on_command(msg.topic.rsplit("/", 1)[-1], bytes(msg.payload))
+            payload = msg.payload
+            self.on_command(msg.topic.rsplit("/", 1)[-1],
+                            payload if isinstance(payload, bytes) else bytes(payload))
 
     # -- the pump (our thread): sole owner of the window and the lanes ---------------------------
     def _pump(self) -> None:
@@ -266,7 +288,7 @@ class Publisher:
         self.store.max_message_bytes = min(caps) if caps else 0
         self.stats.connected = True
         self.stats.connects += 1
-        log.info("connected to %s", self.cfg.url)
+        log.info("connected to %s", self.cfg.safe_url)
 
     def _acked(self, mid: int, code: int, reason: str) -> None:
         batch = self._inflight.pop(mid, None)

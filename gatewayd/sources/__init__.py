@@ -21,6 +21,9 @@ KINDS: tuple[str, ...] = (
     "i2c",
     "vibration",
     "analog",
+    "s7",
+    "enip",
+    "opcua",
 )
 
 

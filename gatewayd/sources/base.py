@@ -52,8 +52,6 @@ class Device:
     `buses` is the supervisor's registry; without one (a tool, a test) the device makes a
     private registry and closes it with itself. Subclasses set `self.bus` from it."""
 
-    bus: Bus
-
     def __init__(self, cfg: Any, points: list[Point] | None = None,
                  buses: Buses | None = None) -> None:
         self.cfg = cfg
@@ -63,6 +61,20 @@ class Device:
                                     else [p.point(cfg.name) for p in cfg.points])
         self._private_buses = buses is None
         self.buses: Buses = buses if buses is not None else Buses()
+        self._bus: Bus | None = None
+
+    @property
+    def bus(self) -> Bus:
+        """The device's line. A kind that keeps its client itself (a PLC connection) and sets
+        none gets a plain Bus keyed by its config (`s7:host:port`): one runner a PLC."""
+        if self._bus is None:
+            key = getattr(self.cfg, "bus_key", "") or f"device:{self.name}"
+            self._bus = self.buses.get(Bus, key, None, self.name, lambda: Bus(key))
+        return self._bus
+
+    @bus.setter
+    def bus(self, bus: Bus) -> None:
+        self._bus = bus
 
     @property
     def bus_key(self) -> str:
@@ -73,8 +85,8 @@ class Device:
         when no other device is on it (the supervisor's registry closes the rest at stop)."""
         if self._private_buses:
             self.buses.close()
-        elif getattr(self, "bus", None) is not None:
-            self.buses.release(self.bus, self.name)
+        elif self._bus is not None:
+            self.buses.release(self._bus, self.name)
 
 
 @runtime_checkable

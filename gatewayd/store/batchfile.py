@@ -80,6 +80,7 @@ class Totals:
     readings: int
     max_seq: int  # highest seq stored, or recorded as used at a clean close
     reserved: int  # seqs up to this may have been handed out (and sent) before a power cut
+    clean: bool  # the last user closed it (False: it died, or is still running)
 
 
 class BatchFile:
@@ -139,7 +140,7 @@ class BatchFile:
         meta = dict(self._query("SELECT key, value FROM meta"))
         aside = self._query("SELECT coalesce(max(seq), 0) FROM aside")[0][0]
         return Totals(rows, size, readings, max(top, aside, meta["seq_floor"]),
-                      meta["seq_reserved"])
+                      meta["seq_reserved"], bool(meta.get("clean", 1)))
 
     def batches(self, after: int, before: int, limit: int, kind: str | None = None
                 ) -> list[Batch]:
@@ -179,11 +180,14 @@ class BatchFile:
 
     # -- the one write -------------------------------------------------------------------------
     def write(self, puts: list[Batch], deletes: list[int], seq_floor: int = 0,
-              reserve: int = 0) -> None:
+              reserve: int = 0, clean: bool | None = None) -> None:
         """Insert and delete in one transaction: both or neither survive any crash. At a clean
-        close, seq_floor records the last seq used; `reserve` raises the seq reservation."""
+        close, seq_floor records the last seq used; `reserve` raises the seq reservation;
+        `clean` marks the file closed (True) or in use (False)."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
+            if clean is not None:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('clean', ?)", (int(clean),))
             for key, value in (("seq_floor", seq_floor), ("seq_reserved", reserve)):
                 if value:
                     self.db.execute("UPDATE meta SET value = max(value, ?) WHERE key=?",

@@ -222,7 +222,7 @@ class MemoryQueue:
                 found = self._keep_aside(batch, reason, at)
             if found is not None:
                 self._event("batch_set_aside", {
-                    "seq_from": seq, "seq_to": seq, "kind": found.kind, "readings": found.n,
+                    "seq_from": seq, "seq_to": seq, "batch_kind": found.kind, "readings": found.n,
                     "bytes": found.size, "reason": reason[:200]})
             return found
 

@@ -58,6 +58,8 @@ class DurableQueue(MemoryQueue):
         self._gone: set[int] = set()  # the same seqs, so peek skips them
         self._evicted_to = 0  # eviction has looked at rows up to this seq
         self._reserved = 0  # seqs below this are reserved on disk
+        self._was_clean = True  # the file was closed cleanly last time
+        self._marked = False  # the file says it is in use (written at the first commit)
         self._next_retry = 0.0
         self._replay: tuple[int, list[Reading], list[Event]] = (0, [], [])
 
@@ -84,6 +86,8 @@ class DurableQueue(MemoryQueue):
         self.totals.bytes += t.payload_bytes + t.rows * ROW_OVERHEAD
         self._next = max(self._next, t.max_seq + 1)
         self._reserved = t.reserved
+        self._was_clean = t.clean
+        self._marked = False
         return True
 
     def _replay_journal(self, attached: bool) -> None:
@@ -92,7 +96,9 @@ class DurableQueue(MemoryQueue):
         The journal of this boot is complete (the page cache survived); one from an earlier
         boot may have lost its tail, and seqs continue above the reservation."""
         found = self.journal.replay()
-        if found.found and not found.same_boot:
+        if not (found.found and found.same_boot) and (found.found or not self._was_clean):
+            # not closed cleanly, and no journal of this boot says how far seqs went: a power
+            # cut may have taken the journal's tail with seqs that went out; skip them all
             self._next = max(self._next, self._reserved + 1)
         self._next = max(self._next, found.max_seq + 1)
         self._requeue(found, attached)
@@ -298,17 +304,19 @@ class DurableQueue(MemoryQueue):
                 return False
             puts = list(self._held.values())
             reserve = self._next + RESERVE if self._next + RESERVE // 2 > self._reserved else 0
-            if not (puts or self._doomed or final or reserve):
+            mark = True if final else (None if self._marked else False)
+            if not (puts or self._doomed or final or reserve or mark is not None):
                 return True
             doomed = list(self._doomed)
             floor = self._next - 1 if final else 0
 
             def write(f: BatchFile) -> bool:
-                f.write(puts, doomed, floor, reserve)
+                f.write(puts, doomed, floor, reserve, mark)
                 return True
 
             if not self._disk(write, False):
                 return False
+            self._marked = mark is False or (self._marked and not final)
             self._reserved = max(self._reserved, reserve)
             self._held.clear()
             self._held_bytes = 0

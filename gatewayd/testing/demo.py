@@ -4,7 +4,8 @@ Starts a local mosquitto, a Modbus TCP "machine" (a lathe's PLC and an SDM120 en
 a serial scale on a pty, an IO-Link master (JSON over HTTP) with two sensors, and uses the
 simulated I2C buses (an ADS1115 reading 4-20 mA loops, a BME280, and an ADXL345 on the coolant
 pump, whose bearing is failing); writes a config for them, checks it with `gatewayd check`, runs
-`gatewayd run` as its own process, and prints each reading that comes back through the broker.
+`gatewayd run` as its own process, and opens on its live view (`gatewayd tail`): every device
+and point with its value, quality and age, and a legend of what is broken on purpose.
 Everything it starts, it stops.
 """
 
@@ -18,13 +19,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from ..consumer import Listener
 from ..sources.iolink import iodd
 from ..sources.modbus.decode import encode_value
 from .broker import Broker
 from .iolink_master import IODD_DIR, HttpMasterSim, SimMaster, SimPort
 from .modbus_server import ModbusSim, RegisterModel
+from .plc_process import ServerProcess
 from .serial_instruments import Scale, SerialSim
 
 CONFIG = """\
@@ -135,6 +137,7 @@ shaft_hz = 24.75
 alias_base = 50
 features = ["rms_g", "kurtosis", "velocity_mm_s", "iso_zone", "bearing_index", "bpfi_index"]
 bearing = {{ balls = 9, ball_diameter_mm = 7.94, pitch_diameter_mm = 39.04 }}
+envelope_resolution_hz = 2.0   # a first bearing verdict after 2 s of signal (1 Hz: 3 s)
 
 [[devices]]
 kind = "iolink"
@@ -187,6 +190,56 @@ uncertain_if = {{ status = ["US"] }}
 period_ms = 1000
 points = [ {{ alias = 40, name = "scale.weight", unit = "kg", field = "weight", resolution = 0.01 }} ]
 """
+
+
+# The lathe's neighbours on the shop floor, each PLC simulated by its protocol's own server in
+# a process of its own: a parts washer's S7-1200, a bar feeder's CompactLogix, a robot cell's
+# OPC UA server.
+STRING10 = 'string_length = 10, type = "string"'  # STRING[10] (TOML: an inline table on one line)
+PLCS = """\
+[[devices]]
+kind = "s7"
+name = "washer-plc"
+host = "127.0.0.1"
+port = {s7_port}
+period_ms = 1000
+points = [
+  {{ alias = 80, name = "washer.bath_temperature", unit = "degC", address = "DB1.DBD0", data_type = "real" }},
+  {{ alias = 81, name = "washer.cycles", address = "DB1.DBD16", data_type = "dint", type = "int" }},
+  {{ alias = 82, name = "washer.door_closed", address = "DB1.DBX12.3", type = "bool" }},
+  {{ alias = 83, name = "washer.program", address = "DB1.DBB20", data_type = "string", {string10} }},
+]
+
+[[devices]]
+kind = "enip"
+name = "bar-feeder"
+host = "127.0.0.1"
+port = {enip_port}
+period_ms = 1000
+points = [
+  {{ alias = 85, name = "feeder.bars_fed", tag = "Counter", type = "int" }},
+  {{ alias = 86, name = "feeder.push_speed", unit = "mm/s", tag = "Program:Line.Speed", resolution = 0.01 }},
+]
+
+[[devices]]
+kind = "opcua"
+name = "robot-cell"
+endpoint = "opc.tcp://127.0.0.1:{opcua_port}/gatewayd/"
+period_ms = 1000
+publishing_interval_ms = 1000
+sampling_interval_ms = 1000
+points = [
+  {{ alias = 90, name = "robot.picks", node_id = "ns=2;s=Line1.Counter", type = "int" }},
+  {{ alias = 91, name = "robot.gripper_temperature", unit = "degC", node_id = "ns=2;s=Line1.Temperature" }},
+]
+"""
+
+
+def plc_servers() -> list[ServerProcess]:
+    """The three PLC servers of the demo, not yet started (ports chosen)."""
+    return [ServerProcess("gatewayd.testing.s7_server", "--live"),
+            ServerProcess("gatewayd.testing.logix_server", "--live"),
+            ServerProcess("gatewayd.testing.opcua_server")]
 
 
 class Lathe:
@@ -243,45 +296,64 @@ def main(argv: list[str] | None = None) -> int:
         scale = serial.add("scale", Scale(weight=12.34, period_s=0.5))
         lathe = Lathe(plc, meter, master).start()
         cfg = work / "gatewayd.toml"
+        plcs = [p.start() for p in plc_servers()]
         cfg.write_text(CONFIG.format(broker=broker.url, state=work / "state", modbus_port=sim.port,
-                                     scale=scale.path, iolink_url=io_master.url, iodd_dir=IODD_DIR))
+                                     scale=scale.path, iolink_url=io_master.url, iodd_dir=IODD_DIR)
+                       + "\n" + PLCS.format(s7_port=plcs[0].port, enip_port=plcs[1].port,
+                                            opcua_port=plcs[2].port, string10=STRING10))
         print(f"demo: config {cfg}, broker {broker.url}, daemon log {work / 'daemon.log'}")
-        subprocess.run([sys.executable, "-m", "gatewayd.cli", "check", str(cfg)], check=True)
+        subprocess.run([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo", "check", str(cfg)],
+                       check=True)
         with (work / "daemon.log").open("w") as log:
             daemon = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo",
                                        "run", "--config", str(cfg)], stderr=log, stdout=log)
         try:
-            _show(broker.url, args.seconds)
+            _show([work / "state" / "live.sock"], args.seconds)
             subprocess.run([sys.executable, "-m", "gatewayd.cli", "status", "--config", str(cfg)])
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(30)
             lathe.stop()
+            for p in plcs:
+                p.stop()
     print(f"demo: stopped; the daemon's log is in {work / 'daemon.log'}")
     return 0
 
 
-def _show(url: str, seconds: float) -> None:
-    listener = Listener(url, "demo-lathe").start()
+# What the demo breaks on purpose, shown under the live view so nobody hunts for a real bug.
+LEGEND = [
+    "",
+    "Broken on purpose in this demo:",
+    "  spare.loop       4-20 mA input AIN3 has no transmitter: bad_wire_break (NAMUR NE43)",
+    "  pump-de          the coolant pump's bearing has an inner-race defect: bearing alarm",
+    "  lathe.running    the lathe idles 5 s in every 20: running 0, spindle and power drop",
+]
+
+
+def _show(sockets: list[Path], seconds: float) -> None:
+    """The live view, as `gatewayd tail` draws it: redrawn in place on a terminal; in a pipe or
+    a log, printed once when every point has a value and the staged faults show (or at the
+    end of `seconds`)."""
+    from ..live.client import NoDaemon, read_snapshot
+    from ..toolkit import tail
+
+    if sys.stdout.isatty():
+        tail.run_local(tail.Target(None, "demo-lathe", "gatewayd", sockets=sockets), sys.stdout,
+                       seconds, 1.0, footer=LEGEND)
+        return
     deadline = time.monotonic() + seconds
-    print(f"{'time':<12} {'point':<22} {'value':>12} {'unit':<6} quality")
-    try:
-        while time.monotonic() < deadline:
-            for rec in listener.records(timeout_s=0.5):
-                if "name" in rec:
-                    stamp = time.strftime("%H:%M:%S", time.localtime(rec["time"]))
-                    value = "-" if rec["value"] is None else rec["value"]
-                    print(f"{stamp:<12} {rec['name']:<22} {value!s:>12} {rec['unit']:<6} "
-                          f"{rec['quality']}", flush=True)
-                elif rec["type"] == "event":
-                    print(f"{'event':<12} {rec['kind']}: "
-                          f"{ {k: v for k, v in rec.items() if k not in ('type', 'kind')} }")
-                if time.monotonic() >= deadline:
-                    break
-    except KeyboardInterrupt:
-        pass
-    finally:
-        listener.stop()
+    snap: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:
+            snap = read_snapshot(sockets)
+        except NoDaemon:
+            continue
+        points = [p for d in snap.get("devices", []) for p in d.get("points", [])]
+        if points and all(p["age_s"] is not None for p in points) and snap.get("alarms"):
+            break
+    print("\n".join(tail.screen_once(snap, 100, LEGEND) if snap else ["(no live view)"]),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
 A machine is a sum of shaft orders (1x, 2x, 3x), optional bearing-defect impulses that ring a
 structural resonance (a decaying sine per impact), and Gaussian noise. An outer-race defect
 is struck at BPFO with constant force; an inner-race defect at BPFI, amplitude-modulated at
-shaft speed as it passes in and out of the load zone. Impact times jitter slightly (rolling
-elements slip), which is what makes real bearing spectra need the envelope.
+shaft speed as it passes in and out of the load zone. A ball defect strikes both races once per
+ball spin (2 x BSF), the inner- and outer-race hits of unequal strength (so 1 x BSF shows too),
+amplitude-modulated at the cage speed FTF as the cage carries the ball through the load zone.
+Impact times jitter (rolling elements slip) and `slip` lowers the mean rate below the
+kinematic one, which is what makes real bearing spectra need the envelope and a tolerance.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ class Machine:
     shaft_hz: float = 29.95
     orders_g: tuple[float, ...] = (0.05, 0.02, 0.01)
     noise_g: float = 0.02
-    defect: str | None = None  # "bpfo" or "bpfi"
+    defect: str | None = None  # "bpfo", "bpfi" or "bsf"
     multiples: dict[str, float] = field(default_factory=lambda: dict(SKF_6205))
     impact_g: float = 1.0
     resonance_hz: float = 3000.0
     damping: float = 0.05
     modulation: float = 0.8  # inner race: depth of the load-zone modulation at shaft speed
     jitter: float = 0.01  # impact timing, fraction of the impact period
+    slip: float = 0.0  # the defect rate falls short of the kinematic one by this fraction
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -42,7 +46,11 @@ class Machine:
 
     @property
     def defect_hz(self) -> float:
-        return self.shaft_hz * self.multiples[self.defect] if self.defect else 0.0
+        """Rate of the impacts (2 x BSF for a ball: it strikes both races each spin)."""
+        if not self.defect:
+            return 0.0
+        hits = 2 if self.defect == "bsf" else 1
+        return hits * self.shaft_hz * self.multiples[self.defect] * (1 - self.slip)
 
     def signal(self, t: np.ndarray) -> np.ndarray:
         x = sum(
@@ -67,6 +75,8 @@ class Machine:
             tk = (k + self._jitter[k % len(self._jitter)]) * period
             age = t - tk
             force = self.impact_g * self._force(tk)
+            if self.defect == "bsf":  # inner- and outer-race hits alternate, unequal
+                force = force * np.where(k % 2 == 0, 1.0, 0.6)
             ring = np.exp(-self.damping * wn * age) * np.sin(
                 wn * np.sqrt(1 - self.damping**2) * age
             )
@@ -74,6 +84,9 @@ class Machine:
         return out
 
     def _force(self, tk: np.ndarray) -> np.ndarray:
-        if self.defect != "bpfi":
-            return np.ones(len(tk))
-        return 1 + self.modulation * np.cos(2 * np.pi * self.shaft_hz * tk)
+        if self.defect == "bpfi":  # the defect turns with the shaft through the load zone
+            return 1 + self.modulation * np.cos(2 * np.pi * self.shaft_hz * tk)
+        if self.defect == "bsf":  # the ball is carried round by the cage
+            cage = self.shaft_hz * self.multiples["ftf"]
+            return 1 + self.modulation * np.cos(2 * np.pi * cage * tk)
+        return np.ones(len(tk))

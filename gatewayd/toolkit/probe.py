@@ -87,21 +87,49 @@ def cmd_i2c(args: argparse.Namespace, out: TextIO | None = None) -> int:
 # -- modbus -------------------------------------------------------------------------------
 
 
+MODBUS_LINE_DEFAULTS = {"baudrate": 9600, "parity": "E", "stopbits": 1, "unit": 1,
+                        "timeout_ms": 1000}  # the Modbus specification's 8E1
+
+
 def modbus_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="Modbus TCP device or gateway")
     p.add_argument("--port", help="TCP port with --host (502), else the RS-485 serial port")
-    p.add_argument("--unit", type=int, default=1)
+    p.add_argument("--profile", help="a device profile (sdm630, ...): its line settings and unit "
+                                     "are the defaults")
+    p.add_argument("--unit", type=int, help="default: the profile's, else 1")
     p.add_argument("--read", required=True, help="40001:10 (Modicon) or holding:0:10")
-    p.add_argument("--baudrate", type=int, default=9600)
-    p.add_argument("--parity", choices=("N", "E", "O"), default="E")
-    p.add_argument("--stopbits", type=int, choices=(1, 2), default=1)
-    p.add_argument("--timeout-ms", type=int, default=1000)
+    p.add_argument("--baudrate", type=int, help="default: the profile's, else 9600")
+    p.add_argument("--parity", choices=("N", "E", "O"), help="default: the profile's, else E")
+    p.add_argument("--stopbits", type=int, choices=(1, 2), help="default: the profile's, else 1")
+    p.add_argument("--timeout-ms", type=int, help="default: the profile's, else 1000")
+
+
+def line_settings(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """Baud rate, parity, stop bits, unit and timeout: given on the command line, else from
+    --profile, else the Modbus default; and where they came from, to print."""
+    from .. import profiles
+
+    given = {k: getattr(args, k, None) for k in MODBUS_LINE_DEFAULTS}
+    prof: dict[str, Any] = {}
+    if getattr(args, "profile", None):
+        profiles.check(args.profile, "modbus")
+        prof = profiles.load(args.profile).get("device", {})
+    out = {k: given[k] if given[k] is not None else prof.get(k, default)
+           for k, default in MODBUS_LINE_DEFAULTS.items()}
+    if prof:
+        source = f"from profile {args.profile}"
+    elif any(given[k] is not None for k in ("baudrate", "parity", "stopbits")):
+        source = "as given"
+    else:
+        source = "the Modbus default; many meters ship 8N1: --parity N, or --profile NAME"
+    return out, source
 
 
 def endpoint_of(args: argparse.Namespace) -> Any:
     """TCP with --host (and --port N), RTU with --port /dev/ttyX."""
     from ..buses.modbus import Endpoint
 
+    line, _ = line_settings(args)
     port = str(args.port or "")
     if args.host:
         return Endpoint("tcp", host=args.host, port=int(port or 502))
@@ -110,9 +138,9 @@ def endpoint_of(args: argparse.Namespace) -> Any:
     return Endpoint(
         "rtu",
         serial_port=port,
-        baudrate=args.baudrate,
-        parity=args.parity,
-        stopbits=args.stopbits,
+        baudrate=line["baudrate"],
+        parity=line["parity"],
+        stopbits=line["stopbits"],
     )
 
 
@@ -132,7 +160,11 @@ def cmd_modbus(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         span = modbus_ref.parse_ref(args.read)
         endpoint = endpoint_of(args)
-        values = read_span(endpoint, span, args.unit, args.timeout_ms / 1000)
+        line, source = line_settings(args)
+        if endpoint.transport != "tcp":
+            print(f"line {line['baudrate']} 8{line['parity']}{line['stopbits']} ({source})",
+                  file=out)
+        values = read_span(endpoint, span, line["unit"], line["timeout_ms"] / 1000)
     except ValueError as e:
         print(f"probe modbus: expected {e}", file=sys.stderr)
         return 2
@@ -140,7 +172,7 @@ def cmd_modbus(args: argparse.Namespace, out: TextIO | None = None) -> int:
         print(f"probe modbus: {e}", file=sys.stderr)
         return 1
     print(
-        f"unit {args.unit} on {endpoint.label}: {span.table} {span.modicon()} "
+        f"unit {line['unit']} on {endpoint.label}: {span.table} {span.modicon()} "
         f"(address {span.address}), {span.count} item(s)",
         file=out,
     )

@@ -45,13 +45,14 @@ class TailState:
     rows: dict[str, Row] = field(default_factory=dict)
     alarms: dict[str, str] = field(default_factory=dict)  # point or device.feature -> level
     vibration: dict[str, list[str]] = field(default_factory=dict)  # device -> its point names
-    resolution: dict[str, float] = field(default_factory=dict)
+    resolution: dict[str, float | None] = field(default_factory=dict)
     last_event: str = ""
 
     def feed(self, rec: dict[str, Any]) -> None:
-        if "name" in rec:
+        if rec.get("name"):
             self.rows[rec["name"]] = Row(
-                rec["value"], rec.get("unit", ""), rec["quality"], rec["time"]
+                rec["value"], rec.get("unit") or "", rec.get("quality_name", rec["quality"]),
+                rec["time"],
             )
         elif rec.get("type") == "event":
             self._event(rec)
@@ -81,11 +82,16 @@ class TailState:
             self.alarms.pop(key, None)
 
 
-def fmt_value(value: Any, resolution: float = 0.001) -> str:
+def fmt_value(value: Any, resolution: float | None = None) -> str:
     if value is None:
         return "-"
+    if isinstance(value, str):
+        return value
     if isinstance(value, (bool, int)):
         return str(int(value))
+    if resolution is None:  # carried exactly: enough digits for a float32, no noise
+        text = f"{value:.7g}"
+        return text if any(c in text for c in ".en") else text + ".0"
     decimals = min(6, max(0, -math.floor(math.log10(resolution)))) if resolution > 0 else 3
     return f"{value:.{decimals}f}"
 
@@ -124,7 +130,7 @@ def point_lines(state: TailState, width: int, now: float) -> list[str]:
     ]
     for n in names:
         r = state.rows[n]
-        value = fmt_value(r.value, state.resolution.get(n, 0.001))
+        value = fmt_value(r.value, state.resolution.get(n))
         out.append(
             f"{n[:name_w]:<{name_w}} {value:>{vw}} {r.unit[:uw]:<{uw}} {r.quality[:qw]:<{qw}} "
             f"{fmt_age(now - r.time_s):>5}  {state.alarms.get(n, '')}"
@@ -140,17 +146,18 @@ def vibration_lines(state: TailState) -> list[str]:
         for n in names:
             if n in state.rows:
                 feature = n.removeprefix(f"{device}.")
-                value = fmt_value(state.rows[n].value, state.resolution.get(n, 0.001))
+                value = fmt_value(state.rows[n].value, state.resolution.get(n))
                 cells.append(f"{feature} {value}{'!' if n in state.alarms else ''}")
         out.append(f"vib {device}: " + ("  ".join(cells) or "(no window yet)"))
     return out
 
 
 def render(
-    state: TailState, status: dict[str, Any] | None, width: int, height: int, now: float
+    state: TailState, status: dict[str, Any] | None, width: int, height: int, now: float,
+    extra: list[str] | None = None,
 ) -> list[str]:
     """The screen as lines, each at most `width` long, at most `height` of them."""
-    body = point_lines(state, width, now) + vibration_lines(state)
+    body = point_lines(state, width, now) + vibration_lines(state) + (extra or [])
     footer = [f"last event: {state.last_event}"] if state.last_event else []
     room = max(1, height - 1 - len(footer))
     if len(body) > room:
@@ -183,27 +190,36 @@ def read_status(path: Path | None) -> dict[str, Any] | None:
 
 @dataclass
 class Target:
-    broker: str
+    broker: str | None  # None: the daemon's local socket
     gateway: str
     prefix: str
     status_path: Path | None = None
+    sockets: list[Path] = field(default_factory=list)
+    credentials: Any = None  # consumer.Credentials for --broker
     vibration: dict[str, list[str]] = field(default_factory=dict)
-    resolution: dict[str, float] = field(default_factory=dict)
+    resolution: dict[str, float | None] = field(default_factory=dict)
 
 
 def target_of(args: argparse.Namespace) -> Target:
-    """Where to listen: from the config file, with --broker/--gateway/--prefix winning."""
+    """What to show: the local daemon through its socket; with --broker, a gateway's readings
+    from that broker, the config (when readable) naming the gateway and its points."""
     from .. import config as config_mod
     from ..daemon import find_status
+    from ..live.client import candidates
 
     cfg = config_mod.load(args.config) if args.config and Path(args.config).exists() else None
-    if cfg is None and not args.gateway:
+    if args.broker and cfg is None and not args.gateway:
         raise ValueError(f"--gateway, or a readable config (not found: {args.config})")
     t = Target(
-        args.broker or (cfg.broker.url if cfg else "mqtt://127.0.0.1:1883"),
+        args.broker,
         args.gateway or (cfg.gateway.id if cfg else ""),
         args.prefix or (cfg.gateway.topic_prefix if cfg else "gatewayd"),
+        sockets=candidates(cfg.store.path.parent if cfg else None),
     )
+    if args.broker:
+        from ..broker_options import credentials
+
+        t.credentials = credentials(args, args.broker, cfg)
     if cfg is not None:
         t.status_path = find_status(cfg)
         from ..sources import plugin
@@ -216,15 +232,119 @@ def target_of(args: argparse.Namespace) -> Target:
     return t
 
 
+def _device_rows(kind: str) -> bool:
+    """Whether the kind's plugin shows a device as one line of features (vibration)."""
+    from ..sources import KINDS, plugin
+
+    return kind in KINDS and plugin(kind).tail == "device"
+
+
+def feed_snapshot(state: TailState, snap: dict[str, Any], now: float) -> None:
+    """Take the daemon's live snapshot (Supervisor.status()) into the screen's state."""
+    state.gateway = str(snap.get("gateway", state.gateway))
+    for dev in snap.get("devices", []):
+        names = []
+        for p in dev.get("points", []):
+            names.append(p["name"])
+            state.resolution[p["name"]] = p.get("resolution", 0.001)
+            if p.get("age_s") is not None:
+                state.rows[p["name"]] = Row(p["value"], p.get("unit", ""), p["quality"],
+                                            now - p["age_s"])
+        if _device_rows(str(dev.get("kind", ""))):
+            state.vibration[dev["device"]] = names
+    state.alarms = dict(snap.get("alarms", {}))
+    events = snap.get("events", [])
+    if events:
+        ev = events[-1]
+        detail = " ".join(f"{k}={v}" for k, v in ev.items() if k not in ("kind", "ts_ms"))
+        clock = time.strftime("%H:%M:%S", time.localtime(ev.get("ts_ms", 0) / 1000))
+        state.last_event = f"{clock} {ev.get('kind', '')} {detail}"
+
+
+def device_lines(snap: dict[str, Any] | None) -> list[str]:
+    """Devices that are down, each with its reason, and the vibration alarms with what they
+    found: what a commissioning engineer looks at next."""
+    if not snap:
+        return []
+    down = [f"DOWN {d['device']} ({d.get('kind', '')}): {d.get('reason', '')}"
+            for d in snap.get("devices", []) if not d.get("up", True)]
+    vib = {f"{d['device']}." for d in snap.get("devices", [])
+           if _device_rows(str(d.get("kind", "")))}
+    alarms = [f"ALARM {k}: {v}" for k, v in sorted(snap.get("alarms", {}).items())
+              if any(k.startswith(prefix) for prefix in vib)]
+    return down + alarms
+
+
+def screen_once(snap: dict[str, Any], width: int = 100, footer: list[str] | None = None
+                ) -> list[str]:
+    """The live view as plain lines, for a log or a pipe (no terminal to redraw)."""
+    state = TailState(str(snap.get("gateway", "")))
+    now = time.time()
+    feed_snapshot(state, snap, now)
+    return render(state, snap, width, 1000, now, extra=device_lines(snap) + (footer or []))
+
+
+def run_local(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0,
+              footer: list[str] | None = None) -> int:
+    """Read the local daemon's snapshot and redraw every `interval_s` (`footer`: lines kept
+    under the table, such as the demo's legend)."""
+    from ..live.client import NoDaemon, read_snapshot
+
+    state = TailState(target.gateway, vibration=target.vibration, resolution=target.resolution)
+    try:
+        snap: dict[str, Any] | None = read_snapshot(target.sockets)
+    except NoDaemon as e:
+        print(f"gatewayd tail: no running daemon found ({e}); a remote one: --broker URL",
+              file=sys.stderr)
+        return 3
+    out.write(CLEAR + HIDE_CURSOR)
+    end = time.monotonic() + seconds if seconds else math.inf
+    try:
+        while True:
+            if snap is not None:
+                feed_snapshot(state, snap, time.time())
+            size = shutil.get_terminal_size()
+            lines = render(state, snap, size.columns, size.lines, time.time(),
+                           extra=(device_lines(snap) or (["(daemon not answering)"]
+                                                         if snap is None else []))
+                           + (footer or []))
+            draw(lines, out)
+            if time.monotonic() + interval_s > end:
+                break
+            time.sleep(interval_s)
+            try:
+                snap = read_snapshot(target.sockets)
+            except NoDaemon:
+                snap = None
+    except KeyboardInterrupt:
+        pass
+    finally:
+        out.write(SHOW_CURSOR + "\r\n")
+        out.flush()
+    return 0
+
+
 def run(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0) -> int:
     """Listen and redraw every `interval_s` until Ctrl-C (or `seconds`, when given)."""
     from ..consumer import Listener
 
+    if target.broker is None:
+        return run_local(target, out, seconds, interval_s)
+
     state = TailState(target.gateway, vibration=target.vibration, resolution=target.resolution)
     try:
-        listener = Listener(target.broker, target.gateway, target.prefix).start()
-    except OSError as e:
-        print(f"gatewayd tail: cannot reach the broker at {target.broker}: {e}", file=sys.stderr)
+        listener = Listener(target.broker, target.gateway, target.prefix,
+                            credentials=target.credentials).start()
+    except (OSError, ValueError) as e:
+        from ..publish.why_not_connected import explain
+
+        print(f"gatewayd tail: cannot reach the broker at {target.broker}: {explain(e)}",
+              file=sys.stderr)
+        return 1
+    if not listener.connected:  # reached, but not let in (credentials) or not answering
+        listener.stop()
+        print(f"gatewayd tail: the broker at {target.broker} did not accept the connection "
+              "(username, password file, client certificate?)", file=sys.stderr)
         return 1
     out.write(CLEAR + HIDE_CURSOR)
     end = time.monotonic() + seconds if seconds else math.inf
@@ -266,5 +386,8 @@ def cmd_tail(args: argparse.Namespace) -> int:
         return 2
     except ValueError as e:
         print(f"gatewayd tail: expected {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"gatewayd tail: cannot read the password file: {e}", file=sys.stderr)
         return 2
     return run(target, sys.stdout, args.seconds, args.interval_s)

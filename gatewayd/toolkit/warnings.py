@@ -107,18 +107,6 @@ def check_i2c_addresses(cfg: Config) -> Iterator[str]:
         seen.setdefault((bus, address), where)
 
 
-def check_gpio_pins(cfg: Config) -> Iterator[str]:
-    """A pin claimed by two inputs (gpiozero refuses the second at start)."""
-    seen: dict[str, str] = {}
-    for i, dev, checks in _devices(cfg):
-        for use in checks.pins(dev):
-            pin = str(use.pin).upper().removeprefix("GPIO").removeprefix("BCM")
-            where = f"devices[{i}].{use.where}"
-            if pin in seen:
-                yield f"{where}: pin {use.pin} is also {seen[pin]}"
-            seen.setdefault(pin, where)
-
-
 def check_serial_ports(cfg: Config) -> Iterator[str]:
     """Devices sharing a serial port must agree on the framing, and on one protocol stack."""
     users: dict[str, list[tuple[str, str, tuple[Any, ...]]]] = defaultdict(list)
@@ -135,6 +123,37 @@ def check_serial_ports(cfg: Config) -> Iterator[str]:
             yield f"{port}: {who} mix {mix} devices on one port; they cannot share it"
         elif len(framings) > 1:
             yield f"{port}: {who} share the port with different baud rate, parity or stop bits"
+
+
+# -- every point's transform -----------------------------------------------------------
+
+
+def check_point_stage(cfg: Config) -> Iterator[str]:
+    """Alarm limits a point's span (its 4-20 mA loop or valid range) can never reach, and a
+    percent deadband on a point with no span (it then follows the last value sent)."""
+    for i, dev in enumerate(cfg.devices):
+        for j, p in enumerate(dev.point_configs()):
+            where = f"devices[{i}].points[{j}]"
+            span = _span(p)
+            if span is not None and p.alarms is not None:
+                lo, hi = span
+                for level in ("ll", "l", "h", "hh"):
+                    limit = getattr(p.alarms, level)
+                    if limit is not None and not lo <= limit <= hi:
+                        yield (f"{where}.alarms.{level}: {limit:g} lies outside the range "
+                               f"{lo:g}..{hi:g}")
+            if p.deadband_pct and p.span_abs() is None and span is None:
+                yield (f"{where}.deadband_pct: no span (loop_4_20ma or valid_min/valid_max): "
+                       "a percentage of the last value sent")
+
+
+def _span(p: Any) -> tuple[float, float] | None:
+    if p.loop_4_20ma is not None:
+        lo, hi = sorted((p.loop_4_20ma.low, p.loop_4_20ma.high))
+        return lo, hi
+    if p.valid_min is not None and p.valid_max is not None:
+        return p.valid_min, p.valid_max
+    return None
 
 
 # -- broker, store, devices ---------------------------------------------------------------
@@ -175,7 +194,7 @@ CHECKS: tuple[Check, ...] = (
     check_line_load,
     check_serial_ports,
     check_i2c_addresses,
-    check_gpio_pins,
+    check_point_stage,
     check_broker,
     check_store,
     check_empty_devices,

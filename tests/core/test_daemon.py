@@ -111,7 +111,7 @@ def test_sighup_reload_good_and_bad(tmp_path: Path, broker: Any, sim: ModbusSim)
         listener.stop()
     log = (tmp_path / "log").read_text()
     assert "reload refused, the running config stays" in log and "regster" in log
-    assert all(r["quality"] == "good" for r in after if "name" in r)
+    assert all(r["quality_name"] == "good" for r in after if "name" in r)
 
 
 def test_status_file_stays_off_the_store_disk_under_systemd(tmp_path: Path, broker: Any,

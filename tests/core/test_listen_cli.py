@@ -37,6 +37,6 @@ def test_listen_prints_json_lines(tmp_path: Path, broker: Any) -> None:
     assert listen.returncode == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 5
-    assert {(r["name"], r["value"], r["unit"], r["quality"]) for r in rows} == {
-        ("flow", -3.25, "l/min", "good")}
+    assert {(r["name"], r["value"], r["unit"], r["quality"], r["quality_name"]) for r in rows} == {
+        ("flow", -3.25, "l/min", 0, "good")}
     assert all(isinstance(r["time"], float) for r in rows)

@@ -72,7 +72,7 @@ def test_readings_arrive_decoded_with_birth_and_state(tmp_path: Path, broker: An
     kinds = {r.get("type") for r in got}
     assert "birth" in kinds and {"type": "state", "state": "online"} in got
     temps = [r for r in got if r.get("name") == "plc.temp"]
-    assert temps[0]["value"] == 21.5 and temps[0]["unit"] == "degC" and temps[0]["quality"] == "good"
+    assert temps[0]["value"] == 21.5 and temps[0]["unit"] == "degC" and temps[0]["quality_name"] == "good"
     assert {r["value"] for r in got if r.get("name") == "plc.count"} == {70_001}
     assert {r["value"] for r in got if r.get("name") == "plc.run"} == {1}
     times = sorted(r["time"] for r in temps)
@@ -92,10 +92,10 @@ def test_device_faults_are_bad_quality_and_other_devices_keep_going(
     try:
         collect(listener, lambda g: any(r.get("name") == "dev1.temp" for r in g))
         sim.fault(1, "busy")
-        got = collect(listener, lambda g: any(r.get("quality") == "bad_device_exception" for r in g))
+        got = collect(listener, lambda g: any(r.get("quality_name") == "bad_device_exception" for r in g))
         sim.fault(1, "silent")
         got += collect(listener, lambda g: any(r.get("kind") == "device_down" for r in g))
-        got += collect(listener, lambda g: any("name" in r and r["quality"] == "bad_timeout" for r in g))
+        got += collect(listener, lambda g: any("name" in r and r["quality_name"] == "bad_timeout" for r in g))
         sim.fault(1, None)
         got += collect(listener, lambda g: any(r.get("kind") == "device_up" for r in g))
         status = sup.status()
@@ -104,9 +104,10 @@ def test_device_faults_are_bad_quality_and_other_devices_keep_going(
         listener.stop()
     down = next(r for r in got if r.get("kind") == "device_down")
     assert down["device"] == "dev1" and "unit 1" in down["reason"]
-    assert next(r["value"] for r in got if "name" in r and r["quality"] == "bad_timeout") is None
+    assert isinstance(down["quality"], int) and down["quality"] >= 0x80  # the code, as in data
+    assert next(r["value"] for r in got if "name" in r and r["quality_name"] == "bad_timeout") is None
     dev2 = [r for r in got if r.get("name") == "dev2.temp"]
-    assert dev2 and all(r["quality"] == "good" for r in dev2)
+    assert dev2 and all(r["quality_name"] == "good" for r in dev2)
     dev1 = next(d for d in status["devices"] if d["device"] == "dev1")
     assert dev1["up"] and dev1["errors"] >= 1 and dev1["bad_device_exception"] >= 1
 

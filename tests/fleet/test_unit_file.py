@@ -1,4 +1,5 @@
-"""The systemd units: exposure at most 2.0, and clean under systemd-analyze verify."""
+"""The systemd units: exposure at most 1.6, clean under systemd-analyze verify, and bounded in
+memory and tasks."""
 
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def test_verify_would_notice_a_problem(tmp_path: Path) -> None:
     assert b"NoSuchKey" in run.stderr
 
 
-def test_security_exposure_is_at_most_two(tmp_path: Path) -> None:
-    """systemd-analyze security --offline rates the daemon's unit at most 2.0."""
+def test_security_exposure_is_at_most_1_6(tmp_path: Path) -> None:
+    """systemd-analyze security --offline rates the daemon's unit at most 1.6 (was: 2.0)."""
     run = subprocess.run(
         [ANALYZE, "security", "--offline=true", "--no-pager", str(UNITS / "gatewayd.service")],
         capture_output=True,
@@ -66,7 +67,7 @@ def test_security_exposure_is_at_most_two(tmp_path: Path) -> None:
     )
     found = re.search(r"Overall exposure level for gatewayd.service: ([0-9.]+)", run.stdout)
     assert found, run.stdout + run.stderr
-    assert float(found.group(1)) <= 2.0
+    assert float(found.group(1)) <= 1.6
 
 
 def _settings(unit: Path) -> list[tuple[str, str]]:
@@ -89,3 +90,32 @@ def test_unit_still_reaches_devices_and_network() -> None:
     assert conf.get("PrivateDevices", "no") == "no" and conf.get("PrivateNetwork", "no") == "no"
     assert (conf["Type"], conf["NotifyAccess"], conf["Restart"]) == ("notify", "main", "on-failure")
     assert conf["OnFailure"] == "gatewayd-rollback.service"
+
+
+def _bytes(value: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(value[:-1]) * units[value[-1]] if value[-1] in units else int(value)
+
+
+def test_unit_bounds_memory_and_tasks() -> None:
+    """MemoryMax= and TasksMax= are set: a runaway ends in a restart of the service, not of the
+    board. MemoryHigh sits below MemoryMax, swap is off, and the bounds leave room for the
+    daemon (about 60 MB) plus an update's pip."""
+    conf = dict(_settings(UNITS / "gatewayd.service"))
+    high, top = _bytes(conf["MemoryHigh"]), _bytes(conf["MemoryMax"])
+    assert 128 << 20 <= high < top <= 512 << 20
+    assert conf["MemorySwapMax"] == "0"
+    assert 32 <= int(conf["TasksMax"]) <= 512
+
+
+def test_unit_limits_are_what_systemd_reads(tmp_path: Path) -> None:
+    """systemd itself parses the limits (a typo would be dropped with a warning, not refused)."""
+    root = _root(tmp_path)
+    unit = root / "etc/systemd/system/gatewayd.service"
+    run = subprocess.run([ANALYZE, "verify", f"--root={root}", str(unit)], capture_output=True,
+                         text=True)
+    assert run.returncode == 0 and not (run.stdout + run.stderr).strip(), run.stderr
+    unit.write_text(unit.read_text().replace("MemoryMax=256M", "MemoryMax=lots"))
+    bad = subprocess.run([ANALYZE, "verify", f"--root={root}", str(unit)], capture_output=True,
+                         text=True)
+    assert "Invalid memory limit 'lots'" in bad.stderr

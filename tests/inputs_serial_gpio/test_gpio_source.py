@@ -233,3 +233,43 @@ def test_bad_pin_names_the_device(tmp_path: Path, factory: MockFactory, clock: M
     assert isinstance(rig.device, GpioDevice)
     with Rig(tmp_path, factory, clock) as again:  # the pins opened before 99 were released
         assert again.latest(3).value == 0
+
+
+@pytest.mark.parametrize("count_from, availability", [("gateway_start", 1.0),
+                                                      ("shift_start", 0.2)])
+def test_oee_counts_from_the_gateway_start(tmp_path: Path, factory: MockFactory,
+                                           count_from: str, availability: float) -> None:
+    """Started four hours into a shift, on a machine that then runs for an hour: the hours
+    before the gateway existed are not downtime (availability 1, not 0.2), unless the config
+    says the whole shift counts."""
+    clock = ManualClock(SHIFT_START + 4 * HOUR)
+    oee_cfg = {**CFG["oee"], "count_from": count_from}
+    with Rig(tmp_path, factory, clock, oee=oee_cfg) as rig:
+        rig.pin(17).drive_high()
+        clock.t = SHIFT_START + 5 * HOUR
+        assert rig.latest(7).value == pytest.approx(availability)
+        assert rig.latest(7).quality == Quality.GOOD
+
+
+def test_performance_above_one_is_a_config_error(tmp_path: Path, factory: MockFactory,
+                                                 clock: ManualClock) -> None:
+    """Three parts a minute against an ideal of two: performance 1.5 is impossible, so it and
+    OEE carry bad_config, and one config_error event (and only one) says the ideal rate is
+    too low; at exactly the ideal rate nothing is flagged."""
+    with Rig(tmp_path, factory, clock) as rig:
+        rig.pin(17).drive_high()
+        for i in range(60):  # at the ideal rate: one part every 30 s
+            rig.pulse(22, SHIFT_START + 1000 + i * 30_000)
+        clock.t = SHIFT_START + 30 * 60_000 + 1000
+        assert rig.latest(8).quality == Quality.GOOD
+        for i in range(60):  # then one every 10 s
+            rig.pulse(22, SHIFT_START + 31 * 60_000 + i * 10_000)
+        clock.t = SHIFT_START + 41 * 60_000
+        perf = rig.latest(8)
+        assert perf.value == pytest.approx(120 / (2 * 41), rel=0.01)
+        assert perf.quality == Quality.BAD_CONFIG and rig.latest(10).quality == Quality.BAD_CONFIG
+        assert rig.latest(9).quality == Quality.GOOD
+        rig.device.tick()
+        (err,) = [e for e in rig.events if e.kind == "config_error"]
+        assert "ideal_rate_per_min = 2" in err.fields["reason"]
+        assert "too low" in err.fields["reason"] and err.fields["device"] == "press"

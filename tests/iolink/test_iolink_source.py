@@ -210,7 +210,7 @@ def test_points_take_unit_type_and_resolution_from_the_iodd() -> None:
     device = build(config("http", points))
     temp, out1, pressure = device.points
     assert (temp.unit, temp.type, temp.resolution) == ("°C", "float", 0.1)
-    assert (out1.type, out1.resolution) == ("bool", 1.0)
+    assert (out1.type, out1.resolution) == ("bool", None)  # exact: no quantisation step
     assert (pressure.unit, pressure.resolution) == ("psi", 0.5)
 
 

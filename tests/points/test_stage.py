@@ -182,3 +182,16 @@ def test_untransformed_points_pass_through_with_the_finite_check() -> None:
     st = PointStage("d", [Point(1, "p")], {})
     assert st.process([Reading(1, 0, 7), Reading(1, 1, float("-inf"))]) == [
         Reading(1, 0, 7), Reading(1, 1, None, Quality.BAD_UNDER_RANGE)]
+
+
+def test_a_cast_alone_takes_the_short_path_and_still_types() -> None:
+    """A point asking only for its type is cast without a transform: int rounds a float (an
+    int stays the same object), bool makes 0/1 a bool, NaN is still bad."""
+    st = stage(type="int")
+    assert st.transforms == {} and st.casts == {1: "int"}
+    r = Reading(1, 0, 7)
+    assert st.process([r])[0] is r
+    assert st.process([Reading(1, 1, 6.6), Reading(1, 2, float("nan"))]) == [
+        Reading(1, 1, 7), Reading(1, 2, None, Quality.BAD_DATA_INVALID)]
+    assert stage(type="bool").process([Reading(1, 0, 1)]) == [Reading(1, 0, True)]
+    assert type(stage(type="bool").process([Reading(1, 0, 1)])[0].value) is bool

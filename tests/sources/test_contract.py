@@ -30,6 +30,7 @@ from gatewayd.testing.clock import ManualClock
 from gatewayd.testing.i2c import SimBus
 from gatewayd.testing.iolink_master import IODD_DIR, HttpMasterSim, SimMaster, SimPort
 from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+from gatewayd.testing.plc_process import ServerProcess
 from gatewayd.testing.serial_instruments import PollSensor, SerialSim
 from gatewayd.testing.vibration import Machine
 
@@ -186,9 +187,44 @@ def vibration_rig(tmp_path: Path) -> Iterator[Rig]:
               advance, polls=40)
 
 
+@contextmanager
+def s7_rig(tmp_path: Path) -> Iterator[Rig]:
+    """snap7's server in its own process; the fault is the CPU going away, as in a reboot."""
+    with ServerProcess("gatewayd.testing.s7_server") as cpu:
+        yield Rig({"kind": "s7", "name": "cpu", "port": cpu.port, "host": "127.0.0.1",
+                   "timeout_ms": 500,
+                   "points": [{"alias": 1, "name": "t", "address": "DB1.DBD0", "data_type": "real"},
+                              {"alias": 2, "name": "run", "address": "Q1.0", "type": "bool"}]},
+                  lambda r: cpu.stop(), lambda r: cpu.start())
+
+
+@contextmanager
+def enip_rig(tmp_path: Path) -> Iterator[Rig]:
+    """cpppo's Logix simulator in its own process; the fault is the controller going away."""
+    with ServerProcess("gatewayd.testing.logix_server") as plc:
+        yield Rig({"kind": "enip", "name": "plc", "port": plc.port, "host": "127.0.0.1",
+                   "timeout_ms": 500,
+                   "points": [{"alias": 1, "name": "t", "tag": "Temperature"},
+                              {"alias": 2, "name": "s", "tag": "Program:Line.Speed"}]},
+                  lambda r: plc.stop(), lambda r: plc.start())
+
+
+@contextmanager
+def opcua_rig(tmp_path: Path) -> Iterator[Rig]:
+    """asyncua's server in its own process, read by polling; the fault is the server going away."""
+    with ServerProcess("gatewayd.testing.opcua_server") as srv:
+        yield Rig({"kind": "opcua", "name": "ua", "mode": "poll", "timeout_ms": 1000,
+                   "endpoint": f"opc.tcp://127.0.0.1:{srv.port}/gatewayd/",
+                   "points": [{"alias": 1, "name": "t", "node_id": "ns=2;s=Line1.Temperature"},
+                              {"alias": 2, "name": "n", "node_id": "ns=2;s=Line1.Counter",
+                               "type": "int"}]},
+                  lambda r: srv.stop(), lambda r: srv.start())
+
+
 RIGS: dict[str, Callable[[Path], Any]] = {
     "modbus": modbus_rig, "serial": serial_rig, "i2c": i2c_rig, "analog": analog_rig,
     "iolink": iolink_rig, "gpio": gpio_rig, "vibration": vibration_rig,
+    "s7": s7_rig, "enip": enip_rig, "opcua": opcua_rig,
 }
 
 

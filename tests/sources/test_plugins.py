@@ -85,4 +85,7 @@ def test_nothing_outside_the_plugins_names_a_kind() -> None:
              if not path.is_relative_to(PACKAGE) and not path.is_relative_to(root / "testing")
              and path.parent.name != "sims"
              for hit in _kind_literals(path)]
-    assert found == []
+    assert found == [], (
+        "ask the kind's plugin instead of naming the kind: sources.plugin(kind) gives its "
+        "model, builder, checks, probe and how tail shows it (plugin(kind).tail == 'device' "
+        "for the vibration view); add what you need to the manifest (sources/plugin.py)")

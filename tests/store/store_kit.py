@@ -20,7 +20,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gatewayd.pipeline import codec
-from gatewayd.sims.broker import Broker, free_port
+from gatewayd.testing.broker import Broker, free_port
 
 POINTS = 8
 PERIOD_MS = 100
@@ -38,7 +38,7 @@ class PersistentBroker(Broker):
             "max_inflight_messages 0\n")
         self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        from gatewayd.sims.broker import wait_port
+        from gatewayd.testing.broker import wait_port
 
         wait_port(self.port)
         return self
@@ -80,11 +80,22 @@ class Recorder:
         with self.lock:
             data = [p[0] for p in self.payloads.values()]
         for payload in data:
-            if "p" not in msgpack.unpackb(payload, strict_map_key=False):
-                continue  # an event batch
+            if codec.kind_of(payload) == "event":
+                continue
             for r in codec.decode_data(payload, {})[1]:
                 out[r.alias].append(r.ts_ms)
         return {a: sorted(ts) for a, ts in out.items()}
+
+    def values(self, alias: int) -> list[tuple[int, Any]]:
+        """(timestamp, value) of one point, in time order, each seq counted once."""
+        with self.lock:
+            data = [p[0] for p in self.payloads.values()]
+        out = {}
+        for payload in data:
+            if codec.kind_of(payload) == "data":
+                out.update({r.ts_ms: r.value for r in codec.decode_data(payload, {})[1]
+                            if r.alias == alias})
+        return sorted(out.items())
 
     def event_kinds(self) -> list[str]:
         with self.lock:
@@ -238,3 +249,42 @@ def put(q: Any, kind: str, payload: bytes, n: int, ts_ms: int) -> int | None:
     from gatewayd.store.protocol import Outgoing
 
     return q.put([Outgoing(kind, n, ts_ms, lambda seq: payload)])[0].seq  # type: ignore[no-any-return]
+
+
+class AclBroker(Broker):
+    """mosquitto with an ACL file (and optionally max_packet_size) that `allow(...)` rewrites
+    and reloads with SIGHUP, as an operator fixes a broker."""
+
+    def __init__(self, workdir: Path, denied: list[str], max_packet_size: int = 0) -> None:
+        super().__init__(workdir)
+        self.acl = workdir / f"acl-{self.port}"
+        self.max_packet_size = max_packet_size
+        self.deny(denied)
+
+    def deny(self, topics: list[str]) -> None:
+        self.acl.write_text("topic readwrite #\n" + "".join(f"topic deny {t}\n" for t in topics))
+
+    def start(self) -> AclBroker:
+        from gatewayd.testing.broker import mosquitto_binary, stay_user, wait_port
+
+        conf = self.workdir / f"mosquitto-{self.port}.conf"
+        limit = f"max_packet_size {self.max_packet_size}\n" if self.max_packet_size else ""
+        conf.write_text(f"{stay_user()}listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                        f"acl_file {self.acl}\n{limit}persistence false\n"
+                        "max_queued_messages 100000\nmax_inflight_messages 0\n")
+        self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        return self
+
+    def reload(self) -> None:
+        import signal
+
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGHUP)
+
+
+def missing_ticks(rec: Recorder) -> int:
+    readings = rec.readings()
+    assert sorted(readings) == list(range(1, POINTS + 1))
+    return sum((b - a) // PERIOD_MS - 1 for ts in readings.values() for a, b in tick_gaps(ts))

@@ -11,9 +11,9 @@ import msgpack
 import pytest
 from store_kit import put
 
-from gatewayd.sims.clock import ManualClock
 from gatewayd.store.protocol import ROW_OVERHEAD, Outgoing, Queue
 from gatewayd.store.queue import DurableQueue, MemoryQueue
+from gatewayd.testing.clock import ManualClock
 
 Make = Callable[..., Queue]
 

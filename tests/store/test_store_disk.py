@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from store_kit import put, remount, tmpfs
 
-from gatewayd.sims.clock import ManualClock
 from gatewayd.store.queue import DurableQueue
+from gatewayd.testing.clock import ManualClock
 
 
 def noise(i: int, size: int = 4000) -> bytes:

@@ -4,6 +4,7 @@ garbage. A persistent-session subscriber checks seqs and reading timestamps."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -27,8 +28,9 @@ from store_kit import (
 )
 
 from gatewayd.config import parse
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.supervisor import Supervisor
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+from gatewayd.testing.workload import counting_model
 
 
 @pytest.fixture
@@ -104,6 +106,7 @@ def test_silent_link_is_detected_by_keepalive_and_nothing_is_lost(
         rec.wait_for(lambda: sup.publisher is not None and sup.publisher.stats.connected
                      and sup.publisher.stats.connects >= 2)
         time.sleep(1.0)
+        overruns = sup.status()["overruns"]  # ticks a late poll skipped (a busy machine)
     finally:
         stopped = sup.stop(drain_s=5)
         proxy.close()
@@ -111,15 +114,26 @@ def test_silent_link_is_detected_by_keepalive_and_nothing_is_lost(
     rec.stop()
     assert stopped["left_in_store"] == 0
     check_seqs(rec.payloads)
-    no_missing_ticks(rec)
+    no_missing_ticks(rec, overruns)
+
+
+@pytest.fixture
+def counting_plc() -> Iterator[ModbusSim]:
+    """Register 0 counts the reads served: a hole in it is a read that never arrived, while
+    a hole in the ticks alone is a poll that ran late and skipped a tick (an overrun)."""
+    sim = ModbusSim({1: counting_model(POINTS)}).start()
+    yield sim
+    sim.stop()
 
 
 def test_sigkill_at_random_moments_loses_at_most_the_last_interval(
-        tmp_path: Path, plc: ModbusSim, pbroker: PersistentBroker) -> None:
+        tmp_path: Path, counting_plc: ModbusSim, pbroker: PersistentBroker) -> None:
     """The real daemon, SIGKILLed six times at random: seqs stay unbroken (duplicates carry
-    the same bytes), every gap in the ticks begins at most one publish plus one commit
-    interval before a kill; SIGTERM at the end loses nothing; then a store overwritten with
-    garbage is set aside, reported, and publishing goes on."""
+    the same bytes), every read lost (a hole in the read counter) was made at most one
+    publish plus one commit interval before a kill; SIGTERM at the end loses nothing; then a
+    store overwritten with garbage is set aside, reported, and publishing goes on.
+    (test_crash.py holds the stronger promise of the journal: no read lost at all.)"""
+    plc = counting_plc
     store = tmp_path / "state" / "q.db"
     conf = tmp_path / "gw.toml"
     conf.write_text(gateway_toml("killed", pbroker.url, store, plc.port))
@@ -149,9 +163,12 @@ def test_sigkill_at_random_moments_loses_at_most_the_last_interval(
     last_clean = max(rec.payloads)
     check_seqs(rec.payloads)
     lose = 200 + 200 + 2 * PERIOD_MS  # publish interval + commit interval + poll slack
+    counts = rec.values(1)  # quantised by the point's resolution: one read is the smallest step
+    one = min(b - a for (_, a), (_, b) in itertools.pairwise(counts) if b > a)
+    for (before, a), (_after, b) in itertools.pairwise(counts):
+        if b - a > one:  # reads the device answered that never arrived
+            assert any(k - lose <= before <= k for k in kills), (before, a, b, kills)
     for ts in rec.readings().values():
-        for before, _after in tick_gaps(ts):
-            assert any(k - lose <= before <= k for k in kills), (before, kills)
         assert ts[-1] >= term_ms - 2 * PERIOD_MS  # SIGTERM: the last ticks made it
 
     store.write_bytes(b"\xde\xad" * 50_000)

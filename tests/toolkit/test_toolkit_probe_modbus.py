@@ -143,3 +143,35 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probe", "modbus", "--read", "40001"]) == 2
     err = capsys.readouterr().err
     assert "expected a reference like 40001:10" in err and "expected --host" in err
+
+
+def test_rtu_line_settings_come_from_the_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--profile sdm630` reads at the meter's factory 9600 8N1 and unit 1, and says so;
+    without a profile the Modbus default 8E1 is used and the 8N1 alternative named; what the
+    command line gives wins over both."""
+    from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
+    from gatewayd.sims.nullmodem import NullModem
+    from gatewayd.sources.modbus.decode import encode_value
+    from gatewayd.toolkit.probe import endpoint_of, line_settings
+
+    model = RegisterModel(input=10)
+    model.set("input", 0, encode_value(230.5, "float32"))
+    with NullModem() as modem:
+        sim = ModbusSim({1: model}, serial_port=modem.a).start()
+        try:
+            assert main(["probe", "modbus", "--port", modem.b, "--profile", "sdm630",
+                         "--read", "30001:2"]) == 0
+        finally:
+            sim.stop()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "line 9600 8N1 (from profile sdm630)"
+    assert lines[1].startswith(f"unit 1 on {modem.b}: input 30001")
+    from gatewayd.cli import parser
+
+    ns = parser().parse_args  # the real parser, as the command line uses it
+    plain = ns(["probe", "modbus", "--port", "/dev/ttyX", "--read", "30001"])
+    assert line_settings(plain)[1].startswith("the Modbus default; many meters ship 8N1")
+    assert endpoint_of(plain).parity == "E"
+    mixed = ns(["probe", "modbus", "--port", "/dev/ttyX", "--profile", "sdm630",
+                "--parity", "O", "--read", "30001"])
+    assert (endpoint_of(mixed).parity, endpoint_of(mixed).baudrate) == ("O", 9600)

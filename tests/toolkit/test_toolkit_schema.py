@@ -70,7 +70,8 @@ def test_every_kind_described() -> None:
     items = schema["properties"]["devices"]["items"]
     chosen = {c["if"]["properties"]["kind"]["const"]: c["then"]["$ref"] for c in items["allOf"]}
     assert chosen["analog"] == "#/$defs/analog_device"
-    assert set(chosen) == {"modbus", "iolink", "serial", "gpio", "i2c", "vibration", "analog"}
+    assert set(chosen) == {"modbus", "iolink", "serial", "gpio", "i2c", "vibration", "analog",
+                           "s7", "enip", "opcua"}
     assert set(chosen) == set(items["properties"]["kind"]["enum"])
     assert schema["$defs"]["AnalogPoint"]["properties"]["low"]["description"] == "value at 4 mA"
 
@@ -79,3 +80,18 @@ def test_cli_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
     """`gatewayd schema` writes the same schema as JSON."""
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == config_schema()
+
+
+def test_old_point_key_names_are_valid_and_marked_deprecated(
+        validator: jsonschema.Draft202012Validator) -> None:
+    """Configs written with `gain`, `gradient` or analog's `max_silence_ms` load, so the schema
+    accepts them too, marked deprecated with the new name; the point stage's keys are there."""
+    doc = {"gateway": {"id": "g"}, "devices": [
+        {"kind": "modbus", "name": "m", "points": [
+            {"alias": 1, "name": "a", "register": 0, "gain": 0.1, "deadband_pct": 1.0,
+             "loop_4_20ma": {"low": 0, "high": 10}, "alarms": {"h": 5, "persistence": 2}}]},
+        {"kind": "analog", "name": "l", "points": [
+            {"alias": 2, "name": "b", "channel": 0, "max_silence_ms": 60000}]}]}
+    assert errors(validator, doc) == []
+    point = config_schema()["$defs"]["ModbusPoint"]["properties"]
+    assert point["gain"]["deprecated"] is True and "scale" in point["gain"]["description"]

@@ -127,6 +127,8 @@ def test_live_screen_over_a_real_broker(broker, tmp_path: Path) -> None:
             "tail",
             "--config",
             str(path),
+            "--broker",  # without it, tail reads the local daemon's socket
+            broker.url,
             "--seconds",
             "5",
             "--interval-s",
@@ -168,7 +170,7 @@ def test_small_terminal_fits() -> None:
     lines = render(state, None, 40, 10, 100.0)
     assert len(lines) == 10 and all(len(line) <= 40 for line in lines)
     assert lines[-1] == "... 13 more (a taller terminal shows the"
-    assert lines[2].split() == ["p00", "0.000", "bar", "good", "1.0s"]
+    assert lines[2].split() == ["p00", "0.0", "bar", "good", "1.0s"]  # exact: no resolution
 
 
 def test_status_and_alarm_events_shown() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import tomllib
 from pathlib import Path
 
@@ -143,20 +145,20 @@ def test_adc_slower_than_the_period() -> None:
 
 
 def test_collisions_of_addresses_pins_and_ports() -> None:
-    """Two devices on one I2C address, one GPIO pin twice, serial and modbus on one port."""
+    """Two devices on one I2C address, serial and modbus on one port. (One GPIO pin twice is
+    an error now: tests/core/test_config_strict.py.)"""
     toml = (
         ANALOG.format(period=1000, rate=250)
         + '[[devices]]\nkind = "i2c"\nname = "adc"\nchip = "ads1115"\nbus = 1\n'
         + '[[devices]]\nkind = "gpio"\nname = "io"\n'
         + '[[devices.inputs]]\nname = "a"\npin = 17\n'
-        + '[[devices.inputs]]\nname = "b"\npin = "GPIO17"\n'
+        + '[[devices.inputs]]\nname = "b"\npin = "GPIO27"\n'
         + RTU.format(name="m", baud=9600, unit=1, period=1000)
         + '[[devices]]\nkind = "serial"\nname = "scale"\nport = "/dev/ttyUSB0"\n'
         + 'mode = "free_running"\npattern = "(?P<w>.*)"\n'
     )
     found = "\n".join(warnings_of(toml))
     assert "devices[1].address: 0x48 on i2c-1 is also used by devices[0]" in found
-    assert "devices[2].inputs[1].pin: pin GPIO17 is also devices[2].inputs[0].pin" in found
     assert "/dev/ttyUSB0: devices[3], devices[4] mix serial and modbus devices" in found
 
 
@@ -185,10 +187,31 @@ def test_check_prints_warnings_and_still_passes(
 ) -> None:
     """`gatewayd check` says OK, lists the warnings, and exits 0: warnings do not refuse a file."""
     f = tmp_path / "g.toml"
+    master, slave = pty.openpty()  # `check` refuses a port that is not there
     f.write_text(
-        HEAD + RTU.format(name="m", baud=9600, unit=1, period=1000) + point(1, 3) + point(2, 3)
+        (HEAD + RTU.format(name="m", baud=9600, unit=1, period=1000) + point(1, 3) + point(2, 3))
+        .replace("/dev/ttyUSB0", os.ttyname(slave))
     )
-    assert main(["check", str(f)]) == 0
+    try:
+        assert main(["check", str(f)]) == 0
+    finally:
+        os.close(master)
+        os.close(slave)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{f}: OK, 1 devices, 2 points"
     assert out[1].startswith("  warning: devices[0].points[1]: reads holding 3..3, the same")
+
+
+def test_point_stage_alarm_outside_span_and_percent_deadband_without_span() -> None:
+    """Any point: an alarm its 4-20 mA span cannot reach, and a percent deadband with no span."""
+    toml = (
+        RTU.format(name="m", baud=9600, unit=1, period=1000)
+        + point(1, 0, extra="scale = 0.001\nloop_4_20ma = { low = 0.0, high = 10.0 }\n"
+                "alarms = { hh = 12.0 }")
+        + point(2, 1, extra="deadband_pct = 1.0")
+    )
+    assert warnings_of(toml) == [
+        "devices[0].points[0].alarms.hh: 12 lies outside the range 0..10",
+        "devices[0].points[1].deadband_pct: no span (loop_4_20ma or valid_min/valid_max): a "
+        "percentage of the last value sent",
+    ]

@@ -57,6 +57,10 @@ class OeeConfig(Model):
     ideal_rate_per_min: float = Field(gt=0, description="parts a minute at full speed")
     shifts: list[str] = Field(default=["06:00", "14:00", "22:00"], min_length=1)
     timezone: str = Field(default="", description="IANA name; empty: the gateway's local time")
+    count_from: Literal["gateway_start", "shift_start"] = Field(
+        default="gateway_start",
+        description="gateway_start: time before the gateway started is not downtime; "
+                    "shift_start: the whole shift counts (the machine was known to be idle)")
 
     @field_validator("shifts")
     @classmethod

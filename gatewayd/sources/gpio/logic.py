@@ -101,19 +101,36 @@ class ShiftCalendar:
 
 @dataclass
 class ShiftTally:
-    """What one shift produced so far."""
+    """What one shift produced so far. `counted_from_ms` is when counting began: the shift's
+    start, or later when the gateway started during the shift; the time before it is not
+    known to be downtime and does not count as such."""
 
     start_ms: int
     run_ms: int = 0
     parts: int = 0
     rejects: int = 0
+    counted_from_ms: int = 0
+
+    def __post_init__(self) -> None:
+        self.counted_from_ms = max(self.counted_from_ms, self.start_ms)
+
+    def elapsed_ms(self, now_ms: int) -> int:
+        return now_ms - self.counted_from_ms
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ShiftTally:
-        return cls(**{k: int(data[k]) for k in ("start_ms", "run_ms", "parts", "rejects")})
+        """(A tally saved before counted_from_ms existed counts from its shift's start.)"""
+        return cls(**{k: int(data[k]) for k in ("start_ms", "run_ms", "parts", "rejects")},
+                   counted_from_ms=int(data.get("counted_from_ms", data["start_ms"])))
+
+
+def performance_impossible(parts: int, run_ms: int, ideal_per_min: float) -> bool:
+    """More parts than the ideal rate allows in the run time, by more than the one part a
+    count may be ahead: the ideal rate is set too low (the ideal cycle time too long)."""
+    return run_ms > 0 and parts - 1 > ideal_per_min * run_ms / 60_000
 
 
 def oee(elapsed_ms: int, run_ms: int, parts: int, rejects: int,

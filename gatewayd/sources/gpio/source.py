@@ -9,6 +9,7 @@ card would not survive a write per part made.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from functools import partial
@@ -21,8 +22,17 @@ from ...buses.gpio import GpioBus, InputPin
 from ...model import Event, Quality, Reading
 from ..base import Device, SourceContext, buses_of
 from .config import OEE_ROLES, Config, GpioInput, GpioPoint
-from .logic import Debouncer, PulseRate, RunTimer, ShiftCalendar, ShiftTally, oee
+from .logic import (
+    Debouncer,
+    PulseRate,
+    RunTimer,
+    ShiftCalendar,
+    ShiftTally,
+    oee,
+    performance_impossible,
+)
 
+log = logging.getLogger("gatewayd.sources")
 PER_S = {"s": 1.0, "min": 60.0, "h": 3600.0}
 MS_PER_HOUR = 3_600_000
 
@@ -162,7 +172,10 @@ class GpioDevice(Device):
         self._calendar = ShiftCalendar(o.start_times, ZoneInfo(o.timezone) if o.timezone else None)
         start = self._calendar.shift_start(now)
         same_shift = saved is not None and saved.get("start_ms") == start
-        self._tally = ShiftTally.from_dict(saved) if same_shift and saved else ShiftTally(start)
+        counted_from = now if o.count_from == "gateway_start" else start
+        self._tally = (ShiftTally.from_dict(saved) if same_shift and saved
+                       else ShiftTally(start, counted_from_ms=counted_from))
+        self._oee_warned = False
         running = self._inputs[o.running].debouncer.level
         self._oee_run = RunTimer(self._tally.run_ms, running, now)
         self._shift_end = self._calendar.next_start(now)
@@ -190,6 +203,7 @@ class GpioDevice(Device):
             fields = {**self._tally.to_dict(), "end_ms": end, **figures}
             self._ctx.event(Event(end, "shift_end", {"device": self.name, **fields}))
             self._tally = ShiftTally(end)
+            self._oee_warned = False
             self._oee_run = RunTimer(0, self._oee_run.running, end)
             self._shift_end = self._calendar.next_start(end)
 
@@ -197,14 +211,34 @@ class GpioDevice(Device):
         assert self.cfg.oee is not None
         t = self._tally
         t.run_ms = self._oee_run.total_ms
-        return oee(now - t.start_ms, t.run_ms, t.parts, t.rejects, self.cfg.oee.ideal_rate_per_min)
+        return oee(t.elapsed_ms(now), t.run_ms, t.parts, t.rejects, self.cfg.oee.ideal_rate_per_min)
+
+    def _performance_impossible(self, now: int) -> bool:
+        """Performance above 1 is a config error (the ideal rate is too low): the figures say
+        so with their quality, and an event and a log line say it once a shift."""
+        o = self.cfg.oee
+        if o is None or not performance_impossible(self._tally.parts, self._tally.run_ms,
+                                                   o.ideal_rate_per_min):
+            return False
+        if not self._oee_warned:
+            self._oee_warned = True
+            rate = self._tally.parts / (self._tally.run_ms / 60_000)
+            why = (f"OEE performance above 1: {self._tally.parts} parts in "
+                   f"{self._tally.run_ms / 60_000:.1f} min of run time is {rate:.1f}/min, "
+                   f"more than oee.ideal_rate_per_min = {o.ideal_rate_per_min:g}; the ideal "
+                   "rate is too low (the ideal cycle time too long)")
+            log.warning("device %s: %s", self.name, why)
+            self._ctx.event(Event(now, "config_error", {"device": self.name, "reason": why}))
+        return True
 
     # -- emitting ----------------------------------------------------------------------------
     def _emit_periodic(self, now: int) -> None:
         figures = self._oee_figures(now) if self.cfg.oee is not None else {}
+        impossible = self._performance_impossible(now)
         for p in self.cfg.points:
             if p.role in OEE_ROLES:
-                self._ctx.emit(_figure(p, now, figures[p.role]))
+                bad = impossible and p.role in ("performance", "oee")
+                self._ctx.emit(_figure(p, now, figures[p.role], Quality.BAD_CONFIG if bad else None))
             else:
                 self._ctx.emit(Reading(p.alias, now, self._value(p, now)))
 
@@ -245,11 +279,13 @@ def _typed(value: float | int | bool, type_: str) -> float | int | bool:
     return bool(value) if type_ == "bool" else int(value) if type_ == "int" else float(value)
 
 
-def _figure(p: GpioPoint, ts: int, value: float | None) -> Reading:
-    """An OEE figure; one not defined yet (no run time, no parts) is None and uncertain."""
+def _figure(p: GpioPoint, ts: int, value: float | None, quality: Quality | None = None
+            ) -> Reading:
+    """An OEE figure; one not defined yet (no run time, no parts) is None and uncertain; a
+    performance above 1 keeps its value with the quality bad_config."""
     if value is None:
         return Reading(p.alias, ts, None, Quality.UNCERTAIN)
-    return Reading(p.alias, ts, value)
+    return Reading(p.alias, ts, value, quality if quality is not None else Quality.GOOD)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ...config import DeviceConfig, Model, PointConfig
+from ...config import DeviceConfig, FilePath, Model, PointConfig
 
 IolPort = Field(ge=1, le=16, description="IO-Link port number on the master (X01 = 1)")
 
 
 class PortConfig(Model):
     port: int = IolPort
-    iodd: Path = Field(description="the IODD XML file of the device expected on this port")
+    iodd: FilePath = Field(description="the IODD XML file of the device expected on this port")
     process_data_in: str | None = Field(
         default=None, description="id of the ProcessDataIn to use when the IODD has several"
     )

@@ -54,7 +54,7 @@ def make_point(p: IolinkPoint, item: iodd_mod.Item | None, device: str) -> Point
         resolution = abs(source[1])
     unit = p.unit if "unit" in given or item is None else item.unit
     return dataclasses.replace(point, unit=unit, type=kind,
-                               resolution=resolution if kind == "float" else 1.0)
+                               resolution=resolution if kind == "float" else None)
 
 
 def decode_parameter(p: IolinkPoint, octets: bytes) -> tuple[float | int | None, Quality]:

@@ -44,10 +44,26 @@ def _rtu(dev: Any) -> bool:
 
 
 def warnings(dev: Any) -> Iterator[str]:
-    """A device whose reads outlast its period."""
+    """A device whose reads outlast its period; registers that look 1-based."""
     if _rtu(dev) and (cycle := rtu_cycle_s(dev)) * 1000 > dev.period_ms:
         yield (f"period_ms: polls every {dev.period_ms} ms but its reads take at least "
                f"{cycle * 1000:.0f} ms at {dev.baudrate} baud")
+    yield from one_based_registers(dev)
+
+
+MODICON_TABLES = {1: "discrete", 3: "input", 4: "holding"}
+
+
+def one_based_registers(dev: Any) -> Iterator[str]:
+    """`register = 30071` is a legal address, but far more often a manual's 1-based reference
+    (input register 71, address 70) copied into the 0-based field."""
+    for j, p in enumerate(dev.points):
+        table = MODICON_TABLES.get(p.address // 10_000)
+        if p.use is not None or table is None or p.address % 10_000 == 0:
+            continue
+        yield (f"points[{j}].register: {p.address} looks like a 1-based manual reference; "
+               f'`register` is the 0-based address: table = "{table}", '
+               f"register = {p.address % 10_000 - 1}")
 
 
 def registers(dev: Any) -> Iterator[RegisterSpan]:

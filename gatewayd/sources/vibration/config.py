@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ...analysis.bearing import DEFECTS, defect_multiples
 from ...analysis.names import feature_names
-from ...config import DeviceConfig, Model, PointConfig
+from ...config import DeviceConfig, FloatPair, Model, PointConfig
 from ..i2c.config import I2CBus
 from .decode import ODR_HZ, rate_code
 
@@ -118,15 +118,29 @@ class Config(DeviceConfig):
     window: Literal["hann", "hamming", "blackman", "flattop", "rect"] = "hann"
     machine_group: Literal[1, 2] = 2
     foundation: Literal["rigid", "flexible"] = "rigid"
-    velocity_band_hz: tuple[float, float] = (10.0, 1000.0)
+    velocity_band_hz: FloatPair = (10.0, 1000.0)
     bands: list[Band] = Field(default_factory=list)
     shaft_hz: float | None = Field(default=None, gt=0, description="omit to estimate it")
-    shaft_search_hz: tuple[float, float] = (5.0, 100.0)
+    shaft_search_hz: FloatPair = (5.0, 100.0)
     tacho: Tachometer | None = None
     bearing: Bearing | None = None
-    envelope_band_hz: tuple[float, float] | None = None
-    bearing_alarm_on: float = Field(default=3.0, gt=0)
-    bearing_alarm_off: float = Field(default=2.0, gt=0)
+    envelope_band_hz: FloatPair | None = None
+    envelope_resolution_hz: float = Field(default=1.0, gt=0, le=10,
+                                          description="envelope-spectrum line spacing, at most")
+    envelope_averages: int = Field(default=4, ge=1, le=64,
+                                   description="spans averaged before the bearing index")
+    envelope_whiten: bool = Field(default=True, description="cepstral pre-whitening")
+    mains_hz: list[float] = Field(default_factory=lambda: [50.0, 60.0],
+                                  description="never taken for shaft orders")
+    bearing_false_alarm: float = Field(
+        default=1e-6, gt=0, lt=0.5,
+        description="chance that one averaged spectrum of pure noise raises the bearing alarm")
+    bearing_alarm_on: float | None = Field(default=None, gt=0,
+                                           description="omit: from bearing_false_alarm")
+    bearing_alarm_off: float | None = Field(default=None, gt=0,
+                                            description="omit: noise's 95th percentile")
+    bearing_persistence: int = Field(default=1, ge=1, le=100,
+                                     description="averaged spectra in a row before a change")
     persistence_windows: int = Field(default=3, ge=1, le=1000)
     zone_alarm: bool = True
     alarms: list[Alarm] = Field(default_factory=list)
@@ -182,7 +196,8 @@ class Config(DeviceConfig):
             )
         if self.tacho is not None and self.shaft_hz is not None:
             raise ValueError("either shaft_hz or tacho, not both")
-        if self.bearing_alarm_off > self.bearing_alarm_on:
+        if (self.bearing_alarm_off is not None and self.bearing_alarm_on is not None
+                and self.bearing_alarm_off > self.bearing_alarm_on):
             raise ValueError("bearing_alarm_off <= bearing_alarm_on")
         return self
 

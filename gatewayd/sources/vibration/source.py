@@ -7,6 +7,7 @@ a lost stretch (FIFO overrun, a block marked as following a gap) restarts the wi
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -15,14 +16,16 @@ from typing import Any
 
 import numpy as np
 
+from ...analysis.bearing import DEFECTS
 from ...analysis.iso import zone_letter
 from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
 from ...analysis.spectrum import Analyzer, Spec
 from ...analysis.tacho import Tacho
 from ...buses.i2c import I2CBus
-from ...model import Event, Point, Quality, Reading
+from ...model import Event, Point, Reading
 from ...points.alarms import Threshold, ZoneWatch
+from ...points.transform import finite_quality
 from ..base import Device, SourceContext
 from ..i2c.source import i2c_bus
 from .adxl345 import Adxl345
@@ -69,6 +72,12 @@ def analysis_spec(cfg: Config) -> Spec:
         envelope_band_hz=cfg.envelope_band_hz,
         machine_group=cfg.machine_group,
         foundation=cfg.foundation,
+        hop=cfg.hop,
+        envelope_resolution_hz=cfg.envelope_resolution_hz,
+        envelope_averages=cfg.envelope_averages,
+        whiten=cfg.envelope_whiten,
+        false_alarm=cfg.bearing_false_alarm,
+        mains_hz=tuple(cfg.mains_hz),
     )
 
 
@@ -93,15 +102,11 @@ class VibrationChannel(Device):
             Threshold(a.feature, a.on, a.on if a.off is None else a.off, a.persistence_windows)
             for a in cfg.alarms
         ]
-        if cfg.bearing:
-            self._thresholds.append(
-                Threshold(
-                    "bearing_index",
-                    cfg.bearing_alarm_on,
-                    cfg.bearing_alarm_off,
-                    cfg.persistence_windows,
-                )
-            )
+        self._bearing: Threshold | None = None
+        if cfg.bearing:  # levels from the false-alarm rate unless configured
+            on = cfg.bearing_alarm_on or self.analyzer.bearing_alarm_on
+            off = cfg.bearing_alarm_off or min(on, self.analyzer.bearing_alarm_off)
+            self._bearing = Threshold("bearing_index", on, min(on, off), cfg.bearing_persistence)
         self._zone = ZoneWatch(cfg.persistence_windows) if cfg.zone_alarm else None
         self.inbox = BlockInbox()
         self.tacho = (Tacho(cfg.tacho.pulses_per_rev, cfg.window_len / cfg.fs_hz)
@@ -183,8 +188,7 @@ class VibrationChannel(Device):
 
     def _gap(self, now_ms: int) -> None:
         self.ring.restart()
-        if self.analyzer.envelope is not None:
-            self.analyzer.envelope.reset()
+        self.analyzer.reset()
         lost_from = self._sample_ms(self.ring.total) if self._t0_ms is not None else None
         self._t0_ms = None
         self.ctx.event(Event(now_ms, "vibration.gap", {"device": self.name, "since_ms": lost_from}))
@@ -211,7 +215,10 @@ class VibrationChannel(Device):
                 "vibration.zone",
                 {"zone": zone_letter(zone), "velocity_mm_s": float(values[ix["velocity_mm_s"]])},
             )
-        for rule in self._thresholds:
+        # the bearing index changes once per averaged spectrum: it is judged then, and the
+        # average is its debounce
+        bearing = [self._bearing] if self._bearing and self.analyzer.bearing_updated else []
+        for rule in self._thresholds + bearing:
             value = float(values[ix[rule.feature]])
             if change := rule.update(value):
                 fields: dict[str, Any] = {
@@ -221,8 +228,12 @@ class VibrationChannel(Device):
                     "on": rule.on,
                     "off": rule.off,
                 }
-                if rule.feature == "bearing_index":
-                    fields["defect"] = DEFECT_NAMES[int(values[ix["bearing_defect"]])]
+                if rule is self._bearing:
+                    code = int(values[ix["bearing_defect"]])
+                    fields["defect"] = DEFECT_NAMES[code]
+                    if code:
+                        defect = DEFECTS[code - 1]
+                        fields["evidence"] = self.analyzer.evidence().get(defect, [])
                 self._emit(ts, "vibration.alarm", fields)
 
     def _emit(self, ts: int, kind: str, fields: dict[str, Any]) -> None:
@@ -234,8 +245,8 @@ class VibrationChannel(Device):
 
 def _reading(point: Point, ts: int, x: float) -> Reading:
     """NaN (a line the window cannot resolve, a silent channel) is sent as bad data."""
-    if x != x:
-        return Reading(point.alias, ts, None, Quality.BAD_DATA_INVALID)
+    if not math.isfinite(x):  # the point stage's rule (NaN: bad_data_invalid)
+        return Reading(point.alias, ts, None, finite_quality(x))
     return Reading(point.alias, ts, int(x) if point.type == "int" else float(x))
 
 

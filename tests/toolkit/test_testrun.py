@@ -1,0 +1,142 @@
+"""`gatewayd test`: every device polled once (or for N seconds) through the daemon's own runner
+and point stage, against real simulators, with no broker and no store; exit 1 naming the
+device that failed and why."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gatewayd.sources.modbus.decode import encode_value
+from gatewayd.testing.broker import free_port
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+
+HEAD = """
+[gateway]
+id = "t-1"
+[broker]
+url = "mqtt://127.0.0.1:{dead}"
+[store]
+path = "{tmp}/state/queue.db"
+"""
+PLC = """
+[[devices]]
+kind = "modbus"
+name = "plc"
+port = {port}
+points = [ {{ alias = 1, name = "spindle.temp", unit = "degC", register = 0, data_type = "float32" }} ]
+"""
+SIMULATED = """
+[[devices]]
+kind = "analog"
+name = "loops"
+bus = 1
+points = [
+  { alias = 2, name = "tank.level", unit = "m", channel = 0, low = 0.0, high = 5.0 },
+  { alias = 3, name = "spare.loop", unit = "%", channel = 3, low = 0.0, high = 100.0 },
+]
+[[devices]]
+kind = "gpio"
+name = "lathe-signals"
+inputs = [ { name = "running", pin = 17 } ]
+points = [ { alias = 4, name = "lathe.running", role = "state", input = "running" } ]
+[[devices]]
+kind = "vibration"
+name = "pump-de"
+bus = 2
+odr_hz = 800
+period_ms = 20
+window_len = 512
+shaft_hz = 24.75
+alias_base = 100
+features = ["rms_g"]
+"""
+DEAD = """
+[[devices]]
+kind = "modbus"
+name = "dead-meter"
+port = {dead}
+timeout_ms = 100
+retries = 0
+points = [ {{ alias = 9, name = "meter.power", unit = "W", register = 0 }} ]
+"""
+
+
+@pytest.fixture
+def plc() -> Iterator[ModbusSim]:
+    with ModbusSim({1: RegisterModel(holding=10)}) as sim:
+        sim.model(1).set("holding", 0, encode_value(61.5, "float32"))
+        yield sim
+
+
+def gatewayd_test(cfg: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "GATEWAYD_SIMULATE"}
+    return subprocess.run([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo", "test",
+                           "--config", str(cfg), *extra], capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_every_device_once(tmp_path: Path, plc: ModbusSim) -> None:
+    """Modbus, 4-20 mA, GPIO and vibration each read once: values, units and qualities; a
+    broken loop is a bad point on a working device, so the exit is 0; nothing is stored."""
+    cfg = tmp_path / "g.toml"
+    cfg.write_text(HEAD.format(dead=free_port(), tmp=tmp_path) + PLC.format(port=plc.port)
+                   + SIMULATED)
+    r = gatewayd_test(cfg)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert "plc (modbus): ok" in lines
+    temp = next(line.split() for line in lines if line.strip().startswith("spindle.temp"))
+    assert temp[1:] == ["61.5", "degC", "good"]
+    level = next(line.split() for line in lines if line.strip().startswith("tank.level"))
+    assert 0 < float(level[1]) < 5 and level[2:] == ["m", "good"]
+    spare = next(line.split() for line in lines if line.strip().startswith("spare.loop"))
+    assert spare[1:] == ["-", "%", "bad_wire_break"]
+    assert "lathe-signals (gpio): ok" in lines
+    running = next(line.split() for line in lines if line.strip().startswith("lathe.running"))
+    assert running[1] in ("0", "1", "True", "False") and running[-1] == "good"
+    rms = next(line.split() for line in lines if line.strip().startswith("pump-de.rms_g"))
+    assert float(rms[1]) > 0
+    assert lines[-1] == "4 of 4 devices answered"
+    assert not (tmp_path / "state").exists()  # no store, no state files
+
+
+def test_a_failing_device_exits_1_with_its_reason(tmp_path: Path, plc: ModbusSim) -> None:
+    """A Modbus device nobody answers for: FAILED with the reason, its point bad; exit 1."""
+    dead = free_port()
+    cfg = tmp_path / "g.toml"
+    cfg.write_text(HEAD.format(dead=dead, tmp=tmp_path) + PLC.format(port=plc.port)
+                   + DEAD.format(dead=dead))
+    r = gatewayd_test(cfg)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    failed = next(line for line in lines if line.startswith("dead-meter (modbus): FAILED: "))
+    assert f"127.0.0.1:{dead}" in failed and "connect" in failed
+    power = next(line.split() for line in lines if line.strip().startswith("meter.power"))
+    assert power[1:] == ["-", "W", "bad_comm"]
+    assert lines[-1] == "1 of 2 devices answered, 1 FAILED"
+
+
+def test_for_n_seconds_prints_every_reading(tmp_path: Path, plc: ModbusSim) -> None:
+    """--seconds 1.5 with a 200 ms period: several timestamped readings, then the summary."""
+    cfg = tmp_path / "g.toml"
+    cfg.write_text(HEAD.format(dead=free_port(), tmp=tmp_path)
+                   + PLC.format(port=plc.port).replace('name = "plc"', 'name = "plc"\nperiod_ms = 200'))
+    r = gatewayd_test(cfg, "--seconds", "1.5")
+    assert r.returncode == 0, r.stderr
+    stream = [line for line in r.stdout.splitlines() if " spindle.temp 61.5 good" in line]
+    assert len(stream) >= 4, r.stdout
+
+
+def test_a_refused_config_exits_78(tmp_path: Path) -> None:
+    """The config's problems, with line and device, and no polling."""
+    cfg = tmp_path / "g.toml"
+    cfg.write_text(HEAD.format(dead=1, tmp=tmp_path) + DEAD.format(dead='"502"'))
+    r = gatewayd_test(cfg)
+    assert r.returncode == 78
+    assert "device dead-meter: devices[0].port: found '502'" in r.stderr
