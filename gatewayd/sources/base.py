@@ -40,6 +40,10 @@ class SourceContext:
     extras: dict[str, Any] = field(default_factory=dict)
     buses: Buses = field(default_factory=Buses)  # the supervisor's: one Bus per physical line
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.buses, Buses):  # a Backend, from callers of the older shape
+            self.buses = Buses(self.buses)
+
 
 def buses_of(ctx: SourceContext | None) -> Buses | None:
     """The context's bus registry (None: the device makes a private one, for tools and tests)."""

@@ -161,8 +161,7 @@ points = [ { alias = 3, name = "w", field = "w" } ]
 """)
     assert main(["check", str(path)]) == 1
     err = capsys.readouterr().err
-    assert ("device m2: serial:/dev/ttyAMA0 is 9600 8E1 for device m2 but 19200 8E1 for device "
-            "m1: one line has one setting") in err
-    assert ("device scale: serial:/dev/ttyAMA0 is wanted as a plain serial line by device "
-            "scale but "
-            "is the Modbus line of device m1") in err
+    assert ("device m2: devices[1]: serial:/dev/ttyAMA0 is 9600 8E1 for device m2 but 19200 8E1 "
+            "for device m1: one line has one setting") in err
+    assert ("device scale: devices[2]: serial:/dev/ttyAMA0 is wanted as a plain serial line by "
+            "device scale but is the Modbus line of device m1") in err
