@@ -49,8 +49,9 @@ class Report:
         name = DEFECT_NAMES[self.defect] if self.defect else "none"
         value = self.index.get(self.defect or "", math.nan)
         if self.alarm:
-            return (f"ALARM: {name}, index {value:.2f} at or over {self.alarm_on:.2f} "
-                    f"(false-alarm rate {self.spec.false_alarm:g} per averaged spectrum of noise)")
+            return (f"ALARM: {name}, index {value:.2f} (raised at {self.alarm_on:.2f}, a level "
+                    f"noise reaches with probability {self.spec.false_alarm:g} per averaged "
+                    f"spectrum; clears below {self.alarm_off:.2f})")
         return (f"no bearing defect: largest index {value:.2f} ({name}) under the alarm level "
                 f"{self.alarm_on:.2f}")
 
