@@ -68,27 +68,9 @@ def _print_warnings(cfg: config_mod.Config, path: str) -> None:
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    from .consumer import Listener
+    from .listen import run
 
-    listener = Listener(args.broker, args.gateway, args.prefix).start()
-    shown = 0
-    deadline = time.monotonic() + args.timeout_s if args.timeout_s else None
-    try:
-        while args.count is None or shown < args.count:
-            if deadline and time.monotonic() > deadline:
-                break
-            for rec in listener.records(timeout_s=0.5):
-                if "name" not in rec and not args.all:
-                    continue
-                print(json.dumps(rec), flush=True)
-                shown += 1
-                if args.count is not None and shown >= args.count:
-                    break
-    except KeyboardInterrupt:
-        pass
-    finally:
-        listener.stop()
-    return 0 if args.count is None or shown >= args.count else 1
+    return run(args)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -166,13 +148,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate a config file, listing every problem")
     p.add_argument("file", nargs="?", default=str(config_mod.DEFAULT_PATH))
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("listen", help="print a gateway's readings as JSON lines")
-    p.add_argument("--broker", default="mqtt://127.0.0.1:1883")
-    p.add_argument("--gateway", required=True)
-    p.add_argument("--prefix", default="gatewayd")
-    p.add_argument("--count", type=int, default=None)
-    p.add_argument("--timeout-s", type=float, default=0)
-    p.add_argument("--all", action="store_true", help="also births, states and events")
+    p = sub.add_parser("listen", help="a gateway's readings as JSON lines, InfluxDB line "
+                                      "protocol or CSV (docs/listen.md)")
+    from .listen import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=cmd_listen)
     p = sub.add_parser("status", help="health of the running daemon (exit 1 when unhealthy)")
     p.add_argument("--config", default=str(config_mod.DEFAULT_PATH))

@@ -8,6 +8,7 @@ a birth whose `n` is not above every seq seen means the gateway's store was rese
 
 from __future__ import annotations
 
+import bisect
 import queue
 import ssl
 import time
@@ -24,75 +25,48 @@ from .pipeline import codec
 
 
 class SeenSeqs:
-    """The set of seqs seen, kept small: every seq up to `floor` is settled (seen, or known
-    never to come), plus the seqs seen above it."""
+    """The set of seqs seen, as sorted disjoint ranges [first, last]: a gateway's seqs are
+    mostly contiguous, so this stays a handful of ranges however long it runs. Seqs arrive in
+    any order (the backlog interleaves with live data), so a seq below every seq seen so far
+    is new, never assumed seen."""
+
+    LIMIT = 10_000  # ranges kept; past it the oldest gaps are given up (merged as if seen)
 
     def __init__(self) -> None:
-        self.floor: int | None = None
-        self.above: set[int] = set()
-        self.gaps: list[tuple[int, int]] = []  # settled but never seen: a resend may fill them
-
-    LIMIT = 100_000  # seqs held above a gap; beyond it the oldest half is settled as gaps
+        self.firsts: list[int] = []
+        self.lasts: list[int] = []
 
     def add(self, seq: int) -> bool:
         """True when seq is new; False for a redelivery."""
-        if self.floor is None:
-            self.floor = seq - 1
-        if seq <= self.floor:
-            return self._fill(seq)
-        if seq in self.above:
+        i = bisect.bisect_right(self.firsts, seq) - 1
+        if i >= 0 and seq <= self.lasts[i]:
             return False
-        self.above.add(seq)
-        self._advance()
-        if len(self.above) > self.LIMIT:
-            self.settle(sorted(self.above)[self.LIMIT // 2])
+        joins_left = i >= 0 and self.lasts[i] == seq - 1
+        joins_right = i + 1 < len(self.firsts) and self.firsts[i + 1] == seq + 1
+        if joins_left and joins_right:
+            self.lasts[i] = self.lasts[i + 1]
+            del self.firsts[i + 1], self.lasts[i + 1]
+        elif joins_left:
+            self.lasts[i] = seq
+        elif joins_right:
+            self.firsts[i + 1] = seq
+        else:
+            self.firsts.insert(i + 1, seq)
+            self.lasts.insert(i + 1, seq)
+            if len(self.firsts) > self.LIMIT:
+                self.lasts[0] = self.lasts[1]  # give up on the oldest gap
+                del self.firsts[1], self.lasts[1]
         return True
-
-    def _fill(self, seq: int) -> bool:
-        """A seq below the floor is new only inside a gap (a batch set aside, then re-sent)."""
-        for i, (first, last) in enumerate(self.gaps):
-            if first <= seq <= last:
-                self.gaps[i:i + 1] = [r for r in ((first, seq - 1), (seq + 1, last)) if r[0] <= r[1]]
-                return True
-        return False
-
-    def _advance(self) -> None:
-        assert self.floor is not None
-        while self.floor + 1 in self.above:
-            self.floor += 1
-            self.above.discard(self.floor)
 
     @property
     def highest(self) -> int | None:
-        return max(self.above) if self.above else self.floor
+        return self.lasts[-1] if self.lasts else None
 
-    def missing(self, below: int | None = None) -> list[tuple[int, int]]:
-        """Ranges (first, last) of seqs not seen between the settled floor and `below` (default:
-        the highest seen): not yet arrived, or never will."""
-        if self.floor is None:
-            return []
-        top = below if below is not None else (self.highest or 0) + 1
-        out: list[tuple[int, int]] = []
-        start = self.floor + 1
-        for s in sorted(x for x in self.above if x < top):
-            if s > start:
-                out.append((start, s - 1))
-            start = s + 1
-        if start < top and below is not None:
-            out.append((start, top - 1))
-        return out
-
-    def settle(self, oldest: int) -> list[tuple[int, int]]:
-        """Give up waiting below `oldest`: what was not seen below it is a gap (a re-sent batch
-        may still fill it). Returns those ranges."""
-        if self.floor is None or oldest <= self.floor + 1:
-            return []
-        gaps = self.missing(below=oldest)
-        self.gaps = (self.gaps + gaps)[-1000:]
-        self.above = {s for s in self.above if s >= oldest}
-        self.floor = oldest - 1
-        self._advance()
-        return gaps
+    def missing(self) -> list[tuple[int, int]]:
+        """Ranges not seen between the lowest and highest seq seen: not yet arrived (backlog,
+        re-send), or lost; the gateway's own events say which were lost."""
+        return [(last + 1, first - 1)
+                for last, first in zip(self.lasts[:-1], self.firsts[1:], strict=True)]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from ..sources.modbus.decode import encode_value
 from .broker import Broker
 from .iolink_master import IODD_DIR, HttpMasterSim, SimMaster, SimPort
 from .modbus_server import ModbusSim, RegisterModel
+from .plc_process import ServerProcess
 from .serial_instruments import Scale, SerialSim
 
 CONFIG = """\
@@ -191,6 +192,56 @@ points = [ {{ alias = 40, name = "scale.weight", unit = "kg", field = "weight", 
 """
 
 
+# The lathe's neighbours on the shop floor, each PLC simulated by its protocol's own server in
+# a process of its own: a parts washer's S7-1200, a bar feeder's CompactLogix, a robot cell's
+# OPC UA server.
+STRING10 = 'string_length = 10, type = "string"'  # STRING[10] (TOML: an inline table on one line)
+PLCS = """\
+[[devices]]
+kind = "s7"
+name = "washer-plc"
+host = "127.0.0.1"
+port = {s7_port}
+period_ms = 1000
+points = [
+  {{ alias = 80, name = "washer.bath_temperature", unit = "degC", address = "DB1.DBD0", data_type = "real" }},
+  {{ alias = 81, name = "washer.cycles", address = "DB1.DBD16", data_type = "dint", type = "int" }},
+  {{ alias = 82, name = "washer.door_closed", address = "DB1.DBX12.3", type = "bool" }},
+  {{ alias = 83, name = "washer.program", address = "DB1.DBB20", data_type = "string", {string10} }},
+]
+
+[[devices]]
+kind = "enip"
+name = "bar-feeder"
+host = "127.0.0.1"
+port = {enip_port}
+period_ms = 1000
+points = [
+  {{ alias = 85, name = "feeder.bars_fed", tag = "Counter", type = "int" }},
+  {{ alias = 86, name = "feeder.push_speed", unit = "mm/s", tag = "Program:Line.Speed", resolution = 0.01 }},
+]
+
+[[devices]]
+kind = "opcua"
+name = "robot-cell"
+endpoint = "opc.tcp://127.0.0.1:{opcua_port}/gatewayd/"
+period_ms = 1000
+publishing_interval_ms = 1000
+sampling_interval_ms = 1000
+points = [
+  {{ alias = 90, name = "robot.picks", node_id = "ns=2;s=Line1.Counter", type = "int" }},
+  {{ alias = 91, name = "robot.gripper_temperature", unit = "degC", node_id = "ns=2;s=Line1.Temperature" }},
+]
+"""
+
+
+def plc_servers() -> list[ServerProcess]:
+    """The three PLC servers of the demo, not yet started (ports chosen)."""
+    return [ServerProcess("gatewayd.testing.s7_server", "--live"),
+            ServerProcess("gatewayd.testing.logix_server", "--live"),
+            ServerProcess("gatewayd.testing.opcua_server")]
+
+
 class Lathe:
     """The machine behind the PLC, the meter and the IO-Link sensors: runs in cycles, makes a
     part each cycle."""
@@ -245,8 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         scale = serial.add("scale", Scale(weight=12.34, period_s=0.5))
         lathe = Lathe(plc, meter, master).start()
         cfg = work / "gatewayd.toml"
+        plcs = [p.start() for p in plc_servers()]
         cfg.write_text(CONFIG.format(broker=broker.url, state=work / "state", modbus_port=sim.port,
-                                     scale=scale.path, iolink_url=io_master.url, iodd_dir=IODD_DIR))
+                                     scale=scale.path, iolink_url=io_master.url, iodd_dir=IODD_DIR)
+                       + "\n" + PLCS.format(s7_port=plcs[0].port, enip_port=plcs[1].port,
+                                            opcua_port=plcs[2].port, string10=STRING10))
         print(f"demo: config {cfg}, broker {broker.url}, daemon log {work / 'daemon.log'}")
         subprocess.run([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo", "check", str(cfg)],
                        check=True)
@@ -260,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(30)
             lathe.stop()
+            for p in plcs:
+                p.stop()
     print(f"demo: stopped; the daemon's log is in {work / 'daemon.log'}")
     return 0
 

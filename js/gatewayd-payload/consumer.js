@@ -4,50 +4,54 @@
 // noticed from the birth's n, unknown births and versions reported, never guessed.
 
 class SeenSeqs {
-  constructor(limit = 100000) {
-    this.floor = null; // every seq <= floor is settled
-    this.above = new Set();
-    this.gaps = []; // settled without being seen: a re-sent batch may still fill them
+  // The seqs seen, as sorted disjoint ranges: a gateway's seqs are mostly contiguous, so this
+  // stays small. Seqs arrive in any order (backlog and live lanes interleave): a seq below
+  // every seq seen so far is new, never assumed seen.
+  constructor(limit = 10000) {
+    this.firsts = [];
+    this.lasts = [];
     this.limit = limit;
   }
 
   /** true when seq is new, false for a redelivery. */
   add(seq) {
-    if (this.floor === null) this.floor = seq - 1;
-    if (seq <= this.floor) return this.fill(seq);
-    if (this.above.has(seq)) return false;
-    this.above.add(seq);
-    while (this.above.has(this.floor + 1)) this.above.delete(++this.floor);
-    if (this.above.size > this.limit) this.settle([...this.above].sort((a, b) => a - b)[this.limit >> 1]);
-    return true;
-  }
-
-  fill(seq) {
-    const i = this.gaps.findIndex(([a, b]) => a <= seq && seq <= b);
-    if (i < 0) return false;
-    const [a, b] = this.gaps[i];
-    this.gaps.splice(i, 1, ...[[a, seq - 1], [seq + 1, b]].filter(([x, y]) => x <= y));
+    let lo = 0;
+    let hi = this.firsts.length;
+    while (lo < hi) { // the first range starting after seq
+      const mid = (lo + hi) >> 1;
+      if (this.firsts[mid] <= seq) lo = mid + 1; else hi = mid;
+    }
+    const i = lo - 1;
+    if (i >= 0 && seq <= this.lasts[i]) return false;
+    const left = i >= 0 && this.lasts[i] === seq - 1;
+    const right = i + 1 < this.firsts.length && this.firsts[i + 1] === seq + 1;
+    if (left && right) {
+      this.lasts[i] = this.lasts[i + 1];
+      this.firsts.splice(i + 1, 1);
+      this.lasts.splice(i + 1, 1);
+    } else if (left) {
+      this.lasts[i] = seq;
+    } else if (right) {
+      this.firsts[i + 1] = seq;
+    } else {
+      this.firsts.splice(i + 1, 0, seq);
+      this.lasts.splice(i + 1, 0, seq);
+      if (this.firsts.length > this.limit) { // give up on the oldest gap
+        this.lasts[0] = this.lasts[1];
+        this.firsts.splice(1, 1);
+        this.lasts.splice(1, 1);
+      }
+    }
     return true;
   }
 
   get highest() {
-    return this.above.size ? Math.max(...this.above) : this.floor;
+    return this.lasts.length ? this.lasts[this.lasts.length - 1] : null;
   }
 
-  /** Give up waiting below `oldest`: the unseen seqs below it become gaps, returned as ranges. */
-  settle(oldest) {
-    const gaps = [];
-    let start = this.floor + 1;
-    for (const s of [...this.above].filter((x) => x < oldest).sort((a, b) => a - b)) {
-      if (s > start) gaps.push([start, s - 1]);
-      start = s + 1;
-    }
-    if (start < oldest) gaps.push([start, oldest - 1]);
-    this.gaps = [...this.gaps, ...gaps].slice(-1000);
-    for (const s of [...this.above]) if (s < oldest) this.above.delete(s);
-    this.floor = oldest - 1;
-    while (this.above.has(this.floor + 1)) this.above.delete(++this.floor);
-    return gaps;
+  /** Ranges [first, last] not seen between the lowest and the highest seq seen. */
+  missing() {
+    return this.lasts.slice(0, -1).map((last, i) => [last + 1, this.firsts[i + 1] - 1]);
   }
 }
 

@@ -11,5 +11,5 @@ export declare function canonicalPoints(points: PointInfo[]): string;
 export declare function birthId(points: PointInfo[]): number;
 export declare function qualityName(code: number): string;
 export declare function messageKind(topic: string): 'state' | 'birth' | 'data' | 'event' | null;
-export declare class SeenSeqs { add(seq: number): boolean; settle(oldest: number): Array<[number, number]>; }
+export declare class SeenSeqs { add(seq: number): boolean; missing(): Array<[number, number]>; readonly highest: number | null; }
 export declare class Consumer { handle(topic: string, payload: Uint8Array): Array<Record<string, unknown>>; }

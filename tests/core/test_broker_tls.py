@@ -95,3 +95,40 @@ def test_tls_client_cert_and_password(tmp_path: Path, tls_broker: dict, protocol
         sup.stop(drain_s=0.5)
     assert results["s3cret"][:2] == (True, 1)
     assert results["wrong"] == (False, 0, 1)
+
+
+def test_listen_reads_broker_tls_and_credentials_from_the_gateway_config(
+        tmp_path: Path, tls_broker: dict) -> None:
+    """`gatewayd listen --config` takes the broker URL, CA, client certificate, username and
+    password file from the gateway's own config, and decodes what the gateway publishes."""
+    import json
+    import sys
+
+    (tmp_path / "pw").write_text("s3cret\n")
+    conf = tmp_path / "gw.toml"
+    conf.write_text(f"""
+[gateway]
+id = "gw-tls-listen"
+
+[broker]
+url = "mqtts://localhost:{tls_broker['port']}"
+ca_file = "{tls_broker['ca']}"
+cert_file = "{tls_broker['cert']}"
+key_file = "{tls_broker['key']}"
+username = "gw"
+password_file = "{tmp_path / 'pw'}"
+
+[store]
+path = "{tmp_path / 'q.db'}"
+""")
+    sup = Supervisor(config.load(conf))
+    sup.start()
+    try:
+        out = subprocess.run([sys.executable, "-m", "gatewayd.cli", "listen", "--config", str(conf),
+                              "--all", "--count", "1", "--timeout-s", "20"],
+                             capture_output=True, text=True, timeout=30)
+    finally:
+        sup.stop()
+    assert out.returncode == 0, out.stderr
+    (record,) = [json.loads(line) for line in out.stdout.splitlines()]
+    assert record["type"] in ("birth", "state") and "refused" not in out.stderr
