@@ -111,6 +111,9 @@ class Listener:
                                 tls_version=ssl.PROTOCOL_TLS_CLIENT)
 
     def _on_connect(self, client: mqtt.Client, *args: Any) -> None:
+        # (userdata, flags, reason, properties): a refused CONNACK (bad password) is no link
+        if len(args) > 2 and getattr(args[2], "is_failure", False):
+            return
         client.subscribe(f"{self.root}/#", qos=1)
         self.connected = True
 

@@ -63,9 +63,13 @@ def _tail(sub: Any) -> None:
 
     p = sub.add_parser("tail", help="live view of every point, alarm and the queue")
     p.add_argument("--config", default=str(DEFAULT_PATH))
-    p.add_argument("--broker", help="default: the config's broker.url")
+    p.add_argument("--broker", help="remote use: the gateway's readings from this broker "
+                                    "(default: the local daemon's socket, no broker needed)")
     p.add_argument("--gateway", help="default: the config's gateway.id")
     p.add_argument("--prefix", help="default: the config's gateway.topic_prefix")
+    from ..broker_options import add_options
+
+    add_options(p)
     p.add_argument("--interval-s", type=float, default=1.0)
     p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: Ctrl-C)")
     p.set_defaults(func=cmd_tail)

@@ -195,6 +195,7 @@ class Target:
     prefix: str
     status_path: Path | None = None
     sockets: list[Path] = field(default_factory=list)
+    credentials: Any = None  # consumer.Credentials for --broker
     vibration: dict[str, list[str]] = field(default_factory=dict)
     resolution: dict[str, float | None] = field(default_factory=dict)
 
@@ -215,6 +216,10 @@ def target_of(args: argparse.Namespace) -> Target:
         args.prefix or (cfg.gateway.topic_prefix if cfg else "gatewayd"),
         sockets=candidates(cfg.store.path.parent if cfg else None),
     )
+    if args.broker:
+        from ..broker_options import credentials
+
+        t.credentials = credentials(args, args.broker, cfg)
     if cfg is not None:
         t.status_path = find_status(cfg)
         from ..sources import plugin
@@ -328,9 +333,18 @@ def run(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0
 
     state = TailState(target.gateway, vibration=target.vibration, resolution=target.resolution)
     try:
-        listener = Listener(target.broker, target.gateway, target.prefix).start()
-    except OSError as e:
-        print(f"gatewayd tail: cannot reach the broker at {target.broker}: {e}", file=sys.stderr)
+        listener = Listener(target.broker, target.gateway, target.prefix,
+                            credentials=target.credentials).start()
+    except (OSError, ValueError) as e:
+        from ..publish.why_not_connected import explain
+
+        print(f"gatewayd tail: cannot reach the broker at {target.broker}: {explain(e)}",
+              file=sys.stderr)
+        return 1
+    if not listener.connected:  # reached, but not let in (credentials) or not answering
+        listener.stop()
+        print(f"gatewayd tail: the broker at {target.broker} did not accept the connection "
+              "(username, password file, client certificate?)", file=sys.stderr)
         return 1
     out.write(CLEAR + HIDE_CURSOR)
     end = time.monotonic() + seconds if seconds else math.inf
@@ -372,5 +386,8 @@ def cmd_tail(args: argparse.Namespace) -> int:
         return 2
     except ValueError as e:
         print(f"gatewayd tail: expected {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"gatewayd tail: cannot read the password file: {e}", file=sys.stderr)
         return 2
     return run(target, sys.stdout, args.seconds, args.interval_s)

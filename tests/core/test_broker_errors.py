@@ -139,3 +139,48 @@ def test_plain_reasons() -> None:
     port = free_port()
     assert probe("127.0.0.1", port, None) == "connection refused: nothing listens on that port"
     assert explain(TimeoutError()).startswith("no answer (timeout)")
+
+
+@pytest.fixture
+def tls_login_broker(tmp_path: Path, pki: dict[str, Path]) -> Iterator[int]:
+    """mosquitto over TLS with the plant CA's certificate and a password file."""
+    passwd = tmp_path / "passwd"
+    passwd.touch()
+    subprocess.run(["mosquitto_passwd", "-b", str(passwd), "installer", "s3cret"], check=True)
+    port = free_port()
+    conf = tmp_path / "login.conf"
+    conf.write_text(f"{stay_user()}listener {port} 127.0.0.1\ncertfile {pki['good']}\n"
+                    f"keyfile {pki['good_key']}\npassword_file {passwd}\nallow_anonymous false\n")
+    proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def test_tail_over_an_mqtts_broker_with_a_password(tmp_path: Path, pki: dict[str, Path],
+                                                    tls_login_broker: int) -> None:
+    """`tail --broker mqtts://...` with a CA file, a username and a password file connects;
+    without the CA file it says why it cannot (the broker's CA is unknown)."""
+    import sys
+
+    pw = tmp_path / "pw"
+    pw.write_text("s3cret\n")
+    url = f"mqtts://localhost:{tls_login_broker}"
+    base = [sys.executable, "-m", "gatewayd.cli", "tail", "--broker", url, "--gateway", "gw",
+            "--config", str(tmp_path / "none.toml"), "--seconds", "1", "--interval-s", "0.5",
+            "--username", "installer", "--password-file", str(pw)]
+    ok = subprocess.run([*base, "--ca-file", str(pki["ca"])], capture_output=True, text=True,
+                        timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "gatewayd 'gw'" in ok.stdout
+    ko = subprocess.run(base, capture_output=True, text=True, timeout=60)
+    assert ko.returncode == 1
+    assert f"cannot reach the broker at {url}: TLS: unknown CA" in ko.stderr
+    pw.write_text("wrong\n")
+    refused = subprocess.run([*base, "--ca-file", str(pki["ca"])], capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode == 1
+    assert f"the broker at {url} did not accept the connection" in refused.stderr

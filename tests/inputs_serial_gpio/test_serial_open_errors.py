@@ -114,4 +114,5 @@ def test_permission_denied(port: str, open_it: Callable[[str], str]) -> None:
     """A port the user may not open (mode 0600, owned by root), opened by a process running as
     `nobody`: the group to join is named."""
     os.chmod(port, 0o600)
-    assert f"{port}: cannot open: permission denied: the user needs the port's group" in as_nobody(open_it, port)
+    said = as_nobody(open_it, port)
+    assert f"{port}: cannot open: permission denied: the user needs the port's group" in said
