@@ -8,7 +8,7 @@ running gateway leaves the daemon's state alone. Exit 0 when every device answer
 failed (each with its reason), 78 when the config is refused.
 
     plc (modbus): ok
-      spindle.temp                 61.5 degC   good
+      spindle.temp                 61.5 °C   good
     dead-meter (modbus): FAILED: 127.0.0.1:502: cannot connect
       meter.power                     - W      bad_comm
 """

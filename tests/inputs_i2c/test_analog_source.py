@@ -44,7 +44,7 @@ def make(tmp_path: Path, bus: SimBus, clock: ManualClock, events: list[Event],
 
 
 POINTS = [{"alias": 1, "name": "level", "unit": "m", "channel": 0, "low": 0.0, "high": 5.0},
-          {"alias": 2, "name": "flow", "unit": "m3/h", "channel": 1, "low": 0.0, "high": 40.0,
+          {"alias": 2, "name": "flow", "unit": "m³/h", "channel": 1, "low": 0.0, "high": 40.0,
            "sqrt": True}]
 
 

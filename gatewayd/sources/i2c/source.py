@@ -83,7 +83,7 @@ def i2c_bus(buses: Buses, number: int, device: str, handle: Any = None) -> I2CBu
 
 
 def _raw(alias: int, ts_ms: int, value: float | None, q: Quality) -> Reading:
-    """The chip's value in its own unit (volts, degC, Pa, %RH); the point stage scales it."""
+    """The chip's value in its own unit (volts, °C, Pa, %RH); the point stage scales it."""
     if value is None and not q.is_bad:
         q = Quality.BAD_CONFIG
     return Reading(alias, ts_ms, None if q.is_bad else value, q)

@@ -38,6 +38,8 @@ class PortPlan:
 def _point_type(kind: str, gradient: float, offset: float) -> str:
     if kind == "bool":
         return "bool"
+    if kind in ("string", "octets"):  # text as read; octets as hex text
+        return "string"
     plain = kind != "float32" and gradient == 1.0 and offset == 0.0
     return "int" if plain else "float"
 
@@ -154,10 +156,7 @@ def _item(iodd: iodd_mod.Iodd, p: IolinkPoint, device: str) -> iodd_mod.Item:
         item = iodd.item(str(p.item))
     except ValueError as e:
         raise ConfigError([f"{where}: found {p.item!r}, expected {e}"]) from None
-    if not item.numeric:
-        raise ConfigError([f"{where}: {item.name!r} is a {item.kind} item, expected a number "
-                           "or bool (text items are not published as points)"])
-    return item
+    return item  # text items (StringT, OctetStringT) are published as string points
 
 
 def _master(cfg: Config, buses: Buses) -> HttpMaster | ModbusMaster:
