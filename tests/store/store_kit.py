@@ -252,8 +252,9 @@ def put(q: Any, kind: str, payload: bytes, n: int, ts_ms: int) -> int | None:
 
 
 class AclBroker(Broker):
-    """mosquitto with an ACL file (and optionally max_packet_size) that `allow(...)` rewrites
-    and reloads with SIGHUP, as an operator fixes a broker."""
+    """mosquitto with an ACL file (and optionally max_packet_size) that `deny(...)` rewrites
+    and `reload()` reloads with SIGHUP, as an operator fixes a broker. It allows 10 messages
+    in flight per client (its Receive Maximum)."""
 
     def __init__(self, workdir: Path, denied: list[str], max_packet_size: int = 0) -> None:
         super().__init__(workdir)
@@ -271,7 +272,7 @@ class AclBroker(Broker):
         limit = f"max_packet_size {self.max_packet_size}\n" if self.max_packet_size else ""
         conf.write_text(f"{stay_user()}listener {self.port} 127.0.0.1\nallow_anonymous true\n"
                         f"acl_file {self.acl}\n{limit}persistence false\n"
-                        "max_queued_messages 100000\nmax_inflight_messages 0\n")
+                        "max_queued_messages 100000\nmax_inflight_messages 10\n")
         self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
