@@ -134,8 +134,9 @@ def summary(report: Report) -> str:
         if report.defect:
             out.append(f"evidence for {DEFECT_NAMES[report.defect]}:")
             for e in report.evidence.get(report.defect, []):
-                flag = ("  (ambiguous: another defect's line, a shaft order or mains could sit "
-                        "here; not counted)" if e["ambiguous"] else "")
+                flag = ("  (ambiguous: a shaft order or mains could sit here; not counted)"
+                        if e["ambiguous"] else
+                        "  (another defect's comb has a line here too)" if e["shared"] else "")
                 out.append(f"  {e['line']:<11} {e['hz']:8.2f} Hz  {e['amplitude_g']:.4g} g  "
                            f"{e['over_background']:.2f} x background{flag}")
     out += report.events

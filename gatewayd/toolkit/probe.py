@@ -115,7 +115,7 @@ def line_settings(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     given = {k: getattr(args, k, None) for k in MODBUS_LINE_DEFAULTS}
     prof: dict[str, Any] = {}
     if getattr(args, "profile", None):
-        profiles.check(args.profile, "modbus")
+        profiles.check(args.profile, args.probe_kind)  # the kind this probe runs as
         prof = profiles.load(args.profile).get("device", {})
     out = {k: given[k] if given[k] is not None else prof.get(k, default)
            for k, default in MODBUS_LINE_DEFAULTS.items()}
