@@ -32,8 +32,13 @@ class PersistentBroker(Broker):
 
     def start(self) -> PersistentBroker:
         conf = self.workdir / f"mosquitto-{self.port}.conf"
+        from gatewayd.testing.broker import stay_user
+
+        # As root, mosquitto would drop to its own user, which cannot write the test's private
+        # folder: its sessions would then not survive the restart, and messages published before
+        # the subscriber re-subscribed would be lost by the broker, not by the gateway.
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"{stay_user()}listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {self.workdir}/\nmax_queued_messages 100000\n"
             "max_inflight_messages 0\n")
         self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)],
