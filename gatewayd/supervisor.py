@@ -179,15 +179,23 @@ class Supervisor:
 
     # -- the pipeline thread ---------------------------------------------------------------------
     def _pipeline_loop(self) -> None:
+        """Flush once the oldest reading waiting has waited the publish interval (counted
+        from its arrival, not from a free-running clock, so latency does not depend on how
+        the clock's phase meets the poll schedule), commit on the commit interval."""
+        assert self.batcher is not None
         interval = self.cfg.publish.interval_ms / 1000
-        next_flush = time.monotonic() + interval
-        while not self._stop.wait(max(0.0, min(next_flush - time.monotonic(), 0.05))):
-            self.pipeline_progress = time.monotonic()
-            if time.monotonic() >= next_flush:
-                next_flush = max(next_flush + interval, time.monotonic())
+        while not self._stop.is_set():
+            now = self.pipeline_progress = time.monotonic()
+            oldest = self.batcher.oldest_mono()
+            if oldest is not None and now >= oldest + interval:
                 self._flush(commit=False)
-            elif self.store is not None and self.store.commit_due():
+                continue
+            if self.store is not None and self.store.commit_due():
                 self._commit()
+            if oldest is None:
+                self.batcher.arrived.wait(0.05)  # set by the first poll after a flush
+            else:
+                self._stop.wait(min(0.05, oldest + interval - now))
 
     def _flush(self, commit: bool) -> None:
         assert self.batcher is not None and self.store is not None

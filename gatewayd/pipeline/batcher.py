@@ -10,6 +10,7 @@ store durable and starts a new journal segment with what is not batched yet.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -32,6 +33,8 @@ class Batcher:
         self._lock = threading.Lock()
         self._polls: list[Poll] = []  # journaled, not yet batched: (record id, readings, events)
         self._pending = 0
+        self._oldest: float | None = None  # when the first of those arrived (monotonic)
+        self.arrived = threading.Event()  # set when a poll arrives and none was waiting
         self.accepted = 0
         self.refused = 0
         self.payload_bytes = 0  # of data batches accepted: the wire cost of the readings
@@ -42,8 +45,7 @@ class Batcher:
         """Readings a crash left journaled but unbatched come first (already journaled)."""
         rid, readings, events = self.store.take_replay()
         if readings or events:
-            self._polls.append((rid, readings, events))
-            self._pending += len(readings)
+            self._append((rid, readings, events))
 
     def add(self, reading: Reading) -> None:
         self.add_many((reading,))
@@ -52,23 +54,35 @@ class Batcher:
         batch = readings if isinstance(readings, list) else list(readings)
         with self._lock:
             rid = self.store.journal.readings(batch)
-            self._polls.append((rid, batch, ()))
-            self._pending += len(batch)
+            self._append((rid, batch, ()))
 
     def event(self, event: Event) -> None:
         ev = bounded(event)
         with self._lock:
             rid = self.store.journal.readings((), (ev,))
-            self._polls.append((rid, (), (ev,)))
+            self._append((rid, (), (ev,)))
+
+    def _append(self, poll: Poll) -> None:
+        if not self._polls:
+            self._oldest = time.monotonic()
+            self.arrived.set()
+        self._polls.append(poll)
+        self._pending += len(poll[1])
 
     def pending(self) -> int:
         return self._pending
+
+    def oldest_mono(self) -> float | None:
+        """When the oldest reading or event not yet flushed arrived (None: nothing waits)."""
+        return self._oldest
 
     def flush(self) -> int:
         """Everything that arrived, as batches in the store; returns the readings taken."""
         with self._lock:
             polls, self._polls = self._polls, []
             self._pending = 0
+            self._oldest = None
+            self.arrived.clear()
         if not polls:
             return 0
         readings = [r for _, rs, _ in polls for r in rs]

@@ -6,6 +6,7 @@ own process, holding controller tags and program tags.
 The tags (TAGS) start at known values that tests read back and change over EtherNet/IP itself
 (a pylogix client's writes). `--live` runs the controller's "program": `Counter` counts up and
 `Program:Line.Speed` follows a slow ramp, updated every 100 ms inside the simulator.
+`--extra N` adds REAL tags Bench0..BenchN-1 for bench/plc.py.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--live", action="store_true")
+    ap.add_argument("--extra", type=int, default=0, help="Bench0..BenchN-1, REAL, for benchmarks")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     from cpppo.server.enip.main import main as enip_main
@@ -79,7 +81,7 @@ def main() -> None:
         print("ready", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
-    tags = [f"{name}={kind}" for name, kind, _ in TAGS]
+    tags = [f"{name}={kind}" for name, kind, _ in TAGS] + [f"Bench{i}=REAL" for i in range(args.extra)]
     try:
         enip_main(argv=["--address", f"127.0.0.1:{args.port}", "--no-udp", "--no-config", *tags],
                   attribute_class=tag_class)

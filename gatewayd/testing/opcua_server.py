@@ -76,6 +76,7 @@ async def serve(args: argparse.Namespace) -> None:
     faulty = await var("Faulty", 0.0, ua.VariantType.Double)
     setpoint = await var("Setpoint", 50.0, ua.VariantType.Double)
     await setpoint.set_writable()
+    bench = [await var(f"Bench{i}", 0.0, ua.VariantType.Double) for i in range(args.extra)]
     await faulty.write_value(ua.DataValue(ua.Variant(0.0, ua.VariantType.Double),
                                           StatusCode=ua.StatusCode(ua.UInt32(StatusCodes.BadSensorFailure))))
     stop = asyncio.Event()
@@ -92,6 +93,8 @@ async def serve(args: argparse.Namespace) -> None:
                 n += 1
                 await counter.write_value(ua.Variant(n, ua.VariantType.Int32))
                 await ramp.write_value(ua.Variant(n * 0.25, ua.VariantType.Double))
+                for i, node in enumerate(bench):
+                    await node.write_value(ua.Variant(n + i / 1000, ua.VariantType.Double))
 
 
 def main() -> None:
@@ -101,6 +104,8 @@ def main() -> None:
     ap.add_argument("--key")
     ap.add_argument("--secure-only", action="store_true")
     ap.add_argument("--user", help="name:password, the one login accepted")
+    ap.add_argument("--extra", type=int, default=0,
+                    help="Line1.Bench0..N-1, Double, all changing every 100 ms (bench/plc.py)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("asyncua").setLevel(logging.CRITICAL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -114,3 +115,52 @@ def test_mqtt5_connect_asks_for_a_maximum_packet_size() -> None:
     props = connect_properties(True)
     assert props is not None and props.MaximumPacketSize == PACKET_MAX
     assert PACKET_MAX < 256 * 1024 and connect_properties(False) is None
+
+
+class _Loops:
+    """The supervisor's side of the watchdog, always progressing (only the worker varies)."""
+
+    def progress_marks(self) -> dict[str, float]:
+        return {"bus tcp": time.monotonic(), "pipeline": time.monotonic()}
+
+    def status(self) -> dict[str, Any]:
+        return {"queue": {"depth": 0, "oldest_age_s": 0, "bytes": 0, "dropped": 0},
+                "broker": {"connected": True}, "devices": []}
+
+
+def test_watchdog_pings_only_while_the_worker_lives(agent: tuple, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daemon's Notifier sends WATCHDOG=1 while the command worker lives, and stops once
+    its thread is gone, though every other loop still progresses."""
+    import socket
+
+    from gatewayd.daemon import Notifier
+
+    a, _, _ = agent
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify"))
+    sock.settimeout(0.01)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    monkeypatch.setenv("WATCHDOG_USEC", "200000")
+    worker = CommandWorker(threading.Event())
+    worker.start(a)
+    notifier = Notifier(lambda: {"commands": worker.progress()})
+    loops = _Loops()
+
+    def pings(seconds: float) -> int:
+        n, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
+            notifier.tick(loops, None)  # type: ignore[arg-type]
+            with contextlib.suppress(TimeoutError):
+                n += sock.recv(4096).count(b"WATCHDOG=1")
+        return n
+
+    try:
+        notifier.ready(loops)  # type: ignore[arg-type]
+        assert pings(0.6) >= 3
+        worker.stop()
+        pings(0.2)  # the round in progress
+        assert pings(0.6) == 0
+    finally:
+        worker.stop()
+        sock.close()

@@ -106,6 +106,7 @@ def test_silent_link_is_detected_by_keepalive_and_nothing_is_lost(
         rec.wait_for(lambda: sup.publisher is not None and sup.publisher.stats.connected
                      and sup.publisher.stats.connects >= 2)
         time.sleep(1.0)
+        overruns = sup.status()["overruns"]  # ticks a late poll skipped (a busy machine)
     finally:
         stopped = sup.stop(drain_s=5)
         proxy.close()
@@ -113,7 +114,7 @@ def test_silent_link_is_detected_by_keepalive_and_nothing_is_lost(
     rec.stop()
     assert stopped["left_in_store"] == 0
     check_seqs(rec.payloads)
-    no_missing_ticks(rec)
+    no_missing_ticks(rec, overruns)
 
 
 @pytest.fixture

@@ -10,10 +10,14 @@ from ... import profiles
 from ...config import DeviceConfig, PointConfig
 
 RegisterType = Literal[
-    "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "bool", "bit"
+    "int16", "uint16", "int32", "uint32", "int64", "uint64", "float16", "float32", "float64",
+    "int8l", "int8h", "uint8l", "uint8h", "string", "bool", "bit"
 ]
+# int8l/uint8l: the low byte of a register, int8h/uint8h the high byte (after byte_order);
+# float16: an IEEE 754 half float in one register; string: `registers` registers of text.
 WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "int64": 4, "uint64": 4,
-         "float32": 2, "float64": 4, "bool": 1, "bit": 1}
+         "float16": 1, "float32": 2, "float64": 4, "int8l": 1, "int8h": 1, "uint8l": 1,
+         "uint8h": 1, "bool": 1, "bit": 1}
 
 
 class ModbusPoint(PointConfig):
@@ -25,6 +29,16 @@ class ModbusPoint(PointConfig):
     bit: int | None = Field(default=None, ge=0, le=15, description="for data_type = 'bit'")
     byte_order: Literal["big", "little"] = "big"
     word_order: Literal["big", "little"] = "big"
+    registers: int | None = Field(default=None, ge=1, le=123,
+                                  description="for data_type = 'string': its length in registers")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_is_a_string_point(cls, data: Any) -> Any:
+        """A string register is a string point unless the config says otherwise."""
+        if isinstance(data, dict) and data.get("data_type") == "string" and "type" not in data:
+            return {**data, "type": "string"}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> ModbusPoint:
@@ -32,13 +46,19 @@ class ModbusPoint(PointConfig):
             raise ValueError(f"a {self.table} holds one bit: data_type must be 'bool'")
         if self.data_type == "bit" and self.bit is None:
             raise ValueError("data_type 'bit' needs bit = 0..15")
-        if self.address + WIDTH[self.data_type] > 65536:
+        if (self.data_type == "string") != (self.registers is not None):
+            raise ValueError("data_type 'string' needs registers = <its length>, and only it")
+        if (self.data_type == "string") != (self.type == "string"):
+            raise ValueError("a string register is a point of type 'string', and only it")
+        if self.address + self.width > 65536:
             raise ValueError("the value runs past register 65535")
         return self
 
     @property
     def width(self) -> int:
-        return 1 if self.table in ("coil", "discrete") else WIDTH[self.data_type]
+        if self.table in ("coil", "discrete"):
+            return 1
+        return self.registers or WIDTH[self.data_type]
 
 
 class Config(DeviceConfig):

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from .config import ModbusPoint
 
 _FORMATS = {"int16": "h", "uint16": "H", "int32": "i", "uint32": "I", "int64": "q",
-            "uint64": "Q", "float32": "f", "float64": "d"}
+            "uint64": "Q", "float16": "e", "float32": "f", "float64": "d"}
+# One byte of a register, as (index in the big-endian register bytes, struct format).
+_BYTES = {"int8h": (0, "b"), "uint8h": (0, "B"), "int8l": (1, "b"), "uint8l": (1, "B")}
 
 
 def registers_to_bytes(regs: Sequence[int], byte_order: str, word_order: str) -> bytes:
@@ -25,7 +27,14 @@ def registers_to_bytes(regs: Sequence[int], byte_order: str, word_order: str) ->
     return raw
 
 
-def decode_registers(point: ModbusPoint, regs: Sequence[int]) -> float | int:
+def decode_text(regs: Sequence[int], byte_order: str) -> str:
+    """Text from registers, first register first; byte_order 'little' takes the low byte of each
+    register first. It ends at the first NUL; bytes that are not UTF-8 become U+FFFD."""
+    raw = registers_to_bytes(regs, byte_order, "big")
+    return raw.split(b"\0", 1)[0].decode("utf-8", errors="replace")
+
+
+def decode_registers(point: ModbusPoint, regs: Sequence[int]) -> float | int | str:
     """The raw value of one point from its registers (or its one bit); the point stage
     scales it."""
     kind = point.data_type
@@ -34,15 +43,32 @@ def decode_registers(point: ModbusPoint, regs: Sequence[int]) -> float | int:
     if kind == "bit":
         assert point.bit is not None
         return regs[0] >> point.bit & 1
+    if kind == "string":
+        return decode_text(regs, point.byte_order)
+    if kind in _BYTES:
+        index, fmt = _BYTES[kind]
+        raw_byte = registers_to_bytes(regs, point.byte_order, "big")[index : index + 1]
+        byte_value: int = struct.unpack(fmt, raw_byte)[0]
+        return byte_value
     value_bytes = registers_to_bytes(regs, point.byte_order, point.word_order)
     raw: float | int = struct.unpack(">" + _FORMATS[kind], value_bytes)[0]
     return raw
 
 
-def encode_value(value: float | int, data_type: str, byte_order: str = "big",
-                 word_order: str = "big") -> list[int]:
-    """The inverse of decode_registers (for simulators and round-trip tests)."""
-    raw = struct.pack(">" + _FORMATS[data_type], value)
+def encode_value(value: float | int | str, data_type: str, byte_order: str = "big",
+                 word_order: str = "big", registers: int = 0) -> list[int]:
+    """The inverse of decode_registers (for simulators and round-trip tests); an 8-bit type
+    fills its byte and leaves the other 0; a string is NUL-padded to `registers`."""
+    if data_type == "string":
+        text = str(value).encode()
+        raw = text.ljust(max(registers * 2, len(text) + len(text) % 2), b"\0")
+        word_order = "big"
+    elif data_type in _BYTES:
+        index, fmt = _BYTES[data_type]
+        one = struct.pack(fmt, value)
+        raw = one + b"\0" if index == 0 else b"\0" + one
+    else:
+        raw = struct.pack(">" + _FORMATS[data_type], value)
     if byte_order == "little":
         raw = b"".join(raw[i + 1 : i + 2] + raw[i : i + 1] for i in range(0, len(raw), 2))
     words = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
