@@ -115,7 +115,9 @@ def line_settings(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     given = {k: getattr(args, k, None) for k in MODBUS_LINE_DEFAULTS}
     prof: dict[str, Any] = {}
     if getattr(args, "profile", None):
-        profiles.check(args.profile, "modbus")
+        from ..sources.modbus import PLUGIN  # this probe is the Modbus plugin's
+
+        profiles.check(args.profile, PLUGIN.kind)
         prof = profiles.load(args.profile).get("device", {})
     out = {k: given[k] if given[k] is not None else prof.get(k, default)
            for k, default in MODBUS_LINE_DEFAULTS.items()}
