@@ -9,10 +9,14 @@ Each defect has four lines (multiples of shaft speed):
 A line's ratio is its averaged envelope power over the background there: the mean of the
 lines around it, each clipped at CLIP times that mean so other lines barely count (under noise
 a line passes CLIP times the mean a few times in a thousand: the mean is nearly unbiased).
-The comb is scanned over `tolerance` (rolling elements slip, speed estimates err): the index is
-the largest mean ratio over the scan. A candidate position within two lines of a shaft order or a
-mains harmonic, and a line where another defect's comb has one too, count as 1 (no evidence
-either way): an envelope line there is not this defect's alone.
+The comb is scanned over `tolerance` (rolling elements slip, speed estimates err): the index
+is the largest mean ratio over the scan. A candidate position within two lines of a shaft
+order or one line of a mains harmonic (mains sits exactly on its harmonics), and a line past
+the envelope band, count as 1 (no evidence either way) and are reported as ambiguous.
+
+A line one defect's comb shares with another's (the SKF 6205's 3 x BPFO and 2 x BPFI are 0.7 %
+apart) counts for both in the index, which decides the alarm; `specific`, the index without
+shared lines, decides which defect it is.
 
 With every defect sharing the number of lines and scan steps, one alarm level serves them all,
 derived from a false-alarm rate in stats.py.
@@ -31,7 +35,8 @@ LINES = 4
 BACKGROUND_LINES = 25  # half-width of the neighbourhood whose (clipped) mean is the background
 CLIP = 3.0
 FIRST_LINE = 3  # lower envelope lines carry the span's own taper and slow drifts
-SIDEBAND_MARGIN_LINES = 2  # Hann main lobe half-width: where a foreign line still leaks
+SIDEBAND_MARGIN_LINES = 2  # Hann main lobe half-width: where a shaft-order line still leaks
+MAINS_MARGIN_LINES = 1  # mains sits exactly on its harmonics: its line and the next ones
 
 
 def comb(defect: str, multiples: dict[str, float]) -> tuple[list[float], list[str]]:
@@ -85,6 +90,9 @@ class DefectFinder:
         self._hood_idx = np.zeros((n, width), np.intp)
         self.background = np.zeros(n)
         self.shared = self._shared_lines(tolerance)
+        self._shared_rows = [int(j) for j in np.flatnonzero(self.shared)]
+        self._own = np.zeros((n, m))
+        self.specific = np.full(len(self.defects), np.nan)  # index without shared lines
         self.best = np.zeros(len(self.defects), np.intp)  # scan step of each defect's best comb
         self.index = np.full(len(self.defects), np.nan)
         self.shaft_hz = math.nan
@@ -115,17 +123,21 @@ class DefectFinder:
         np.take(power, self._idx, out=self._ratio, mode="clip")
         for j, row in enumerate(self._ratio):
             np.multiply(row, 1 / max(float(self.background[j]), 1e-300), out=row)
-            if self.shared[j]:
-                row.fill(1.0)
         np.copyto(self._ratio, 1.0, where=self.excluded)
-        combs = self._ratio.reshape(len(self.defects), LINES, self.candidates)
-        np.mean(combs, axis=1, out=self._combs)
+        shape = (len(self.defects), LINES, self.candidates)
+        np.mean(self._ratio.reshape(shape), axis=1, out=self._combs)
         np.argmax(self._combs, axis=1, out=self.best)
         np.max(self._combs, axis=1, out=self.index)
+        # the same without the lines another defect's comb shares: which defect it is
+        np.copyto(self._own, self._ratio)
+        for j in self._shared_rows:
+            self._own[j].fill(1.0)
+        np.mean(self._own.reshape(shape), axis=1, out=self._combs)
+        np.max(self._combs, axis=1, out=self.specific)
         for i in range(len(self.defects)):
             first = float(self.multiples[i * LINES : (i + 1) * LINES].min()) * per_line
             if first * (1 - self.tolerance) < FIRST_LINE + SIDEBAND_MARGIN_LINES:
-                self.index[i] = math.nan
+                self.index[i] = self.specific[i] = math.nan
 
     def _exclude(self, df: float, shaft_hz: float, usable_hz: float) -> None:
         """Candidate positions within SIDEBAND_MARGIN_LINES of a shaft order or a mains
@@ -133,11 +145,12 @@ class DefectFinder:
         near, order, hit, excl = self._near, self._order, self._hit, self.excluded
         np.greater(self._pos, usable_hz / df, out=excl)
         for base in (shaft_hz, *self.mains_hz):
+            margin = SIDEBAND_MARGIN_LINES if base is shaft_hz else MAINS_MARGIN_LINES
             np.multiply(self._pos, df / base, out=near)  # position in orders of `base`
             np.rint(near, out=order)
             np.subtract(near, order, out=near)
             np.abs(near, out=near)
-            np.less(near, SIDEBAND_MARGIN_LINES * df / base, out=hit)
+            np.less(near, (margin + 0.5) * df / base, out=hit)
             np.greater_equal(order, 1, out=self._real)
             np.logical_and(hit, self._real, out=hit)
             np.logical_or(excl, hit, out=excl)
@@ -173,7 +186,8 @@ class DefectFinder:
                     "hz": round(k * self.df, 2),
                     "amplitude_g": float(spectrum[k]) if k < len(spectrum) else math.nan,
                     "over_background": round(float(self._ratio[col, step]), 2),
-                    "ambiguous": bool(self.shared[col] or self.excluded[col, step]),
+                    "ambiguous": bool(self.excluded[col, step]),
+                    "shared": bool(self.shared[col]),
                 })
             out[d] = lines
         return out

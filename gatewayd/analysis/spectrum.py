@@ -227,22 +227,23 @@ class Analyzer:
             for h in range(HARMONICS):
                 v[base + h] = finder.amplitude_at(env.spectrum, i, (h + 1) * self.spec.defects[d])
             v[base + HARMONICS] = finder.index[i]
-        named = self._name_defect(finder.index)
+        named = self._name_defect(finder.index, finder.specific)
         v[ix["bearing_index"]] = finder.index[named] if named >= 0 else math.nan
         v[ix["bearing_defect"]] = DEFECTS.index(self.defects[named]) + 1 if named >= 0 else 0
 
-    def _name_defect(self, index: np.ndarray) -> int:
-        """The defect with the largest index; the cage only when no other defect is over the
-        alarm level, since every rolling-element fault carried through the load zone by the
-        cage shows cage-rate lines in the envelope too. -1 when no index is known."""
-        known = [(float(x), i) for i, x in enumerate(index) if x == x]
-        if not known:
+    def _name_defect(self, index: np.ndarray, specific: np.ndarray) -> int:
+        """Which defect: among those over the alarm level (else all), the one whose own lines
+        (not shared with another comb) stand out most; the cage only when no other defect is
+        over the level, since every rolling-element fault carried through the load zone by the
+        cage shows cage-rate lines too. -1 when no index is known."""
+        over = [i for i, x in enumerate(index) if x >= self.bearing_alarm_on]
+        pool = over or [i for i, x in enumerate(index) if x == x]
+        if not pool:
             return -1
-        known.sort(reverse=True)
-        if (self.defects[known[0][1]] == "ftf" and len(known) > 1
-                and known[1][0] >= self.bearing_alarm_on):
-            return known[1][1]
-        return known[0][1]
+        if len(pool) > 1 and any(self.defects[i] != "ftf" for i in over):
+            pool = [i for i in pool if self.defects[i] != "ftf"]
+        key = specific if over else index
+        return max(pool, key=lambda i: (float(key[i]) if key[i] == key[i] else -1.0, index[i]))
 
 
 def _nanmean(values: np.ndarray) -> float:

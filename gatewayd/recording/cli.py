@@ -11,10 +11,12 @@ from typing import Any
 
 from ..analysis.bearing import DEFECTS, defect_multiples
 from ..analysis.spectrum import Spec
+from ..sources.vibration import PLUGIN
 
 
 def add_commands(sub: Any) -> None:
-    group = sub.add_parser("vibration", help="vibration tools").add_subparsers(
+    # `gatewayd vibration ...`: the command group carries the kind's name
+    group = sub.add_parser(PLUGIN.kind, help="vibration tools").add_subparsers(
         dest="vibration_command", required=True)
     p = group.add_parser(
         "analyze", help="the gateway's vibration analysis on a recording (WAV, CSV, .mat)",

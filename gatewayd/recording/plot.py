@@ -73,7 +73,7 @@ def _envelope(ax: Any, report: Report) -> None:
             ax.axvline(hz, color=COLOURS[d], lw=1.2 if named else 0.7,
                        ls="-" if named else "--", alpha=0.9 if named else 0.5)
             if named:
-                height = "shared" if e["ambiguous"] else f"{e['over_background']}x"
+                height = "n/a" if e["ambiguous"] else f"{e['over_background']}x"
                 ax.text(hz, ymax * 1.02, f"{e['line']}\n{height}", fontsize=7,
                         color=COLOURS[d], ha="center", va="bottom")
         ax.plot([], [], color=COLOURS[d], ls="-" if named else "--",

@@ -49,8 +49,9 @@ class Report:
         name = DEFECT_NAMES[self.defect] if self.defect else "none"
         value = self.index.get(self.defect or "", math.nan)
         if self.alarm:
-            return (f"ALARM: {name}, index {value:.2f} at or over {self.alarm_on:.2f} "
-                    f"(false-alarm rate {self.spec.false_alarm:g} per averaged spectrum of noise)")
+            return (f"ALARM: {name}, index {value:.2f} (raised at {self.alarm_on:.2f}, a level "
+                    f"noise reaches with probability {self.spec.false_alarm:g} per averaged "
+                    f"spectrum; clears below {self.alarm_off:.2f})")
         return (f"no bearing defect: largest index {value:.2f} ({name}) under the alarm level "
                 f"{self.alarm_on:.2f}")
 
@@ -133,8 +134,9 @@ def summary(report: Report) -> str:
         if report.defect:
             out.append(f"evidence for {DEFECT_NAMES[report.defect]}:")
             for e in report.evidence.get(report.defect, []):
-                flag = ("  (ambiguous: another defect's line, a shaft order or mains could sit "
-                        "here; not counted)" if e["ambiguous"] else "")
+                flag = ("  (ambiguous: a shaft order or mains could sit here; not counted)"
+                        if e["ambiguous"] else
+                        "  (another defect's comb has a line here too)" if e["shared"] else "")
                 out.append(f"  {e['line']:<11} {e['hz']:8.2f} Hz  {e['amplitude_g']:.4g} g  "
                            f"{e['over_background']:.2f} x background{flag}")
     out += report.events
