@@ -63,6 +63,8 @@ class OpcUaDevice(Device):
         except DeviceError:
             self._gap_open = self._last_ms is not None
             raise
+        if self.link.dropped:  # more changes than the buffer holds between two polls
+            self.counters["changes_dropped"] = self.link.dropped
         out = [self._reading(s, now_ms) for s in samples]
         if self.subscribed:  # a point the server will not monitor is bad, at every poll
             out += [Reading(self.points[i].alias, now_ms, None, quality(status))
