@@ -113,6 +113,7 @@ def run(cfg: Any, backend: Any, seconds: float, out: TextIO) -> int:
             for d in evented:
                 if not started[d.name]:
                     d.stop()
+            ctx.buses.close()
     return report(cfg, devices, unbuilt, workers, started, sink, out)
 
 
