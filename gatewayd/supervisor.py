@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import sources
+from .buses import Buses
 from .buses.backend import Backend, Hardware
 from .config import Config
 from .errors import ConfigError, StoreError
@@ -40,7 +41,8 @@ log = logging.getLogger("gatewayd")
 
 def build_devices(cfg: Config, ctx: SourceContext) -> tuple[list[Any], list[tuple[str, str]]]:
     """The device objects of the enabled devices, and (name, problem) for those that cannot be
-    built (an IODD missing or malformed, ...). Building does no I/O: buses open later."""
+    built (an IODD missing or malformed, two devices wanting one line with different settings,
+    ...). Building does no I/O: each device takes its bus from `ctx.buses`, which opens later."""
     devices, problems = [], []
     for dev_cfg in cfg.devices:
         if not dev_cfg.enabled:
@@ -56,7 +58,8 @@ def build_devices(cfg: Config, ctx: SourceContext) -> tuple[list[Any], list[tupl
 
 def offline_context(cfg: Config) -> SourceContext:
     """A context for building devices without running them (`check`, reload validation)."""
-    return SourceContext(lambda r: None, lambda e: None, cfg.store.path.parent, now_ms)
+    return SourceContext(lambda r: None, lambda e: None, cfg.store.path.parent, now_ms,
+                         buses=Buses())
 
 
 class Supervisor:
@@ -65,6 +68,7 @@ class Supervisor:
                  backend: Backend | None = None) -> None:
         self.cfg = cfg
         self.backend: Backend = backend or Hardware()  # the caller's choice, made once
+        self.buses = Buses(self.backend)  # one Bus per physical line, closed at stop()
         self.extras = extras or {}
         self.on_command = on_command
         self.started_ms = now_ms()
@@ -79,6 +83,7 @@ class Supervisor:
         self.pipeline_progress = time.monotonic()
         self._pending_events: list[Event] = []  # found before the batcher existed
         self.points: list[Point] = []
+        self.sparkplug: Any = None  # publish.sparkplug.QueueFeed when [sparkplug] is enabled
         self.last = LastValues()  # for the live view: status() shows each point's last reading
 
     # -- assembly ------------------------------------------------------------------------------
@@ -104,7 +109,22 @@ class Supervisor:
         self._stop.clear()
         self._pipeline = threading.Thread(target=self._pipeline_loop, name="pipeline", daemon=True)
         self._pipeline.start()
+        self._start_sparkplug()  # before the publisher drains the backlog it reads
         self.publisher.start()
+
+    def _start_sparkplug(self) -> None:
+        """The optional Sparkplug B output, fed from the durable queue (docs/sparkplug.md)."""
+        sp = self.cfg.sparkplug
+        if not sp.enabled or self.store is None:
+            return
+        from .publish.sparkplug import QueueFeed, SparkplugNode
+
+        node = SparkplugNode(sp.url or self.cfg.broker.url, sp.group_id,
+                             sp.node_id or self.cfg.gateway.id, self.points,
+                             self.cfg.store.path.parent, sp.primary_host)
+        self.sparkplug = QueueFeed(node, self.store)
+        node.start()
+        self.sparkplug.start()
 
     def _birth(self) -> bytes:
         # n: a consumer detects a restarted numbering by it. Only an attribute is read: this
@@ -127,7 +147,7 @@ class Supervisor:
         state_dir = self.cfg.store.path.parent
         return SourceContext(self.last.tee_one(self.batcher.add),
                              self.last.tee_event(self.batcher.event), state_dir, now_ms,
-                             self.extras, self.backend)
+                             self.extras, self.buses)
 
     def _start_sources(self) -> None:
         assert self.batcher is not None
@@ -143,7 +163,7 @@ class Supervisor:
         by_bus: dict[str, list[Any]] = defaultdict(list)
         for device in devices:
             if hasattr(device, "read"):
-                by_bus[device.bus_key].append(device)
+                by_bus[device.bus.key].append(device)
             else:
                 self.event_devices.append(device)
         paused = self._paused
@@ -176,6 +196,7 @@ class Supervisor:
         for dev in self.event_devices:
             dev.stop()
         self.workers, self.event_devices = [], []
+        self.buses.close()  # every client, port and handle, once
 
     # -- the pipeline thread ---------------------------------------------------------------------
     def _pipeline_loop(self) -> None:
@@ -235,6 +256,10 @@ class Supervisor:
         self._stop.set()
         if self._pipeline:
             self._pipeline.join(10)
+        if self.sparkplug is not None:
+            self.sparkplug.stop()
+            self.sparkplug.node.stop()
+            self.sparkplug = None
         unsent = 0
         if self.batcher and self.store:
             self._flush(commit=True)

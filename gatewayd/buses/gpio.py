@@ -14,8 +14,26 @@ from typing import Any
 from gpiozero import DigitalInputDevice, GPIOZeroError
 
 from ..errors import CommError
+from . import Bus
+from .backend import Backend, Hardware
 
 PULL_UP = {"up": True, "down": False, "floating": None}
+
+
+class GpioBus(Bus):
+    """One GPIO chip: the pin factory its inputs come from (the backend's, or one a test gives)."""
+
+    kind = "GPIO"
+
+    def __init__(self, key: str, backend: Backend | None = None) -> None:
+        super().__init__(key)
+        self.backend = backend or Hardware()
+
+    def input(self, pin: int | str, pull: str, active_high: bool,
+              on_change: Callable[[bool], None], label: str, factory: Any = None) -> InputPin:
+        """An input pin whose callback runs on gpiozero's thread (it should only enqueue)."""
+        chosen = factory if factory is not None else self.backend.pin_factory()
+        return InputPin(pin, pull, active_high, on_change, chosen, label)
 
 
 class InputPin:

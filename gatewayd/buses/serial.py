@@ -1,20 +1,18 @@
 """Serial lines: the only module that imports pyserial.
 
-A `SerialLine` is one physical port (an RS-232 instrument, or an RS-485 line several devices
-share). Devices take `line.lock` around a transaction so two never interleave on the wire.
-When the port disappears (a USB adapter unplugged) every pyserial error becomes a CommError
-naming the port; the line then reopens itself on later use, waiting an exponentially growing
-time between attempts so a missing adapter is not hammered.
-
-`acquire()` hands out one line per port path, counted, so devices configured on the same port
-share it; `release()` closes it with its last user.
+A `SerialLine` (alias `SerialBus`) is one physical port (an RS-232 instrument, or an RS-485
+line several devices share), made by `gatewayd.buses.Buses` once per canonical port, so two
+devices on one port share it and must agree on its framing. Devices take `line.lock` around a
+transaction so two never interleave on the wire. When the port disappears (a USB adapter
+unplugged) every pyserial error becomes a CommError naming the port, here and only here; the
+line then reopens itself on later use, waiting an exponentially growing time between attempts
+so a missing adapter is not hammered.
 """
 
 from __future__ import annotations
 
 import contextlib
 import select
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from typing import NamedTuple
 import serial
 
 from ..errors import CommError
+from . import Bus
 from .port_errors import explain
 
 
@@ -34,6 +33,10 @@ class Framing:
     bytesize: int = 8
     parity: str = "N"  # N, E, O, M, S
     stopbits: float = 1
+
+    @property
+    def text(self) -> str:
+        return f"{self.baudrate} {self.bytesize}{self.parity}{self.stopbits:g}"
 
 
 class Chunk(NamedTuple):
@@ -63,20 +66,23 @@ class Backoff:
         self.next_try = 0.0
 
 
-class SerialLine:
+class SerialLine(Bus):
     """One port, opened lazily, reopened with backoff after it disappears."""
+
+    kind = "plain serial"
 
     def __init__(
         self,
+        key: str,
         port: str,
         framing: Framing,
         reopen_min_s: float = 0.5,
         reopen_max_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(key, framing)
         self.port = port
         self.framing = framing
-        self.lock = threading.RLock()
         self.opens = 0
         self._serial: serial.Serial | None = None
         self._buf = bytearray()
@@ -184,30 +190,4 @@ class SerialLine:
         return pieces
 
 
-_lines: dict[str, tuple[SerialLine, int]] = {}
-_lines_lock = threading.Lock()
-
-
-def acquire(port: str, framing: Framing, reopen_min_s: float = 0.5, reopen_max_s: float = 30.0,
-            clock: Callable[[], float] = time.monotonic) -> SerialLine:
-    """The shared line for `port`; every device on one port must use the same framing."""
-    with _lines_lock:
-        line, users = _lines.get(port, (None, 0))
-        if line is None:
-            line = SerialLine(port, framing, reopen_min_s, reopen_max_s, clock)
-        elif line.framing != framing:
-            raise CommError(f"{port}: framing {framing} differs from {line.framing} already in use")
-        _lines[port] = (line, users + 1)
-        return line
-
-
-def release(line: SerialLine) -> None:
-    """Drop one user of the line; the last one closes the port."""
-    with _lines_lock:
-        _, users = _lines.get(line.port, (line, 1))
-        if users > 1:
-            _lines[line.port] = (line, users - 1)
-            return
-        _lines.pop(line.port, None)
-    with line.lock:
-        line.close()
+SerialBus = SerialLine

@@ -1,8 +1,9 @@
 """The tiny interface every source implements, and the context the supervisor hands it.
 
-A *device* is one configured `[[devices]]` entry. The supervisor runs one thread per physical
-bus (`bus_key`); devices on the same bus are polled one after another by that thread, so two
-devices never interleave transactions on one bus.
+A *device* is one configured `[[devices]]` entry. It gets its physical line from the
+supervisor's `Buses` (gatewayd.buses) when it is built, as a typed port, and `device.bus` is
+that line. The supervisor runs one runner thread per bus; devices on the same bus are polled
+one after another by that thread, so two devices never interleave transactions on one bus.
 
 Polled shape (most sources)::
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..buses.backend import Backend, Hardware
+from ..buses import Bus, Buses
 from ..model import Event, Point, Reading
 
 
@@ -37,25 +38,65 @@ class SourceContext:
     state_dir: Path
     clock_ms: Callable[[], int]
     extras: dict[str, Any] = field(default_factory=dict)
-    backend: Backend = field(default_factory=Hardware)  # chosen once per process
+    buses: Buses = field(default_factory=Buses)  # the supervisor's: one Bus per physical line
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.buses, Buses):  # a Backend, from callers of the older shape
+            self.buses = Buses(self.buses)
+
+
+def buses_of(ctx: SourceContext | None) -> Buses | None:
+    """The context's bus registry (None: the device makes a private one, for tools and tests)."""
+    return ctx.buses if ctx is not None else None
 
 
 class Device:
-    """What every device object starts from: its config, name, bus, period and points."""
+    """What every device object starts from: its config, name, bus, period and points.
 
-    def __init__(self, cfg: Any, points: list[Point] | None = None) -> None:
+    `buses` is the supervisor's registry; without one (a tool, a test) the device makes a
+    private registry and closes it with itself. Subclasses set `self.bus` from it."""
+
+    def __init__(self, cfg: Any, points: list[Point] | None = None,
+                 buses: Buses | None = None) -> None:
         self.cfg = cfg
         self.name: str = cfg.name
-        self.bus_key: str = cfg.bus_key
         self.period_s: float = cfg.period_ms / 1000
         self.points: list[Point] = (points if points is not None
                                     else [p.point(cfg.name) for p in cfg.points])
+        self._private_buses = buses is None
+        self.buses: Buses = buses if buses is not None else Buses()
+        self._bus: Bus | None = None
+
+    @property
+    def bus(self) -> Bus:
+        """The device's line. A kind that keeps its client itself (a PLC connection) and sets
+        none gets a plain Bus keyed by its config (`s7:host:port`): one runner a PLC."""
+        if self._bus is None:
+            key = getattr(self.cfg, "bus_key", "") or f"device:{self.name}"
+            self._bus = self.buses.get(Bus, key, None, self.name, lambda: Bus(key))
+        return self._bus
+
+    @bus.setter
+    def bus(self, bus: Bus) -> None:
+        self._bus = bus
+
+    @property
+    def bus_key(self) -> str:
+        return self.bus.key
+
+    def release_bus(self) -> None:
+        """Done with the line for now: a private registry closes; a shared line closes only
+        when no other device is on it (the supervisor's registry closes the rest at stop)."""
+        if self._private_buses:
+            self.buses.close()
+        elif self._bus is not None:
+            self.buses.release(self._bus, self.name)
 
 
 @runtime_checkable
 class PolledDevice(Protocol):
     name: str
-    bus_key: str
+    bus: Bus
     period_s: float
     points: list[Point]
 
@@ -67,7 +108,7 @@ class PolledDevice(Protocol):
 @runtime_checkable
 class EventDevice(Protocol):
     name: str
-    bus_key: str
+    bus: Bus
     points: list[Point]
 
     def start(self, ctx: SourceContext) -> None: ...

@@ -55,14 +55,14 @@ period_ms = 1000
 [[devices.points]]
 alias = 1
 name = "spindle.speed"
-unit = "rpm"
+unit = "1/min"
 register = 0
 type = "int"
 
 [[devices.points]]
 alias = 2
 name = "coolant.temperature"
-unit = "degC"
+unit = "°C"
 register = 1
 data_type = "int16"
 scale = 0.1                    # the PLC sends tenths of a degree
@@ -116,7 +116,7 @@ profile = "bme280"
 bus = 1
 period_ms = 5000
 points = [
-  {{ alias = 30, name = "cabinet.temperature", unit = "degC", measurand = "temperature", resolution = 0.01 }},
+  {{ alias = 30, name = "cabinet.temperature", unit = "°C", measurand = "temperature", resolution = 0.01 }},
   {{ alias = 31, name = "cabinet.humidity", unit = "%RH", measurand = "humidity", resolution = 0.1 }},
 ]
 
@@ -204,7 +204,7 @@ host = "127.0.0.1"
 port = {s7_port}
 period_ms = 1000
 points = [
-  {{ alias = 80, name = "washer.bath_temperature", unit = "degC", address = "DB1.DBD0", data_type = "real" }},
+  {{ alias = 80, name = "washer.bath_temperature", unit = "°C", address = "DB1.DBD0", data_type = "real" }},
   {{ alias = 81, name = "washer.cycles", address = "DB1.DBD16", data_type = "dint", type = "int" }},
   {{ alias = 82, name = "washer.door_closed", address = "DB1.DBX12.3", type = "bool" }},
   {{ alias = 83, name = "washer.program", address = "DB1.DBB20", data_type = "string", {string10} }},
@@ -230,7 +230,7 @@ publishing_interval_ms = 1000
 sampling_interval_ms = 1000
 points = [
   {{ alias = 90, name = "robot.picks", node_id = "ns=2;s=Line1.Counter", type = "int" }},
-  {{ alias = 91, name = "robot.gripper_temperature", unit = "degC", node_id = "ns=2;s=Line1.Temperature" }},
+  {{ alias = 91, name = "robot.gripper_temperature", unit = "°C", node_id = "ns=2;s=Line1.Temperature" }},
 ]
 """
 

@@ -34,8 +34,12 @@ from ..sources.iolink.regmap import RegisterMap
 from .broker import free_port
 
 
-def encode_item(item: Item, value: float | int | bool) -> int:
+def encode_item(item: Item, value: float | int | bool | str | bytes) -> int:
     """The raw bits of `item` for an engineering value (inverse of the IODD's scaling)."""
+    if item.kind in ("string", "octets"):  # text or octets, NUL-padded to the item's length
+        text = value.encode() if isinstance(value, str) else bytes(value)  # type: ignore[arg-type]
+        return int.from_bytes(text.ljust(item.bit_length // 8, b"\0"), "big")
+    assert not isinstance(value, (str, bytes))
     if item.kind == "bool":
         return int(bool(value))
     if item.kind == "float32":

@@ -36,20 +36,17 @@ def scan_i2c(
 
     A one-byte read per address (like `i2cdetect -r`): safe for EEPROMs, unlike a quick write.
     """
-    from ..buses.i2c import bus_lock
-
     found: dict[int, tuple[str | None, list[str]]] = {}
-    for addr in addresses:
-        with bus_lock(spec):
-            try:
-                bus.read_byte(addr)
-            except OSError:
-                pass
-            else:
-                found[addr] = (
-                    i2c_chips.identify(addr, _reader(bus, addr)),
-                    i2c_chips.candidates(addr),
-                )
+    for addr in addresses:  # the probe is the bus's only user in its process: no lock needed
+        try:
+            bus.read_byte(addr)
+        except OSError:
+            pass
+        else:
+            found[addr] = (
+                i2c_chips.identify(addr, _reader(bus, addr)),
+                i2c_chips.candidates(addr),
+            )
         if progress:
             progress.advance(note=f"0x{addr:02x}")
     return found
@@ -133,10 +130,9 @@ def endpoint_of(args: argparse.Namespace) -> Any:
     from ..buses.modbus import Endpoint
 
     line, _ = line_settings(args)
-    timeout = line["timeout_ms"] / 1000
     port = str(args.port or "")
     if args.host:
-        return Endpoint("tcp", host=args.host, port=int(port or 502), timeout_s=timeout)
+        return Endpoint("tcp", host=args.host, port=int(port or 502))
     if not port or port.isdigit():
         raise ValueError("--host for Modbus TCP, or --port /dev/ttyUSB0 for Modbus RTU")
     return Endpoint(
@@ -145,18 +141,18 @@ def endpoint_of(args: argparse.Namespace) -> Any:
         baudrate=line["baudrate"],
         parity=line["parity"],
         stopbits=line["stopbits"],
-        timeout_s=timeout,
     )
 
 
-def read_span(endpoint: Any, span: modbus_ref.Span, unit: int) -> list[int] | list[bool]:
-    from ..buses.modbus import ModbusLink
+def read_span(endpoint: Any, span: modbus_ref.Span, unit: int,
+              timeout_s: float = 1.0) -> list[int] | list[bool]:
+    from ..buses.modbus import ModbusBus
 
-    link = ModbusLink(endpoint)
+    bus = ModbusBus(endpoint)
     try:
-        return link.read(span.table, span.address, span.count, unit)
+        return bus.port(unit, timeout_s).read(span.table, span.address, span.count)
     finally:
-        link.close()
+        bus.close()
 
 
 def cmd_modbus(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -168,7 +164,7 @@ def cmd_modbus(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if endpoint.transport != "tcp":
             print(f"line {line['baudrate']} 8{line['parity']}{line['stopbits']} ({source})",
                   file=out)
-        values = read_span(endpoint, span, line["unit"])
+        values = read_span(endpoint, span, line["unit"], line["timeout_ms"] / 1000)
     except ValueError as e:
         print(f"probe modbus: expected {e}", file=sys.stderr)
         return 2
@@ -203,7 +199,7 @@ def listen(port: str, baud: int, seconds: float, send: bytes = b"") -> bytes:
     """What arrives on `port` at `baud` 8N1 within `seconds`, sending `send` every half second."""
     from ..buses.serial import Framing, SerialLine
 
-    line = SerialLine(port, Framing(baud))
+    line = SerialLine(f"serial:{port}", port, Framing(baud))
     got = b""
     deadline = time.monotonic() + seconds
     try:

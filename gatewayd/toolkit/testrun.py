@@ -8,7 +8,7 @@ running gateway leaves the daemon's state alone. Exit 0 when every device answer
 failed (each with its reason), 78 when the config is refused.
 
     plc (modbus): ok
-      spindle.temp                 61.5 degC   good
+      spindle.temp                 61.5 °C   good
     dead-meter (modbus): FAILED: 127.0.0.1:502: cannot connect
       meter.power                     - W      bad_comm
 """
@@ -113,6 +113,7 @@ def run(cfg: Any, backend: Any, seconds: float, out: TextIO) -> int:
             for d in evented:
                 if not started[d.name]:
                     d.stop()
+            ctx.buses.close()
     return report(cfg, devices, unbuilt, workers, started, sink, out)
 
 

@@ -33,7 +33,7 @@ name = "plc"
 port = {port}
 period_ms = 100
 points = [
-  {{ alias = 1, name = "temp", unit = "degC", register = 0, data_type = "float32", resolution = 0.1 }},
+  {{ alias = 1, name = "temp", unit = "°C", register = 0, data_type = "float32", resolution = 0.1 }},
   {extra}
 ]
 """

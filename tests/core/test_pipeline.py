@@ -29,7 +29,7 @@ def gateway_config(tmp: Path, broker_url: str, gw: str, devices: list[dict[str, 
 def modbus_device(name: str, port: int, unit: int, alias0: int, **kw: Any) -> dict[str, Any]:
     return {"kind": "modbus", "name": name, "port": port, "unit": unit, "period_ms": 100,
             "timeout_ms": 200, "retries": 0, **kw, "points": [
-                {"alias": alias0, "name": f"{name}.temp", "unit": "degC", "register": 0,
+                {"alias": alias0, "name": f"{name}.temp", "unit": "°C", "register": 0,
                  "data_type": "float32", "resolution": 0.01},
                 {"alias": alias0 + 1, "name": f"{name}.count", "register": 2, "type": "int",
                  "data_type": "uint32"},
@@ -72,7 +72,7 @@ def test_readings_arrive_decoded_with_birth_and_state(tmp_path: Path, broker: An
     kinds = {r.get("type") for r in got}
     assert "birth" in kinds and {"type": "state", "state": "online"} in got
     temps = [r for r in got if r.get("name") == "plc.temp"]
-    assert temps[0]["value"] == 21.5 and temps[0]["unit"] == "degC" and temps[0]["quality_name"] == "good"
+    assert temps[0]["value"] == 21.5 and temps[0]["unit"] == "°C" and temps[0]["quality_name"] == "good"
     assert {r["value"] for r in got if r.get("name") == "plc.count"} == {70_001}
     assert {r["value"] for r in got if r.get("name") == "plc.run"} == {1}
     times = sorted(r["time"] for r in temps)

@@ -44,7 +44,7 @@ def make(tmp_path: Path, bus: SimBus, clock: ManualClock, events: list[Event],
 
 
 POINTS = [{"alias": 1, "name": "level", "unit": "m", "channel": 0, "low": 0.0, "high": 5.0},
-          {"alias": 2, "name": "flow", "unit": "m3/h", "channel": 1, "low": 0.0, "high": 40.0,
+          {"alias": 2, "name": "flow", "unit": "m³/h", "channel": 1, "low": 0.0, "high": 40.0,
            "sqrt": True}]
 
 
@@ -131,6 +131,7 @@ def test_modbus_module_in_microamps(tmp_path: Path, clock: ManualClock, module: 
         got = [(r.value, r.quality) for r in dev.read(0)]
     finally:
         dev.close()
+        dev.buses.close()  # the context's buses, as the supervisor closes its own
     assert got == [(8.0, Quality.GOOD), (None, Quality.BAD_WIRE_BREAK), (16.0, Quality.GOOD)]
 
 
@@ -144,6 +145,7 @@ def test_modbus_module_in_counts(tmp_path: Path, clock: ManualClock, module: Mod
         a, b = dev.read(0)
     finally:
         dev.close()
+        dev.buses.close()  # the context's buses, as the supervisor closes its own
     assert a.value == pytest.approx(50.0) and b.quality == Quality.BAD_WIRE_BREAK
 
 
@@ -177,3 +179,4 @@ def test_module_registers_coalesced_by_the_modbus_source(tmp_path: Path, clock: 
         assert dev.counters["requests"] == 1
     finally:
         dev.close()
+        dev.buses.close()  # the context's buses, as the supervisor closes its own

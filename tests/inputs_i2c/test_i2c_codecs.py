@@ -81,7 +81,7 @@ def test_bme280_raw_fields(data: bytes, raw: tuple[int, int, int]) -> None:
 
 
 def test_bme280_datasheet_example_integer() -> None:
-    """adc_T 519888 -> t_fine 128422, 25.08 degC; adc_P 415148 -> about 100653 Pa."""
+    """adc_T 519888 -> t_fine 128422, 25.08 °C; adc_P 415148 -> about 100653 Pa."""
     t_fine = bme.t_fine_int(519888, EXAMPLE)
     assert t_fine == 128422
     assert bme.temperature_int(t_fine) == 2508
@@ -89,7 +89,7 @@ def test_bme280_datasheet_example_integer() -> None:
 
 
 def test_bme280_datasheet_example_float() -> None:
-    """The double-precision formulas agree with the worked example (25.08 degC, 100653.27 Pa)."""
+    """The double-precision formulas agree with the worked example (25.08 °C, 100653.27 Pa)."""
     t, p, _ = bme.compensate_float(415148, 519888, 30000, EXAMPLE)
     assert t == pytest.approx(25.0825, abs=1e-3)
     assert p == pytest.approx(100653.27, abs=0.1)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from i2c_testing import Staged, make_ctx
 
+from gatewayd.buses import Buses
 from gatewayd.buses.backend import select as select_backend
 from gatewayd.buses.i2c import I2CDevice, open_bus
 from gatewayd.config import load, parse
@@ -30,9 +31,10 @@ def device(bus: int = 1, **kw: object) -> dict[str, object]:
     return {"kind": "i2c", "bus": bus, **kw}
 
 
-def sensor(raw: dict[str, object], bus: SimBus, clock: ManualClock | None = None) -> I2CSensor:
+def sensor(raw: dict[str, object], bus: SimBus, clock: ManualClock | None = None,
+           buses: Buses | None = None) -> I2CSensor:
     cfg = parse({"gateway": {"id": "t"}, "devices": [raw]}).devices[0]
-    return I2CSensor(cfg, bus, clock.sleep if clock else time.sleep)
+    return I2CSensor(cfg, bus, clock.sleep if clock else time.sleep, buses)
 
 
 ENV_POINTS = [{"alias": 1, "name": "t", "measurand": "temperature"},
@@ -160,10 +162,12 @@ def test_bus_lock_keeps_a_conversion_whole() -> None:
     """Two threads on one bus: no BME280 transaction lands between an ADS1115 config write and
     its result read, because both devices hold the one lock of the bus."""
     bus = LoggingBus({0x48: ADS1115(), 0x76: BME280()})
+    buses = Buses()  # the supervisor's registry: one I2CBus, one lock, for bus 3
     adc = sensor(device(bus=3, name="adc", chip="ads1115", data_rate_sps=475,
-                        points=ADC_POINTS[:1]), bus)
+                        points=ADC_POINTS[:1]), bus, buses=buses)
     env = sensor(device(bus=3, name="env", chip="bme280", mode="normal",
-                        standby_ms=0.5, points=ENV_POINTS[:1]), bus)
+                        standby_ms=0.5, points=ENV_POINTS[:1]), bus, buses=buses)
+    assert adc.bus is env.bus
     adc.open()
     env.open()
     stop = threading.Event()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gatewayd.buses.modbus import Endpoint, ModbusLink
+from gatewayd.buses.modbus import Endpoint, ModbusBus
 from gatewayd.buses.port_errors import diagnose
 from gatewayd.buses.serial import Framing, SerialLine
 from gatewayd.errors import CommError
@@ -30,7 +30,7 @@ def port() -> Iterator[str]:
 
 
 def serial_error(path: str) -> str:
-    line = SerialLine(path, FRAMING)
+    line = SerialLine(f"serial:{path}", path, FRAMING)
     try:
         line.ensure_open()
     except CommError as e:
@@ -41,9 +41,9 @@ def serial_error(path: str) -> str:
 
 
 def modbus_error(path: str) -> str:
-    link = ModbusLink(Endpoint(transport="rtu", serial_port=path, timeout_s=0.2))
+    link = ModbusBus(Endpoint(transport="rtu", serial_port=path))
     try:
-        link.connect()
+        link.connect(0.2)
     except CommError as e:
         return str(e)
     finally:
@@ -72,7 +72,7 @@ def test_busy(port: str, open_it: Callable[[str], str]) -> None:
 
 def test_two_serial_buses_on_one_port_are_told_busy(port: str) -> None:
     """Our own bus locks the port it opens: a second opener hears why."""
-    first = SerialLine(port, FRAMING)
+    first = SerialLine(f"serial:{port}", port, FRAMING)
     first.ensure_open()
     try:
         assert "busy" in serial_error(port)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gatewayd.buses import BusConflict, Buses
 from gatewayd.buses.serial import Backoff
 from gatewayd.errors import CommError, DeviceError, ProtocolError
 from gatewayd.model import Quality, Reading
@@ -46,17 +47,27 @@ def sim(tmp_path: Path) -> Iterator[SerialSim]:
         yield s
 
 
+class Made(list[SerialDevice]):
+    """The devices a test made, and the bus registry they share (as the supervisor's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buses = Buses()
+
+
 @pytest.fixture
-def devices() -> Iterator[list[SerialDevice]]:
-    made: list[SerialDevice] = []
+def devices() -> Iterator[Made]:
+    made = Made()
     yield made
     for d in made:
         d.close()
+    made.buses.close()
 
 
 def make(devices: list[SerialDevice], base: dict[str, Any], port: str, **change: Any
          ) -> SerialDevice:
-    device = SerialDevice(Config.model_validate({**base, "port": port, **change}))
+    buses = devices.buses if isinstance(devices, Made) else None
+    device = SerialDevice(Config.model_validate({**base, "port": port, **change}), buses)
     device.open()
     devices.append(device)
     return device
@@ -187,10 +198,12 @@ def test_shared_rs485_line(sim: SerialSim, devices: list[SerialDevice]) -> None:
 
 
 def test_shared_line_needs_same_framing(sim: SerialSim, devices: list[SerialDevice]) -> None:
-    """A second device on a port with other framing is refused."""
+    """A second device on a port with other framing is refused (a config error naming both
+    devices, which `check` reports, no longer a CommError at open)."""
     port = sim.add("rs485", PollSensor())
     make(devices, PROBE_CFG, port.path)
-    with pytest.raises(CommError, match="framing"):
+    with pytest.raises(BusConflict, match=r"serial:.* is 19200 8N1 for device other but "
+                                          r"9600 8N1 for device probe"):
         make(devices, PROBE_CFG, port.path, name="other", baudrate=19200)
 
 

@@ -40,7 +40,7 @@ period_ms = 200
 [[devices.points]]
 alias = 1
 name = "spindle.temp"
-unit = "degC"
+unit = "°C"
 register = 0
 data_type = "float32"
 resolution = 0.1
@@ -145,7 +145,7 @@ def test_status_shows_every_device_with_no_broker(daemon: Any) -> None:
         "dead-meter": "modbus"}
     points = {p["name"]: p for d in st["devices"] for p in d["points"]}
     assert points["spindle.temp"]["value"] == pytest.approx(61.5)
-    assert points["spindle.temp"]["quality"] == "good" and points["spindle.temp"]["unit"] == "degC"
+    assert points["spindle.temp"]["quality"] == "good" and points["spindle.temp"]["unit"] == "°C"
     assert 0 <= points["spindle.temp"]["age_s"] < 5
     assert points["spare.loop"]["quality"] == "bad_wire_break"
     assert points["lathe.running"]["value"] in (0, 1, True, False)
@@ -167,7 +167,7 @@ def test_tail_reads_the_socket(daemon: Any) -> None:
     text = "\n".join(lines)
     assert lines[0].startswith("gatewayd 'live-1'  broker DISCONNECTED"), text
     temp = next(line.split() for line in lines if line.startswith("spindle.temp"))
-    assert temp[1:4] == ["61.5", "degC", "good"], text
+    assert temp[1:4] == ["61.5", "°C", "good"], text
     assert any(line.startswith("lathe.parts") for line in lines), text
     assert any(line.startswith("vib pump-de: rms_g ") for line in lines), text
     assert any(line.startswith("DOWN dead-meter (modbus): ") for line in lines), text

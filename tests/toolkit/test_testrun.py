@@ -29,7 +29,7 @@ PLC = """
 kind = "modbus"
 name = "plc"
 port = {port}
-points = [ {{ alias = 1, name = "spindle.temp", unit = "degC", register = 0, data_type = "float32" }} ]
+points = [ {{ alias = 1, name = "spindle.temp", unit = "°C", register = 0, data_type = "float32" }} ]
 """
 SIMULATED = """
 [[devices]]
@@ -92,7 +92,7 @@ def test_every_device_once(tmp_path: Path, plc: ModbusSim) -> None:
     lines = r.stdout.splitlines()
     assert "plc (modbus): ok" in lines
     temp = next(line.split() for line in lines if line.strip().startswith("spindle.temp"))
-    assert temp[1:] == ["61.5", "degC", "good"]
+    assert temp[1:] == ["61.5", "°C", "good"]
     level = next(line.split() for line in lines if line.strip().startswith("tank.level"))
     assert 0 < float(level[1]) < 5 and level[2:] == ["m", "good"]
     spare = next(line.split() for line in lines if line.strip().startswith("spare.loop"))

@@ -19,7 +19,7 @@ EXAMPLES = {
         ("gpio", "counter"),
     },
     "pump_station.toml": {("analog", "m"), ("modbus", "kWh"), ("iolink", "Pressure")},
-    "air_compressor.toml": {("i2c", "temperature"), ("serial", "m3/h"), ("gpio", "run_hours")},
+    "air_compressor.toml": {("i2c", "temperature"), ("serial", "m³/h"), ("gpio", "run_hours")},
 }
 
 

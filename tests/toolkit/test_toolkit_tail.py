@@ -175,7 +175,7 @@ def test_small_terminal_fits() -> None:
 
 def test_status_and_alarm_events_shown() -> None:
     """Queue depth and age from status.json; an alarm shows while active and goes when cleared."""
-    state = TailState("gw", rows={"t": Row(5.0, "degC", "good", 0.0)})
+    state = TailState("gw", rows={"t": Row(5.0, "°C", "good", 0.0)})
     status = {
         "queue": {"depth": 17, "oldest_age_s": 42.5},
         "broker": {"connected": False},

@@ -92,8 +92,8 @@ def test_overrun_is_a_gap_and_the_window_restarts(tmp_path: Path) -> None:
     model = chip.Adxl345(z=Machine().signal, clock=lambda: t[0])
     cfg = device_config(window_len=256, overlap=0.0, alias_base=10, shaft_hz=30.0)
     events: list[Event] = []
-    dev = source_module("vibration").build(cfg.devices[0], context(tmp_path, events))
-    dev._bus = SimBus({0x53: model})  # the test's bus, as ctx.extras would give it
+    ctx = context(tmp_path, events, i2c_bus=SimBus({0x53: model}))  # the test's bus
+    dev = source_module("vibration").build(cfg.devices[0], ctx)
     dev.open()
     out: list[Reading] = []
     for step in range(1, 11):

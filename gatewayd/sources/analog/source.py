@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...buses.backend import Backend
+from ...buses import Buses
 from ...model import Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from ..i2c import config as i2c_config
 from ..i2c.drivers import Sleep
 from ..i2c.source import I2CSensor
@@ -49,11 +49,12 @@ class AnalogLoops(Device):
     cfg: Config
 
     def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep,
-                 backend: Backend | None = None) -> None:
-        super().__init__(cfg)
+                 buses: Buses | None = None) -> None:
+        super().__init__(cfg, buses=buses)
         self.inner: I2CSensor | ModbusDevice = (
-            I2CSensor(adc_config(cfg), bus, sleep, backend) if cfg.input == "ads1115"
-            else ModbusDevice(module_config(cfg)))
+            I2CSensor(adc_config(cfg), bus, sleep, self.buses) if cfg.input == "ads1115"
+            else ModbusDevice(module_config(cfg), self.buses))
+        self.bus = self.inner.bus
         self.max_poll_s = self.inner.max_poll_s
 
     @property
@@ -68,8 +69,9 @@ class AnalogLoops(Device):
 
     def close(self) -> None:
         self.inner.close()
+        self.release_bus()
 
 
 def build(cfg: Config, ctx: SourceContext) -> AnalogLoops:
     return AnalogLoops(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep),
-                       ctx.backend)
+                       buses_of(ctx))

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ...buses.gpio import InputPin
+from ...buses import Buses
+from ...buses.gpio import GpioBus, InputPin
 from ...model import Event, Quality, Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from .config import OEE_ROLES, Config, GpioInput, GpioPoint
 from .logic import (
     Debouncer,
@@ -56,8 +57,9 @@ class GpioDevice(Device):
     cfg: Config
 
 
-    def __init__(self, cfg: Config) -> None:
-        super().__init__(cfg)
+    def __init__(self, cfg: Config, buses: Buses | None = None) -> None:
+        super().__init__(cfg, buses=buses)
+        self.bus: GpioBus = self.buses.gpio(cfg.name)
         self.counters: dict[str, int] = {"edges": 0, "transitions": 0, "writes": 0}
         self.state_path = Path()
         self._lock = threading.Lock()
@@ -73,7 +75,7 @@ class GpioDevice(Device):
         self._ctx = ctx
         self.state_path = ctx.state_dir / f"gpio-{self.name}.json"
         saved = self._load()
-        factory = ctx.extras.get("gpio_pin_factory") or ctx.backend.pin_factory()
+        factory = ctx.extras.get("gpio_pin_factory")
         with self._lock:
             now = ctx.clock_ms()
             self._persisted_ms = now
@@ -90,7 +92,7 @@ class GpioDevice(Device):
 
     def _open_input(self, inp: GpioInput, saved: dict[str, Any], factory: Any, now: int) -> None:
         on_change = partial(self._edge, inp.name)
-        pin = InputPin(inp.pin, inp.pull, inp.active_level, on_change, factory, self.name)
+        pin = self.bus.input(inp.pin, inp.pull, inp.active_level, on_change, self.name, factory)
         self._pins.append(pin)
         state = InputState(inp, pin.active, saved.get(inp.name, {}), now)
         for p in self.cfg.points:
@@ -297,5 +299,5 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def build(cfg: Config, ctx: SourceContext) -> GpioDevice:
-    return GpioDevice(cfg)
+def build(cfg: Config, ctx: SourceContext | None) -> GpioDevice:
+    return GpioDevice(cfg, buses_of(ctx))

@@ -79,7 +79,7 @@ def t_fine_int(adc_t: int, c: Calibration) -> int:
 
 
 def temperature_int(t_fine: int) -> int:
-    """Temperature in 0.01 degC."""
+    """Temperature in 0.01 °C."""
     return (t_fine * 5 + 128) >> 8
 
 
@@ -114,14 +114,14 @@ Values = tuple[float, float, float]
 
 
 def compensate_int(adc_p: int, adc_t: int, adc_h: int, c: Calibration) -> Values:
-    """(degC, Pa, %RH) through the integer formulas."""
+    """(°C, Pa, %RH) through the integer formulas."""
     tf = t_fine_int(adc_t, c)
     return (temperature_int(tf) / 100, pressure_int(adc_p, tf, c) / 256,
             humidity_int(adc_h, tf, c) / 1024)
 
 
 def compensate_float(adc_p: int, adc_t: int, adc_h: int, c: Calibration) -> Values:
-    """(degC, Pa, %RH) through the double-precision formulas."""
+    """(°C, Pa, %RH) through the double-precision formulas."""
     v1 = (adc_t / 16384.0 - c.T1 / 1024.0) * c.T2
     v2 = (adc_t / 131072.0 - c.T1 / 8192.0) ** 2 * c.T3
     t_fine = int(v1 + v2)

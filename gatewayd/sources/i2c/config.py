@@ -48,7 +48,7 @@ I2CProfile = Annotated[str | None, AfterValidator(partial(profiles.check, kind="
 
 class I2CPoint(PointConfig):
     measurand: Literal["temperature", "pressure", "humidity"] | None = Field(
-        default=None, description="bme280: degC, Pa, %RH")
+        default=None, description="bme280: °C, Pa, %RH")
     channel: Literal["ain0", "ain1", "ain2", "ain3", "ain0-ain1", "ain0-ain3", "ain1-ain3",
                      "ain2-ain3"] | None = Field(default=None, description="ads1115 input")
     full_scale_v: FullScaleV = Field(default=4.096, description="ads1115 PGA range, +- volts")

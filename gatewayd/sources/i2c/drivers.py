@@ -105,7 +105,7 @@ class Bme280:
         raise CommError(f"{self.dev.label}: {what} did not finish", Quality.BAD_TIMEOUT)
 
     def sample(self) -> tuple[float | None, float | None, float | None]:
-        """(degC, Pa, %RH); None for a measurement that is switched off."""
+        """(°C, Pa, %RH); None for a measurement that is switched off."""
         if self.cal is None:
             raise CommError(f"{self.dev.label}: not opened")
         s = self.s

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...buses.backend import Backend
-from ...buses.i2c import I2CDevice, open_bus
+from ...buses import Buses
+from ...buses.i2c import I2CBus, I2CDevice
 from ...model import Quality, Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from . import ads1115_codec as ads
 from .config import Config
 from .drivers import Ads1115, Bme280, Bme280Settings, Sleep
@@ -21,23 +21,21 @@ def saturation_quality(code: int) -> Quality:
 
 
 class I2CSensor(Device):
-    """A PolledDevice for one chip; the bus comes from ctx.extras["i2c_bus"] or `cfg.bus`."""
+    """A PolledDevice for one chip on bus `cfg.bus` (a test may hand the bus's handle in)."""
 
     cfg: Config
     max_poll_s = 2.0  # conversions take milliseconds: a poll this long means a hung bus
 
-    def __init__(self, cfg: Config, bus: Any = None, sleep: Sleep = time.sleep,
-                 backend: Backend | None = None) -> None:
-        super().__init__(cfg)
-        self._bus, self._sleep, self._backend = bus, sleep, backend
+    def __init__(self, cfg: Config, handle: Any = None, sleep: Sleep = time.sleep,
+                 buses: Buses | None = None) -> None:
+        super().__init__(cfg, buses=buses)
+        self._sleep = sleep
+        self.bus: I2CBus = i2c_bus(self.buses, cfg.bus, cfg.name, handle)
         self._chip: Ads1115 | Bme280 | None = None
-        self._opened: Any = None
 
     def open(self) -> None:
-        self.close()
-        bus = self._bus if self._bus is not None else open_bus(self.cfg.bus, self._backend)
-        self._opened = bus if self._bus is None else None  # ours to close
-        dev = I2CDevice(bus, self.cfg.bus, self.cfg.address, self.cfg.chip)
+        self._chip = None
+        dev = self.bus.port(self.cfg.address, self.cfg.chip)
         chip = self._make(dev)
         chip.open()
         if isinstance(chip, Ads1115) and self.cfg.continuous and self.cfg.points:
@@ -70,14 +68,22 @@ class I2CSensor(Device):
         return out
 
     def close(self) -> None:
+        """The adapter closes when no other chip is on it (the bus layer decides)."""
         self._chip = None
-        if self._opened is not None:
-            self._opened.close()  # a real bus's file descriptor; a SimBus ignores it
-            self._opened = None
+        self.release_bus()
+
+
+def i2c_bus(buses: Buses, number: int, device: str, handle: Any = None) -> I2CBus:
+    """The bus of adapter `number` (with a handle a test passed in, when it did)."""
+    if handle is None:
+        bus: I2CBus = buses.i2c(number, device)
+        return bus
+    return buses.get(I2CBus, f"i2c-{number}", None, device,
+                     lambda: I2CBus(number, buses.backend, handle))
 
 
 def _raw(alias: int, ts_ms: int, value: float | None, q: Quality) -> Reading:
-    """The chip's value in its own unit (volts, degC, Pa, %RH); the point stage scales it."""
+    """The chip's value in its own unit (volts, °C, Pa, %RH); the point stage scales it."""
     if value is None and not q.is_bad:
         q = Quality.BAD_CONFIG
     return Reading(alias, ts_ms, None if q.is_bad else value, q)
@@ -85,4 +91,4 @@ def _raw(alias: int, ts_ms: int, value: float | None, q: Quality) -> Reading:
 
 def build(cfg: Config, ctx: SourceContext) -> I2CSensor:
     return I2CSensor(cfg, ctx.extras.get("i2c_bus"), ctx.extras.get("sleep", time.sleep),
-                     ctx.backend)
+                     buses_of(ctx))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ...buses.iolink_http import IotCoreClient
-from ...buses.modbus import Endpoint, ModbusLink
+from ...buses.iolink_http import HttpBus, IotCoreClient
+from ...buses.modbus import ModbusBus, ModbusPort
 from ...errors import ProtocolError
 from .decode import IOT_CODES, IOT_STATUS, PortState, parse_hex, registers_to_octets
 from .regmap import RegisterMap
@@ -39,14 +39,15 @@ class HttpMaster:
 
     LEAVES = ("status", "vendorid", "deviceid", "pdin")
 
-    def __init__(self, url: str, timeout_s: float) -> None:
+    def __init__(self, bus: HttpBus, url: str, timeout_s: float) -> None:
+        self.bus = bus
         self.url = url
         self.timeout_s = timeout_s
         self.client: IotCoreClient | None = None
 
     def open(self) -> None:
         if self.client is None:
-            self.client = IotCoreClient(self.url, self.timeout_s)
+            self.client = self.bus.port(self.url, self.timeout_s)
 
     def read_ports(self, ports: dict[int, int]) -> dict[int, PortRead]:
         assert self.client is not None, "open() first"
@@ -80,9 +81,7 @@ class HttpMaster:
         return self.client.read_isdu(port, index, subindex)
 
     def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        self.client = None  # the connection pool is the bus's
 
 
 def _number(answer: tuple[int, Any]) -> int | None:
@@ -98,23 +97,20 @@ def _number(answer: tuple[int, Any]) -> int | None:
 class ModbusMaster:
     """A Modbus TCP master: per port, one read of status + process data, one of the identity."""
 
-    def __init__(self, endpoint: Endpoint, unit: int, regmap: RegisterMap) -> None:
-        self.endpoint = endpoint
+    def __init__(self, bus: ModbusBus, unit: int, timeout_s: float, regmap: RegisterMap) -> None:
+        self.bus = bus
         self.unit = unit
         self.map = regmap
-        self.link: ModbusLink | None = None
+        self.link: ModbusPort = bus.port(unit, timeout_s)
 
     def open(self) -> None:
-        if self.link is None:
-            self.link = ModbusLink.acquire(self.endpoint)
         self.link.connect()
 
     def read_ports(self, ports: dict[int, int]) -> dict[int, PortRead]:
         return {p: self._port(p, octets) for p, octets in ports.items()}
 
     def _read(self, address: int, count: int) -> list[int]:
-        assert self.link is not None, "open() first"
-        return [int(r) for r in self.link.read(self.map.table, address, count, self.unit)]
+        return [int(r) for r in self.link.read(self.map.table, address, count)]
 
     def _port(self, port: int, octets: int) -> PortRead:
         m = self.map
@@ -130,9 +126,7 @@ class ModbusMaster:
         return PortRead(state, pd, ident[0], dev << 16 | ident[-1])
 
     def read_isdu(self, port: int, index: int, subindex: int) -> bytes:
-        raise ProtocolError(f"{self.endpoint.label}: ISDU reads need access = 'http'")
+        raise ProtocolError(f"{self.bus.label}: ISDU reads need access = 'http'")
 
     def close(self) -> None:
-        if self.link is not None:
-            self.link.release()
-            self.link = None
+        """The connection is the bus's: it stays for the other devices on the line."""

@@ -12,14 +12,15 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ...buses import Buses
 from ...buses.modbus import Endpoint
 from ...errors import ConfigError, DeviceError
 from ...model import Point, Quality, Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from . import iodd as iodd_mod
 from .config import Config, IolinkPoint, PortConfig
 from .decode import STATE_QUALITY, PortState, decode_pd, identity_state, signed, vanished
-from .masters import HttpMaster, Master, ModbusMaster, PortRead
+from .masters import HttpMaster, ModbusMaster, PortRead
 from .regmap import load_map
 
 
@@ -37,6 +38,8 @@ class PortPlan:
 def _point_type(kind: str, gradient: float, offset: float) -> str:
     if kind == "bool":
         return "bool"
+    if kind in ("string", "octets"):  # text as read; octets as hex text
+        return "string"
     plain = kind != "float32" and gradient == 1.0 and offset == 0.0
     return "int" if plain else "float"
 
@@ -71,10 +74,11 @@ def decode_parameter(p: IolinkPoint, octets: bytes) -> tuple[float | int | None,
 class IolinkDevice(Device):
     cfg: Config
 
-    def __init__(self, cfg: Config, master: Master, plans: list[PortPlan],
-                 points: list[Point]) -> None:
-        super().__init__(cfg, points)
-        self.master = master
+    def __init__(self, cfg: Config, plans: list[PortPlan], points: list[Point],
+                 buses: Buses | None = None) -> None:
+        super().__init__(cfg, points, buses)
+        self.master = _master(cfg, self.buses)
+        self.bus = self.master.bus
         self.plans = plans
         self.parameters = [p for p in cfg.points if p.is_parameter]
         self.next_isdu_ms = 0
@@ -131,6 +135,7 @@ class IolinkDevice(Device):
 
     def close(self) -> None:
         self.master.close()
+        self.release_bus()
 
 
 def _plans(cfg: Config) -> list[PortPlan]:
@@ -151,17 +156,15 @@ def _item(iodd: iodd_mod.Iodd, p: IolinkPoint, device: str) -> iodd_mod.Item:
         item = iodd.item(str(p.item))
     except ValueError as e:
         raise ConfigError([f"{where}: found {p.item!r}, expected {e}"]) from None
-    if not item.numeric:
-        raise ConfigError([f"{where}: {item.name!r} is a {item.kind} item, expected a number "
-                           "or bool (text items are not published as points)"])
-    return item
+    return item  # text items (StringT, OctetStringT) are published as string points
 
 
-def _master(cfg: Config) -> Master:
+def _master(cfg: Config, buses: Buses) -> HttpMaster | ModbusMaster:
+    timeout_s = cfg.timeout_ms / 1000
     if cfg.access == "http":
-        return HttpMaster(cfg.url, cfg.timeout_ms / 1000)
-    endpoint = Endpoint("tcp", cfg.host, cfg.port, timeout_s=cfg.timeout_ms / 1000)
-    return ModbusMaster(endpoint, cfg.unit, load_map(cfg.register_map))
+        return HttpMaster(buses.http(cfg.url, cfg.name), cfg.url, timeout_s)
+    bus = buses.modbus(Endpoint("tcp", cfg.host, cfg.port), cfg.name)
+    return ModbusMaster(bus, cfg.unit, timeout_s, load_map(cfg.register_map))
 
 
 def build(cfg: Config, ctx: SourceContext | None = None) -> IolinkDevice:
@@ -172,4 +175,4 @@ def build(cfg: Config, ctx: SourceContext | None = None) -> IolinkDevice:
     for p in cfg.points:
         item = by_port[p.port].iodd.item(str(p.item)) if p.item is not None else None
         points.append(make_point(p, item, cfg.name))
-    return IolinkDevice(cfg, _master(cfg), plans, points)
+    return IolinkDevice(cfg, plans, points, buses_of(ctx))

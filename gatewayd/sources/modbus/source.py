@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...buses.modbus import Endpoint, ModbusLink
+from ...buses import Buses
+from ...buses.modbus import Endpoint, ModbusBus, ModbusPort
 from ...errors import DeviceException, ProtocolError
 from ...model import Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from .config import Config
 from .decode import Block, decode_registers, plan_reads
 
@@ -15,31 +16,27 @@ from .decode import Block, decode_registers, plan_reads
 class ModbusDevice(Device):
     cfg: Config
 
-    def __init__(self, cfg: Config) -> None:
-        super().__init__(cfg)
+    def __init__(self, cfg: Config, buses: Buses | None = None) -> None:
+        super().__init__(cfg, buses=buses)
         self.blocks = plan_reads(cfg.points, cfg.max_registers_per_read, cfg.max_gap)
-        # The longest a healthy poll can take: every request may wait out its retries.
-        self.max_poll_s = cfg.timeout_ms / 1000 * (cfg.retries + 1) * max(1, len(self.blocks)) + 1
         self.counters: Counter[str] = Counter()
-        self.endpoint = Endpoint(
-            cfg.transport, cfg.host, cfg.port, cfg.serial_port, cfg.baudrate, cfg.parity,
-            cfg.stopbits, cfg.timeout_ms / 1000,
-        )
-        self.link: ModbusLink | None = None
+        self.endpoint = Endpoint(cfg.transport, cfg.host, cfg.port, cfg.serial_port,
+                                 cfg.baudrate, cfg.parity, cfg.stopbits)
+        self.bus: ModbusBus = self.buses.modbus(self.endpoint, cfg.name)
+        self.link: ModbusPort = self.bus.port(cfg.unit, cfg.timeout_ms / 1000, cfg.retries)
+        # The longest a healthy poll can take: every request may wait out its retries.
+        self.max_poll_s = self.link.max_transaction_s * max(1, len(self.blocks)) + 1
 
     def open(self) -> None:
-        if self.link is None:
-            self.link = ModbusLink.acquire(self.endpoint, self.cfg.retries)
         self.link.connect()
 
     def read(self, now_ms: int) -> list[Reading]:
         """One poll. A block refused by the device is bad for its points only; a dead link raises."""
-        assert self.link is not None, "open() first"
         out: list[Reading] = []
         for block in self.blocks:
             self.counters["requests"] += 1
             try:
-                values = self.link.read(block.table, block.start, block.count, self.cfg.unit)
+                values = self.link.read(block.table, block.start, block.count)
             except (DeviceException, ProtocolError) as e:
                 self.counters[e.quality.label] += 1
                 out += [Reading(p.alias, now_ms, None, e.quality) for p in block.points]
@@ -56,10 +53,9 @@ class ModbusDevice(Device):
         return out
 
     def close(self) -> None:
-        if self.link is not None:
-            self.link.release()
-            self.link = None
+        """The line closes when no other device is on it (the bus layer decides)."""
+        self.release_bus()
 
 
-def build(cfg: Config, ctx: SourceContext) -> ModbusDevice:
-    return ModbusDevice(cfg)
+def build(cfg: Config, ctx: SourceContext | None) -> ModbusDevice:
+    return ModbusDevice(cfg, buses_of(ctx))

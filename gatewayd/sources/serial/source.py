@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ...buses import Buses
 from ...buses import serial as bus
 from ...errors import CommError, ProtocolError
 from ...model import Quality, Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from .config import Config, SerialPoint
 from .decode import (
     BadFrame,
@@ -33,20 +34,20 @@ class SerialDevice(Device):
     cfg: Config
 
 
-    def __init__(self, cfg: Config) -> None:
-        super().__init__(cfg)
+    def __init__(self, cfg: Config, buses: Buses | None = None) -> None:
+        super().__init__(cfg, buses=buses)
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
-        self.line: bus.SerialLine | None = None
+        framing = bus.Framing(cfg.baudrate, cfg.bytesize, cfg.parity, cfg.stopbits)
+        self.line: bus.SerialLine = self.buses.serial(cfg.port, framing, cfg.name,
+                                                      cfg.reopen_min_ms / 1000,
+                                                      cfg.reopen_max_ms / 1000)
+        self.bus = self.line
         self._pattern = re.compile(cfg.pattern)
         self._term = cfg.terminator.encode("latin-1")
         self._timeout_s = cfg.timeout_ms / 1000
         self._where = f"{cfg.name}: {cfg.port}"
 
     def open(self) -> None:
-        c = self.cfg
-        if self.line is None:
-            framing = bus.Framing(c.baudrate, c.bytesize, c.parity, c.stopbits)
-            self.line = bus.acquire(c.port, framing, c.reopen_min_ms / 1000, c.reopen_max_ms / 1000)
         with self.line.lock:
             try:
                 self.line.ensure_open()
@@ -54,13 +55,10 @@ class SerialDevice(Device):
                 raise CommError(f"{self.name}: {e}") from None
 
     def close(self) -> None:
-        if self.line is not None:
-            bus.release(self.line)
-            self.line = None
+        """The line closes when no other device is on it (the bus layer decides)."""
+        self.release_bus()
 
     def read(self, now_ms: int) -> Iterable[Reading]:
-        if self.line is None:
-            raise CommError(f"{self._where}: not open")
         with self.line.lock:
             try:
                 return self._read(self.line, now_ms)
@@ -170,6 +168,6 @@ def _binary_value(p: SerialPoint, body: bytes) -> float | int:
     return frame_field(body, p.byte_offset or 0, p.data_type, p.byte_order)
 
 
-def build(cfg: Config, ctx: SourceContext) -> SerialDevice:
-    return SerialDevice(cfg)
+def build(cfg: Config, ctx: SourceContext | None) -> SerialDevice:
+    return SerialDevice(cfg, buses_of(ctx))
 

@@ -22,10 +22,12 @@ from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
 from ...analysis.spectrum import Analyzer, Spec
 from ...analysis.tacho import Tacho
+from ...buses.i2c import I2CBus
 from ...model import Event, Point, Reading
 from ...points.alarms import Threshold, ZoneWatch
 from ...points.transform import finite_quality
 from ..base import Device, SourceContext
+from ..i2c.source import i2c_bus
 from .adxl345 import Adxl345
 from .config import Config
 
@@ -86,8 +88,12 @@ class VibrationChannel(Device):
 
 
     def __init__(self, cfg: Config, ctx: SourceContext, bus: Any = None) -> None:
-        super().__init__(cfg, [p.point(cfg.name, feature=p.feature) for p in cfg.points])
+        super().__init__(cfg, [p.point(cfg.name, feature=p.feature) for p in cfg.points],
+                         ctx.buses)
         self.ctx = ctx
+        handle = bus if bus is not None else ctx.extras.get("i2c_bus")
+        self.bus = (i2c_bus(self.buses, cfg.bus, cfg.name, handle) if cfg.sensor == "adxl345"
+                    else self.buses.own(cfg.name))
         self.analyzer = Analyzer(analysis_spec(cfg))
         self.ring = Ring(cfg.window_len, cfg.hop, capacity=2 * cfg.window_len)
         self.window = np.zeros(cfg.window_len)
@@ -107,7 +113,6 @@ class VibrationChannel(Device):
                       if cfg.tacho else None)
         self._tacho_pin: Any = None
         self._monotonic: Callable[[], float] = ctx.extras.get("monotonic", time.monotonic)
-        self._bus = bus
         self._chip: Adxl345 | None = None
         self._fifo = np.zeros(32)
         self._t0_ms: int | None = None  # time of sample 0 of the current run (no gap since)
@@ -122,8 +127,6 @@ class VibrationChannel(Device):
         self._t0_ms = None
 
     def _open_tacho(self, tacho: Tacho) -> Any:
-        from ...buses.gpio import InputPin
-
         t = self.cfg.tacho
         assert t is not None
 
@@ -131,17 +134,14 @@ class VibrationChannel(Device):
             if active:
                 tacho.pulse(self._monotonic())
 
-        return InputPin(t.pin, t.pull, t.active_high, edge,
-                        self.ctx.extras.get("gpio_pin_factory") or self.ctx.backend.pin_factory(),
-                        f"{self.name} tachometer")
+        return self.buses.gpio(self.name).input(t.pin, t.pull, t.active_high, edge,
+                                                f"{self.name} tachometer",
+                                                self.ctx.extras.get("gpio_pin_factory"))
 
     def _open_adxl(self) -> Adxl345:
-        from ...buses.i2c import I2CDevice, open_bus
-
-        bus = self._bus if self._bus is not None else self.ctx.extras.get("i2c_bus")
-        bus = bus if bus is not None else open_bus(self.cfg.bus, self.ctx.backend)
+        assert isinstance(self.bus, I2CBus)
         chip = Adxl345(
-            I2CDevice(bus, self.cfg.bus, self.cfg.address, "adxl345"),
+            self.bus.port(self.cfg.address, "adxl345"),
             self.cfg.odr_hz,
             self.cfg.range_g,
             self.cfg.axis,
@@ -156,6 +156,7 @@ class VibrationChannel(Device):
         if self._tacho_pin is not None:
             self._tacho_pin.close()
             self._tacho_pin = None
+        self.release_bus()  # the adapter's one handle closes unless other chips are on it
 
     def read(self, now_ms: int) -> list[Reading]:
         if self.cfg.sensor == "adxl345":
