@@ -83,6 +83,7 @@ class Supervisor:
         self.pipeline_progress = time.monotonic()
         self._pending_events: list[Event] = []  # found before the batcher existed
         self.points: list[Point] = []
+        self.sparkplug: Any = None  # publish.sparkplug.QueueFeed when [sparkplug] is enabled
         self.last = LastValues()  # for the live view: status() shows each point's last reading
 
     # -- assembly ------------------------------------------------------------------------------
@@ -108,7 +109,22 @@ class Supervisor:
         self._stop.clear()
         self._pipeline = threading.Thread(target=self._pipeline_loop, name="pipeline", daemon=True)
         self._pipeline.start()
+        self._start_sparkplug()  # before the publisher drains the backlog it reads
         self.publisher.start()
+
+    def _start_sparkplug(self) -> None:
+        """The optional Sparkplug B output, fed from the durable queue (docs/sparkplug.md)."""
+        sp = self.cfg.sparkplug
+        if not sp.enabled or self.store is None:
+            return
+        from .publish.sparkplug import QueueFeed, SparkplugNode
+
+        node = SparkplugNode(sp.url or self.cfg.broker.url, sp.group_id,
+                             sp.node_id or self.cfg.gateway.id, self.points,
+                             self.cfg.store.path.parent, sp.primary_host)
+        self.sparkplug = QueueFeed(node, self.store)
+        node.start()
+        self.sparkplug.start()
 
     def _birth(self) -> bytes:
         # n: a consumer detects a restarted numbering by it. Only an attribute is read: this
@@ -240,6 +256,10 @@ class Supervisor:
         self._stop.set()
         if self._pipeline:
             self._pipeline.join(10)
+        if self.sparkplug is not None:
+            self.sparkplug.stop()
+            self.sparkplug.node.stop()
+            self.sparkplug = None
         unsent = 0
         if self.batcher and self.store:
             self._flush(commit=True)
