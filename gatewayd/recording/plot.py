@@ -57,7 +57,7 @@ def _envelope(ax: Any, report: Report) -> None:
         return
     shaft = report.shaft_hz
     defects = report.spec.defects
-    top = 1.25 * max(max(comb(d, defects)[0]) for d in report.index) * shaft
+    top = 1.45 * max(max(comb(d, defects)[0]) for d in report.index) * shaft  # legend room
     f, g = report.envelope_hz, report.envelope_g
     sel = (f > 0) & (f <= top)
     ax.plot(f[sel], g[sel], lw=0.8, color="black")
