@@ -117,11 +117,17 @@ class Supervisor:
         sp = self.cfg.sparkplug
         if not sp.enabled or self.store is None:
             return
+        from .publish.credentials import Credentials
         from .publish.sparkplug import QueueFeed, SparkplugNode
 
-        node = SparkplugNode(sp.url or self.cfg.broker.url, sp.group_id,
-                             sp.node_id or self.cfg.gateway.id, self.points,
-                             self.cfg.store.path.parent, sp.primary_host)
+        b = self.cfg.broker
+        password = b.password_file.read_text().strip() if b.password_file else b.password
+        creds = Credentials(b.username, password, str(b.ca_file) if b.ca_file else None,
+                            str(b.cert_file) if b.cert_file else None,
+                            str(b.key_file) if b.key_file else None)
+        node = SparkplugNode(sp.url or b.url, sp.group_id, sp.node_id or self.cfg.gateway.id,
+                             self.points, self.cfg.store.path.parent, sp.primary_host,
+                             credentials=creds)
         self.sparkplug = QueueFeed(node, self.store)
         node.start()
         self.sparkplug.start()
@@ -246,6 +252,8 @@ class Supervisor:
         self._kick()
 
     def _kick(self) -> None:
+        if self.sparkplug is not None:  # first: it reads the batch before an ack can delete it
+            self.sparkplug.kick()
         if self.publisher is not None:
             self.publisher.kick()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from ..model import Point, Quality, Reading, now_ms
 from ..pipeline import codec
+from .credentials import Credentials
 from .sparkplug_pb import BOOLEAN, DOUBLE, INT32, INT64, STRING, UINT64, Metric, decode_command
 from .sparkplug_pb import encode_payload as payload
 
@@ -58,7 +60,8 @@ class BdSeq:
 class SparkplugNode:
     def __init__(self, broker_url: str, group_id: str, node_id: str, points: Sequence[Point],
                  state_dir: Path, primary_host: str | None = None,
-                 clock: Callable[[], int] = now_ms) -> None:
+                 clock: Callable[[], int] = now_ms, credentials: Credentials | None = None
+                 ) -> None:
         self.url = urlsplit(broker_url)
         self.group, self.node = group_id, node_id
         self.points = {p.alias: p for p in points}
@@ -77,7 +80,16 @@ class SparkplugNode:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self._auth(credentials or Credentials())
         self._arm_will()
+
+    def _auth(self, c: Credentials) -> None:
+        """The same username, password and TLS files as the native connection."""
+        if c.username:
+            self.client.username_pw_set(c.username, c.password or None)
+        if self.url.scheme == "mqtts":
+            self.client.tls_set(ca_certs=c.ca_file, certfile=c.cert_file, keyfile=c.key_file,
+                                tls_version=ssl.PROTOCOL_TLS_CLIENT)
 
     # -- topics ----------------------------------------------------------------------------------
     def topic(self, kind: str, device: str | None = None) -> str:
@@ -93,7 +105,8 @@ class SparkplugNode:
 
     def start(self) -> None:
         self.client.reconnect_delay_set(1, 5)
-        self.client.connect_async(self.url.hostname or "127.0.0.1", self.url.port or 1883)
+        port = self.url.port or (8883 if self.url.scheme == "mqtts" else 1883)
+        self.client.connect_async(self.url.hostname or "127.0.0.1", port)
         self.client.loop_start()
 
     def stop(self) -> None:
@@ -211,10 +224,18 @@ class SparkplugNode:
             if m is not None:
                 by_device.setdefault(self.points[r.alias].device, []).append(m)
         now = self.clock()
+        sent = 0
         for device, metrics in by_device.items():
+            if device in self.dead_devices:
+                # after a DDEATH only a DBIRTH may come: a good value is the device back (its
+                # device_up event may sit in a later batch), bad ones say nothing new
+                if historical or all(m.properties for m in metrics):
+                    continue
+                self.device_birth(device)
             self.client.publish(self.topic("DDATA", device), payload(now, metrics,
                                                                     self._next_seq()), qos=0)
-        return len(by_device)
+            sent += 1
+        return sent
 
     def publish_history(self, readings: Iterable[Reading]) -> int:
         """Readings from the durable queue, sent again marked is_historical (hosts store them
@@ -257,6 +278,7 @@ class QueueFeed:
         self.sent = {"live": 0, "history": 0}
         self.backlog: list[tuple[str, bytes]] = []
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sparkplug-feed", daemon=True)
 
     def start(self) -> None:
@@ -269,10 +291,17 @@ class QueueFeed:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(5)
 
+    def kick(self) -> None:
+        """New batches were committed: read them now, before the native publisher's ack."""
+        self._wake.set()
+
     def _run(self) -> None:
-        while not self._stop.wait(self.poll_s):
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_s)
+            self._wake.clear()
             if self.node.born:
                 while self.backlog:
                     kind, body = self.backlog.pop(0)

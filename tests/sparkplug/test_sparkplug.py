@@ -205,3 +205,39 @@ def test_the_daemon_publishes_sparkplug_beside_msgpack(broker: Any, watcher: Any
         finally:
             sup.stop()
     assert seen[True] > 0 and seen[False] > 0, seen
+
+
+def test_a_device_down_and_back_is_a_ddeath_then_a_dbirth(broker: Any, watcher: Any,
+                                                          tmp_path: Path) -> None:
+    """A Modbus unit that stops answering gets a DDEATH; when it answers again a DBIRTH comes
+    before its next DDATA (the device_down / device_up events, read from the durable queue)."""
+    from gatewayd import config
+    from gatewayd.supervisor import Supervisor
+    from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+
+    with ModbusSim({1: RegisterModel(holding=4)}) as sim:
+        sup = Supervisor(config.parse({
+            "gateway": {"id": "gw-spd"}, "broker": {"url": broker.url},
+            "store": {"path": str(tmp_path / "q.db")}, "publish": {"interval_ms": 100},
+            "sparkplug": {"enabled": True, "group_id": "plant"},
+            "devices": [{"kind": "modbus", "name": "plc", "port": sim.port, "period_ms": 100,
+                         "timeout_ms": 300, "retries": 0,
+                         "points": [{"alias": 7, "name": "count", "register": 0,
+                                     "type": "int"}]}]}))
+        sup.start()
+        try:
+            watcher.next("DBIRTH")
+            watcher.next("DDATA")
+            sim.fault(1, "silent")
+            topic, _ = watcher.next("DDEATH", 15)
+            assert topic == "spBv1.0/plant/DDEATH/gw-spd/plc"
+            sim.fault(1, None)
+            kinds = []
+            deadline = time.monotonic() + 15
+            while "DDATA" not in kinds and time.monotonic() < deadline:
+                topic, _ = watcher.got.get(timeout=15)
+                if topic.endswith("/plc") and topic.split("/")[2] in ("DBIRTH", "DDATA"):
+                    kinds.append(topic.split("/")[2])
+        finally:
+            sup.stop()
+    assert kinds[0] == "DBIRTH" and "DDATA" in kinds, kinds
