@@ -28,7 +28,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-crash-") as d:
         rep = crashloop.run(Path(d), args.kills, args.units, args.registers, seed=args.seed)
     for hole in rep.holes:
-        print(f"lost: device {hole[0]} read {hole[1]}, answered {hole[2]} ms before a kill")
+        print(f"lost: device {hole[0]} read {hole[1]}, answered {hole[2]} ms before the nearest "
+              "kill (negative: after it)")
     print(rep.line() + " target_readings_lost_per_kill=0")
 
 

@@ -175,12 +175,27 @@ def _device_union() -> Any:
     return Annotated[Union[tuple(models)], Field(discriminator="kind")]  # noqa: UP007
 
 
+class SparkplugConfig(Model):
+    """Sparkplug B output beside native msgpack (docs/sparkplug.md): a live view for Sparkplug
+    hosts; native msgpack stays the durable channel."""
+
+    enabled: bool = False
+    url: str | None = Field(default=None, pattern=r"^mqtts?://",
+                            description="the Sparkplug broker; default: [broker] url")
+    group_id: str = Field(default="gatewayd", pattern=r"^[^/+#]{1,64}$")
+    node_id: str | None = Field(default=None, pattern=r"^[^/+#]{1,64}$",
+                                description="the edge node id; default: the gateway id")
+    primary_host: str | None = Field(default=None, pattern=r"^[^/+#]{1,64}$",
+                                     description="wait for this host's STATE online")
+
+
 class Config(Model):
     gateway: GatewayConfig
     broker: BrokerConfig = BrokerConfig()
     store: StoreConfig = StoreConfig()
     publish: PublishConfig = PublishConfig()
     fleet: FleetConfig = FleetConfig()
+    sparkplug: SparkplugConfig = SparkplugConfig()
     # validated per kind in `parse`, so each error keeps its precise path
     devices: list[Any] = Field(default_factory=list)
 

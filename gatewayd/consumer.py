@@ -13,7 +13,6 @@ import queue
 import ssl
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from .model import Point, quality_label
 from .pipeline import codec
+from .publish.credentials import Credentials as Credentials  # re-exported: listen, tail
 
 
 class SeenSeqs:
@@ -67,17 +67,6 @@ class SeenSeqs:
         re-send), or lost; the gateway's own events say which were lost."""
         return [(last + 1, first - 1)
                 for last, first in zip(self.lasts[:-1], self.firsts[1:], strict=True)]
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """How to reach the broker: the same fields as the gateway's [broker] table."""
-
-    username: str = ""
-    password: str = ""
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
 
 
 class Listener:

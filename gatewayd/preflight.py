@@ -16,6 +16,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from . import sources
 from .config import Config, KeyPath, Problem
 
 SERVICE_USER = "gatewayd"
@@ -32,12 +33,16 @@ def start_blockers(cfg: Config) -> list[Problem]:
 
 def machine_problems(cfg: Config, simulated: bool = False) -> list[Problem]:
     """Everything `check` reports about this machine: the broker's files, and every enabled
-    device's serial port or I2C bus (not the I2C buses when a simulated world provides them)."""
+    device's serial port or I2C bus (not the I2C buses when a simulated world provides them)
+    and the files it reads (certificates, password files: its plugin names them)."""
     problems = start_blockers(cfg)
     for i, dev in enumerate(cfg.devices):
         if dev.enabled:
             problems += [Problem(("devices", i, *key), why)
                          for key, why in _bus_problems(dev, simulated)]
+            problems += [Problem(("devices", i, key), why)
+                         for key, path in sources.plugin(dev.kind).check().files(dev)
+                         if (why := file_problem(path)) is not None]
     return problems
 
 

@@ -83,6 +83,7 @@ class Supervisor:
         self.pipeline_progress = time.monotonic()
         self._pending_events: list[Event] = []  # found before the batcher existed
         self.points: list[Point] = []
+        self.sparkplug: Any = None  # publish.sparkplug.QueueFeed when [sparkplug] is enabled
         self.last = LastValues()  # for the live view: status() shows each point's last reading
 
     # -- assembly ------------------------------------------------------------------------------
@@ -108,7 +109,28 @@ class Supervisor:
         self._stop.clear()
         self._pipeline = threading.Thread(target=self._pipeline_loop, name="pipeline", daemon=True)
         self._pipeline.start()
+        self._start_sparkplug()  # before the publisher drains the backlog it reads
         self.publisher.start()
+
+    def _start_sparkplug(self) -> None:
+        """The optional Sparkplug B output, fed from the durable queue (docs/sparkplug.md)."""
+        sp = self.cfg.sparkplug
+        if not sp.enabled or self.store is None:
+            return
+        from .publish.credentials import Credentials
+        from .publish.sparkplug import QueueFeed, SparkplugNode
+
+        b = self.cfg.broker
+        password = b.password_file.read_text().strip() if b.password_file else b.password
+        creds = Credentials(b.username, password, str(b.ca_file) if b.ca_file else None,
+                            str(b.cert_file) if b.cert_file else None,
+                            str(b.key_file) if b.key_file else None)
+        node = SparkplugNode(sp.url or b.url, sp.group_id, sp.node_id or self.cfg.gateway.id,
+                             self.points, self.cfg.store.path.parent, sp.primary_host,
+                             credentials=creds)
+        self.sparkplug = QueueFeed(node, self.store)
+        node.start()
+        self.sparkplug.start()
 
     def _birth(self) -> bytes:
         # n: a consumer detects a restarted numbering by it. Only an attribute is read: this
@@ -178,7 +200,8 @@ class Supervisor:
                 self._flush(commit=False)
                 continue
             if self.store is not None and self.store.commit_due():
-                self._commit()
+                self._flush(commit=True)  # with the store's events and gaps, then commit
+                continue
             if oldest is None:
                 self.batcher.arrived.wait(0.05)  # set by the first poll after a flush
             else:
@@ -186,18 +209,20 @@ class Supervisor:
 
     def _flush(self, commit: bool) -> None:
         assert self.batcher is not None and self.store is not None
-        for ev in self.store.take_events():  # store_corrupt / store_fault / store_recovered
-            self.batcher.event(ev)
-        gap = self.store.take_gap()
-        if gap is not None:
-            self.batcher.event(Event(now_ms(), "gap", {
-                "readings": gap.readings, "batches": gap.batches, "from_ms": gap.first_ts_ms,
-                "to_ms": gap.last_ts_ms, "policy": self.store.when_full}))
+        commit = commit or self.store.commit_due()
+        if commit:  # the store's news once a commit interval: one gap event a second at most
+            for ev in self.store.take_events():  # store faults, batches set aside
+                self.batcher.event(ev)
+            gap = self.store.take_gap()
+            if gap is not None:
+                self.batcher.event(Event(now_ms(), "gap", {
+                    "readings": gap.readings, "batches": gap.batches, "from_ms": gap.first_ts_ms,
+                    "to_ms": gap.last_ts_ms, "policy": self.store.when_full}))
         try:
             self.batcher.flush()
         except StoreError:
             log.exception("store write failed")
-        if commit or self.store.commit_due():
+        if commit:
             self._commit()
 
     def _commit(self) -> None:
@@ -212,6 +237,8 @@ class Supervisor:
         self._kick()
 
     def _kick(self) -> None:
+        if self.sparkplug is not None:  # first: it reads the batch before an ack can delete it
+            self.sparkplug.kick()
         if self.publisher is not None:
             self.publisher.kick()
 
@@ -222,6 +249,10 @@ class Supervisor:
         self._stop.set()
         if self._pipeline:
             self._pipeline.join(10)
+        if self.sparkplug is not None:
+            self.sparkplug.stop()
+            self.sparkplug.node.stop()
+            self.sparkplug = None
         unsent = 0
         if self.batcher and self.store:
             self._flush(commit=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from gatewayd.sims.broker import Broker, free_port, wait_port  # noqa: F401 - re-exported
+from gatewayd.testing.clock import ManualClock
+
+# helpers that test folders share (i2c_testing, ...) are imported by name
+sys.path.insert(0, str(Path(__file__).resolve().parent / "kits"))
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +70,9 @@ def no_leaks() -> Iterator[None]:
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A simulated clock at t = 1000 s (a test module may define its own)."""
+    return ManualClock(1000.0)

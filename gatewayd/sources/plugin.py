@@ -70,6 +70,7 @@ class Checks:
     i2c_address: Callable[[Any], tuple[str, int] | None] = lambda dev: None
     line: Callable[[Any], LineUse | None] = lambda dev: None
     pins: Callable[[Any], Iterator[PinUse]] = lambda dev: iter(())
+    files: Callable[[Any], Iterator[tuple[str, Path]]] = lambda dev: iter(())  # (key, path) it reads
 
 
 @dataclass(frozen=True)

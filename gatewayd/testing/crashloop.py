@@ -4,9 +4,10 @@ then count the reads that never reached a subscriber: the crash test and the cra
 A QoS 1 subscriber with a persistent session on a mosquitto that keeps sessions records every
 data message by seq. Register 0 of each unit counts the reads it served, so the values of
 alias 1 of each device, in time order, must run without a hole: every hole is a poll the
-device answered and the subscriber never saw. A hole whose read was answered less than
-`in_flight_ms` (one poll period) before a kill is reported apart (the answer may still have been on the wire
-or in the socket buffer when the process died), but it counts as lost all the same.
+device answered and the subscriber never saw. A hole whose read was answered within
+`in_flight_ms` (one poll period) of a kill is reported apart (the answer may still have been
+on the wire or in the socket buffer when the process died, or answered a request the process
+sent just before), but it counts as lost all the same.
 """
 
 from __future__ import annotations
@@ -165,9 +166,11 @@ def _count(payloads: dict[int, set[bytes]], ports: list[int], served: dict[int, 
             for n in range(a + 1, a + step):
                 rep.polls_lost += 1
                 at = served[port][n - 1] if n - 1 < len(served[port]) else 0
-                after = min((kill - at for kill in kills if kill >= at), default=-1)
-                if 0 <= after <= in_flight_ms:
+                # ms from the answer to the nearest kill (< 0: answered after the kill, to a
+                # request the daemon sent before it died)
+                near = min((kill - at for kill in kills), key=abs, default=1 << 30)
+                if abs(near) <= in_flight_ms:
                     rep.polls_in_flight += 1
-                rep.holes.append((f"u{k}", n, after))
+                rep.holes.append((f"u{k}", n, near))
     rep.readings_lost = rep.polls_lost * registers
     return rep

@@ -337,11 +337,13 @@ def _show(sockets: list[Path], seconds: float) -> None:
     from ..live.client import NoDaemon, read_snapshot
     from ..toolkit import tail
 
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not any(p.exists() for p in sockets):
+        time.sleep(0.2)  # the daemon is starting
     if sys.stdout.isatty():
         tail.run_local(tail.Target(None, "demo-lathe", "gatewayd", sockets=sockets), sys.stdout,
-                       seconds, 1.0, footer=LEGEND)
+                       max(1.0, deadline - time.monotonic()), 1.0, footer=LEGEND)
         return
-    deadline = time.monotonic() + seconds
     snap: dict[str, Any] = {}
     while time.monotonic() < deadline:
         time.sleep(0.5)

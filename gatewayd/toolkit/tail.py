@@ -330,6 +330,7 @@ def run(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0
 
     if target.broker is None:
         return run_local(target, out, seconds, interval_s)
+    from ..config import redact_url  # a URL from the command line may carry a password
 
     state = TailState(target.gateway, vibration=target.vibration, resolution=target.resolution)
     try:
@@ -338,12 +339,14 @@ def run(target: Target, out: TextIO, seconds: float = 0, interval_s: float = 1.0
     except (OSError, ValueError) as e:
         from ..publish.why_not_connected import explain
 
-        print(f"gatewayd tail: cannot reach the broker at {target.broker}: {explain(e)}",
+        print(f"gatewayd tail: cannot reach the broker at {redact_url(target.broker)}: "
+              f"{explain(e)}",
               file=sys.stderr)
         return 1
     if not listener.connected:  # reached, but not let in (credentials) or not answering
         listener.stop()
-        print(f"gatewayd tail: the broker at {target.broker} did not accept the connection "
+        print(f"gatewayd tail: the broker at {redact_url(target.broker)} did not accept the "
+              "connection "
               "(username, password file, client certificate?)", file=sys.stderr)
         return 1
     out.write(CLEAR + HIDE_CURSOR)

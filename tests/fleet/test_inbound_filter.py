@@ -63,3 +63,32 @@ def test_oversized_packets_become_stand_ins(broker: Any, protocol: int) -> None:
         else:
             assert p == payload
     assert sub.oversized == 4
+
+
+def test_mosquitto_honours_our_maximum_packet_size(broker: Any) -> None:
+    """Plain paho under MQTT 5 with our CONNECT properties: mosquitto never sends the oversized
+    QoS 1 message (it is dropped for this client), and the one behind it still arrives."""
+    from gatewayd.publish.inbound import connect_properties
+
+    topic = "inbound/maxpacket"
+    got: queue.Queue[tuple[str, int]] = queue.Queue()
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    sub.on_message = lambda _c, _u, m: got.put((m.topic, len(m.payload)))
+    sub.connect("127.0.0.1", broker.port, properties=connect_properties(True))
+    sub.subscribe(topic + "/#", qos=1)
+    sub.loop_start()
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    pub.connect("127.0.0.1", broker.port)
+    pub.loop_start()
+    try:
+        time.sleep(0.3)
+        pub.publish(topic + "/big", os.urandom(PACKET_MAX + 1), qos=1).wait_for_publish(10)
+        pub.publish(topic + "/small", b"ok", qos=1).wait_for_publish(10)
+        assert got.get(timeout=10) == (topic + "/small", 2)
+        time.sleep(0.3)
+        assert got.empty()
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        sub.loop_stop()
+        sub.disconnect()

@@ -32,8 +32,13 @@ class PersistentBroker(Broker):
 
     def start(self) -> PersistentBroker:
         conf = self.workdir / f"mosquitto-{self.port}.conf"
+        from gatewayd.testing.broker import stay_user
+
+        # As root, mosquitto would drop to its own user, which cannot write the test's private
+        # folder: its sessions would then not survive the restart, and messages published before
+        # the subscriber re-subscribed would be lost by the broker, not by the gateway.
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"{stay_user()}listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {self.workdir}/\nmax_queued_messages 100000\n"
             "max_inflight_messages 0\n")
         self.proc = subprocess.Popen(["mosquitto", "-c", str(conf)],
@@ -252,8 +257,9 @@ def put(q: Any, kind: str, payload: bytes, n: int, ts_ms: int) -> int | None:
 
 
 class AclBroker(Broker):
-    """mosquitto with an ACL file (and optionally max_packet_size) that `allow(...)` rewrites
-    and reloads with SIGHUP, as an operator fixes a broker."""
+    """mosquitto with an ACL file (and optionally max_packet_size) that `deny(...)` rewrites
+    and `reload()` reloads with SIGHUP, as an operator fixes a broker. It allows 10 messages
+    in flight per client (its Receive Maximum)."""
 
     def __init__(self, workdir: Path, denied: list[str], max_packet_size: int = 0) -> None:
         super().__init__(workdir)
@@ -271,7 +277,7 @@ class AclBroker(Broker):
         limit = f"max_packet_size {self.max_packet_size}\n" if self.max_packet_size else ""
         conf.write_text(f"{stay_user()}listener {self.port} 127.0.0.1\nallow_anonymous true\n"
                         f"acl_file {self.acl}\n{limit}persistence false\n"
-                        "max_queued_messages 100000\nmax_inflight_messages 0\n")
+                        "max_queued_messages 100000\nmax_inflight_messages 10\n")
         self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)

@@ -18,6 +18,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from store_kit import POINTS, AclBroker, Recorder, check_seqs, gateway_toml, missing_ticks
 
+from gatewayd.cli import _status_text as status_text
 from gatewayd.cli import main as cli
 from gatewayd.config import parse
 from gatewayd.model import Event
@@ -47,7 +48,8 @@ def test_refused_batches_stay_queued_and_flow_once_the_acl_allows(
         tmp_path: Path, plc: ModbusSim) -> None:
     """An ACL that denies the data topic: every PUBACK says 0x87, nothing is deleted, status
     and a publish_refused event name the topic and the reason (events still flow); once the
-    ACL is fixed and reloaded, every reading of the denial arrives, seqs unbroken."""
+    ACL is fixed and reloaded, every reading of the denial arrives, seqs unbroken, never more
+    in flight than the broker's Receive Maximum (10)."""
     gw = "acl"
     data_topic = f"gatewayd/test/{gw}/data"
     broker = AclBroker(tmp_path, [data_topic]).start()
@@ -59,15 +61,23 @@ def test_refused_batches_stay_queued_and_flow_once_the_acl_allows(
         wait(lambda: data_topic in sup.status()["broker"]["refusing"])
         refusing = sup.status()["broker"]["refusing"][data_topic]
         assert refusing["code"] == 0x87 and "authori" in refusing["reason"].lower()
+        text = status_text(sup.status())  # what `gatewayd status` prints
+        assert f"REFUSED by the broker on {data_topic}" in text and "(0x87)" in text
         wait(lambda: "publish_refused" in rec.event_kinds())
         ev = next(e for e in rec.events if e["kind"] == "publish_refused")
         assert ev["topic"] == data_topic and ev["code"] == 0x87
         time.sleep(2.0)  # a few seconds of readings refused
         assert sup.status()["queue"]["readings"] >= 2 * POINTS * 10  # kept, not deleted
+        assert sup.status()["broker"]["receive_maximum"] == 10
         broker.deny([])  # the operator fixes the ACL
         broker.reload()
         wait(lambda: not sup.status()["broker"]["refusing"], timeout_s=45)
-        wait(lambda: sup.status()["queue"]["depth"] <= 2, timeout_s=30)
+        most, deadline = 0, time.monotonic() + 30
+        while sup.status()["queue"]["depth"] > 2:  # the backlog drains inside the broker's window
+            assert time.monotonic() < deadline, "the backlog did not drain"
+            most = max(most, sup.status()["broker"]["inflight"])
+            time.sleep(0.01)
+        assert most <= 10
         wait(lambda: "publish_accepted" in rec.event_kinds())
         overruns = sup.status()["overruns"]
     finally:

@@ -199,3 +199,18 @@ def test_no_broker_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str
         main(["tail", "--gateway", "gw", "--broker", url, "--config", str(tmp_path / "none")]) == 1
     )
     assert f"cannot reach the broker at {url}" in capsys.readouterr().err
+
+
+def test_a_password_in_the_broker_url_is_not_repeated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`tail --broker mqtt://user:secret@host` that fails says where, without the secret."""
+    from gatewayd.cli import main
+    from gatewayd.sims.broker import free_port
+
+    port = free_port()
+    url = f"mqtt://press:s3cret@127.0.0.1:{port}"
+    assert main(["tail", "--gateway", "gw", "--broker", url, "--config", str(tmp_path / "no")]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach the broker at mqtt://***@127.0.0.1:{port}: connection refused" in err
+    assert "s3cret" not in err

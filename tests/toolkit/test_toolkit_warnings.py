@@ -146,7 +146,7 @@ def test_adc_slower_than_the_period() -> None:
 
 def test_collisions_of_addresses_pins_and_ports() -> None:
     """Two devices on one I2C address, serial and modbus on one port. (One GPIO pin twice is
-    an error now: tests/core/test_config_strict.py.)"""
+    an error now: tests/test_config_strict.py.)"""
     toml = (
         ANALOG.format(period=1000, rate=250)
         + '[[devices]]\nkind = "i2c"\nname = "adc"\nchip = "ads1115"\nbus = 1\n'

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from ...buses import Buses
 from ...buses.enip import LogixLink
 from ...model import Quality, Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from .config import Config
 from .decode import raw_value, tag_problem, tag_quality
 
@@ -17,8 +18,8 @@ log = logging.getLogger(__name__)
 class LogixDevice(Device):
     cfg: Config
 
-    def __init__(self, cfg: Config) -> None:
-        super().__init__(cfg)
+    def __init__(self, cfg: Config, buses: Buses | None = None) -> None:
+        super().__init__(cfg, buses=buses)  # its bus: a plain Bus keyed by the PLC's endpoint
         self.tags = [p.tag for p in cfg.points]
         self.link = LogixLink(cfg.host, cfg.port, cfg.slot, cfg.timeout_ms / 1000)
         self.counters: Counter[str] = Counter()
@@ -55,8 +56,9 @@ class LogixDevice(Device):
             log.warning("%s: %s", self.name, problem)
 
     def close(self) -> None:
-        self.link.close()
+        self.link.close()  # the PLC connection is the device's own
+        self.release_bus()
 
 
-def build(cfg: Config, ctx: SourceContext) -> LogixDevice:
-    return LogixDevice(cfg)
+def build(cfg: Config, ctx: SourceContext | None) -> LogixDevice:
+    return LogixDevice(cfg, buses_of(ctx))

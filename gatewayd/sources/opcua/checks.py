@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from ..plugin import Checks
@@ -25,4 +26,11 @@ def warnings(dev: Any) -> Iterator[str]:
                    "mode = \"poll\" ignores them (the point's own deadband works in both)")
 
 
-CHECKS = Checks(warnings=warnings)
+def files(dev: Any) -> Iterator[tuple[str, Path]]:
+    """The files the device reads at open: `check` says when one is missing or unreadable."""
+    for key in ("certificate_file", "private_key_file", "server_certificate_file", "password_file"):
+        if (path := getattr(dev, key)) is not None:
+            yield key, path
+
+
+CHECKS = Checks(warnings=warnings, files=files)

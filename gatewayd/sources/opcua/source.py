@@ -11,7 +11,7 @@ from pathlib import Path
 from ...buses.opcua import Monitor, Sample, Security, UaLink
 from ...errors import DeviceError
 from ...model import Event, Quality, Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from .config import Config
 from .decode import quality, raw_value
 
@@ -22,7 +22,7 @@ class OpcUaDevice(Device):
     cfg: Config
 
     def __init__(self, cfg: Config, ctx: SourceContext) -> None:
-        super().__init__(cfg)
+        super().__init__(cfg, buses=buses_of(ctx))  # its bus: a plain Bus keyed by the endpoint
         self.ctx = ctx
         security = None
         if cfg.security_policy != "None":
@@ -63,6 +63,8 @@ class OpcUaDevice(Device):
         except DeviceError:
             self._gap_open = self._last_ms is not None
             raise
+        if self.link.dropped:  # more changes than the buffer holds between two polls
+            self.counters["changes_dropped"] = self.link.dropped
         out = [self._reading(s, now_ms) for s in samples]
         if self.subscribed:  # a point the server will not monitor is bad, at every poll
             out += [Reading(self.points[i].alias, now_ms, None, quality(status))
@@ -94,7 +96,8 @@ class OpcUaDevice(Device):
             log.warning("%s: %s", self.name, problem)
 
     def close(self) -> None:
-        self.link.close()
+        self.link.close()  # the PLC connection is the device's own
+        self.release_bus()
 
 
 def _password(path: Path) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-from ...buses import s7_pdu
+from ...buses import Buses, s7_pdu
 from ...buses.s7 import S7Link, item_problem
 from ...errors import DeviceException
 from ...model import Quality, Reading
-from ..base import Device, SourceContext
+from ..base import Device, SourceContext, buses_of
 from .config import Config, S7Point
 from .decode import Address, decode_value, parse_address, plan_spans
 
@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 class S7Device(Device):
     cfg: Config
 
-    def __init__(self, cfg: Config) -> None:
-        super().__init__(cfg)
+    def __init__(self, cfg: Config, buses: Buses | None = None) -> None:
+        super().__init__(cfg, buses=buses)  # its bus: a plain Bus keyed by the PLC's endpoint
         self.addresses: list[Address] = [parse_address(p.address) for p in cfg.points]
         self.counters: Counter[str] = Counter()
         self.link = S7Link(cfg.host, cfg.port, cfg.rack, cfg.slot, cfg.timeout_ms / 1000)
@@ -68,8 +68,9 @@ class S7Device(Device):
         return Reading(self.points[i].alias, now_ms, value)
 
     def close(self) -> None:
-        self.link.close()
+        self.link.close()  # the PLC connection is the device's own
+        self.release_bus()
 
 
-def build(cfg: Config, ctx: SourceContext) -> S7Device:
-    return S7Device(cfg)
+def build(cfg: Config, ctx: SourceContext | None) -> S7Device:
+    return S7Device(cfg, buses_of(ctx))

@@ -192,7 +192,7 @@ def test_run_refuses_in_one_line_with_exit_78(tmp_path: Path) -> None:
 
 def test_the_unit_does_not_restart_on_a_config_error() -> None:
     """systemd would otherwise start a refused config again every few seconds."""
-    unit = (Path(__file__).parents[2] / "systemd/gatewayd.service").read_text()
+    unit = (Path(__file__).parents[1] / "systemd/gatewayd.service").read_text()
     assert "RestartPreventExitStatus=78" in unit.split()
 
 

@@ -239,3 +239,14 @@ def test_probe_browses_nodes(rig: Rig, server: ServerProcess) -> None:
     assert code == 0, text
     assert "ns=2;s=Line1.Temperature" in text and "= 21.5 (good)" in text
     assert "2:Recipe" in text and "'PUMP-7'" in text and "(bad_sensor_fault)" in text
+
+
+def test_check_names_missing_certificate_and_password_files(rig: Rig, tmp_path: Path) -> None:
+    """`gatewayd check` (its machine checks) says which of the device's files cannot be read."""
+    from gatewayd import config
+    from gatewayd.preflight import machine_problems
+
+    device = rig.config(4840, password_file=str(tmp_path / "nope.pass")).model_dump(mode="json")
+    cfg = config.parse({"gateway": {"id": "g"}, "devices": [device]})
+    problems = [str(p) for p in machine_problems(cfg)]
+    assert len(problems) == 1 and "password_file" in problems[0] and "does not exist" in problems[0]

@@ -15,7 +15,7 @@ from gatewayd.sources.analog.source import AnalogLoops
 from gatewayd.sources.i2c.source import I2CSensor
 from gatewayd.testing.scenarios_i2c import demo
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def device(raw: dict[str, object]) -> object:

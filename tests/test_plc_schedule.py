@@ -83,3 +83,50 @@ def test_silent_plcs_keep_their_hands_off_the_others_schedule(
     for name in ("mute.s7", "mute.enip", "mute.ua"):
         bad = [r for r in got if r.get("name") == name]
         assert bad and all(r["value"] is None and r["quality_name"].startswith("bad") for r in bad), name
+
+
+def test_opcua_server_restart_through_the_daemon(tmp_path: Path, broker: Any) -> None:
+    """asyncua's server restarted under a running supervisor: the device goes down once and
+    comes back by itself, the subscription is re-created (the counter flows again), and the
+    gap event reaches the broker with the span that has no data."""
+    with ServerProcess("gatewayd.testing.opcua_server") as srv:
+        cfg = config.parse({
+            "gateway": {"id": "gw-ua-restart"}, "broker": {"url": broker.url, "keepalive_s": 5},
+            "store": {"path": str(tmp_path / "q.db"), "commit_interval_ms": 100},
+            "publish": {"interval_ms": 200},
+            "devices": [{"kind": "opcua", "name": "cell", "period_ms": 200, "timeout_ms": 500,
+                         "endpoint": f"opc.tcp://127.0.0.1:{srv.port}/gatewayd/",
+                         "publishing_interval_ms": 100, "sampling_interval_ms": 100,
+                         "points": [{"alias": 1, "name": "cell.count", "type": "int",
+                                     "node_id": "ns=2;s=Line1.Counter"}]}]})
+        sup = Supervisor(cfg)
+        listener = Listener(broker.url, "gw-ua-restart").start()
+        sup.start()
+        got: list[dict[str, Any]] = []
+
+        def wait(until: Any, timeout_s: float = 20) -> None:
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                got.extend(listener.records(timeout_s=0.2))
+                if until():
+                    return
+            raise AssertionError(f"not met: {got[-5:]}")
+
+        try:
+            wait(lambda: sum(r.get("name") == "cell.count" for r in got) >= 5)
+            srv.stop()
+            wait(lambda: any(r.get("kind") == "device_down" for r in got))
+            srv.start()
+            wait(lambda: any(r.get("kind") == "gap" for r in got))
+            mark = len(got)
+            wait(lambda: sum(r.get("name") == "cell.count" and r["value"] is not None
+                             for r in got[mark:]) >= 5)
+        finally:
+            sup.stop()
+            listener.stop()
+    kinds = [r.get("kind") for r in got if r.get("kind")]
+    assert kinds.count("device_down") == 1 and kinds.count("device_up") == 1 and kinds.count("gap") == 1
+    gap = next(r for r in got if r.get("kind") == "gap")
+    assert gap["device"] == "cell" and gap["from_ms"] < gap["to_ms"]
+    after = [r["value"] for r in got[mark:] if r.get("name") == "cell.count" and r["value"] is not None]
+    assert after == sorted(after) and len(set(after)) == len(after)  # the restarted server counts anew

@@ -1,5 +1,5 @@
 """The wire format, version 2: exact round trips (property-based), compactness, and its
-documented edge cases. The golden vectors (tests/core/test_payload_vectors.py) pin the bytes."""
+documented edge cases. The golden vectors (tests/pipeline/test_payload_vectors.py) pin the bytes."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gatewayd.sources.iolink.iodd import UNITS
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[1]
 # other spellings seen in the field, and the one we use
 ALIASES = {"degC": "°C", "deg C": "°C", "C": "°C", "celsius": "°C", "degF": "°F", "deg": "°",
            "rpm": "1/min", "RPM": "1/min", "m3/h": "m³/h", "m^3/h": "m³/h", "l/hr": "l/h",

@@ -14,7 +14,7 @@ from gatewayd.sources.serial import decode
 from gatewayd.sources.serial.decode import BadFrame
 
 SCALE = re.compile(r"^(?P<status>ST|US),GS,(?P<weight>[-+]\d+\.\d+) kg$")
-FOLDER = Path(__file__).resolve().parents[2] / "gatewayd" / "sources" / "serial"
+FOLDER = Path(__file__).resolve().parents[3] / "gatewayd" / "sources" / "serial"
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from gatewayd.testing.clock import ManualClock
 from gatewayd.testing.i2c import SimBus
 from gatewayd.workers import BusWorker
 
-FOLDER = Path(__file__).resolve().parents[2] / "gatewayd" / "sources"
+FOLDER = Path(__file__).resolve().parents[3] / "gatewayd" / "sources"
 
 
 def device(bus: int = 1, **kw: object) -> dict[str, object]:
