@@ -124,6 +124,12 @@ def _status_text(st: dict[str, Any]) -> str:
              f"oldest {q['oldest_age_s']} s, dropped {q['dropped']}"
              + (f", DISK FAULT: {q['fault']} ({q.get('in_memory', 0)} batches in memory)"
                 if q.get("fault") else "")]
+    for topic, why in b.get("refusing", {}).items():
+        lines.append(f"REFUSED by the broker on {topic}: {why['reason']} (0x{why['code']:02x}), "
+                     f"{why['batches']} batches kept, sent again when it accepts")
+    if q.get("aside"):
+        lines.append(f"{q['aside']} batches set aside, the broker would not take them "
+                     "(gatewayd queue aside / resend)")
     for d in st["devices"]:
         state = "up" if d["up"] else f"DOWN ({d['reason']})"
         kind = f" [{d['kind']}]" if d.get("kind") else ""

@@ -218,7 +218,8 @@ class Supervisor:
                 self._flush(commit=False)
                 continue
             if self.store is not None and self.store.commit_due():
-                self._commit()
+                self._flush(commit=True)  # with the store's events and gaps, then commit
+                continue
             if oldest is None:
                 self.batcher.arrived.wait(0.05)  # set by the first poll after a flush
             else:
@@ -226,18 +227,20 @@ class Supervisor:
 
     def _flush(self, commit: bool) -> None:
         assert self.batcher is not None and self.store is not None
-        for ev in self.store.take_events():  # store_corrupt / store_fault / store_recovered
-            self.batcher.event(ev)
-        gap = self.store.take_gap()
-        if gap is not None:
-            self.batcher.event(Event(now_ms(), "gap", {
-                "readings": gap.readings, "batches": gap.batches, "from_ms": gap.first_ts_ms,
-                "to_ms": gap.last_ts_ms, "policy": self.store.when_full}))
+        commit = commit or self.store.commit_due()
+        if commit:  # the store's news once a commit interval: one gap event a second at most
+            for ev in self.store.take_events():  # store faults, batches set aside
+                self.batcher.event(ev)
+            gap = self.store.take_gap()
+            if gap is not None:
+                self.batcher.event(Event(now_ms(), "gap", {
+                    "readings": gap.readings, "batches": gap.batches, "from_ms": gap.first_ts_ms,
+                    "to_ms": gap.last_ts_ms, "policy": self.store.when_full}))
         try:
             self.batcher.flush()
         except StoreError:
             log.exception("store write failed")
-        if commit or self.store.commit_due():
+        if commit:
             self._commit()
 
     def _commit(self) -> None:

@@ -93,6 +93,7 @@ class DefectFinder:
         self._shared_rows = [int(j) for j in np.flatnonzero(self.shared)]
         self._own = np.zeros((n, m))
         self.specific = np.full(len(self.defects), np.nan)  # index without shared lines
+        self.own_best = np.zeros(len(self.defects), np.intp)  # scan step of `specific`
         self.best = np.zeros(len(self.defects), np.intp)  # scan step of each defect's best comb
         self.index = np.full(len(self.defects), np.nan)
         self.shaft_hz = math.nan
@@ -134,6 +135,7 @@ class DefectFinder:
             self._own[j].fill(1.0)
         np.mean(self._own.reshape(shape), axis=1, out=self._combs)
         np.max(self._combs, axis=1, out=self.specific)
+        np.argmax(self._combs, axis=1, out=self.own_best)
         for i in range(len(self.defects)):
             first = float(self.multiples[i * LINES : (i + 1) * LINES].min()) * per_line
             if first * (1 - self.tolerance) < FIRST_LINE + SIDEBAND_MARGIN_LINES:
@@ -156,14 +158,37 @@ class DefectFinder:
             np.logical_or(excl, hit, out=excl)
 
     def _shared_lines(self, tolerance: float) -> np.ndarray:
-        """Lines one defect's comb shares with another's (for the SKF 6205, 3 x BPFO and
-        2 x BPFI are 0.7 % apart): evidence for neither, whatever the speed."""
+        """Lines one defect's comb shares with another defect's comb or with a harmonic of
+        another rolling-element defect's rate (for the SKF 6205, 3 x BPFO and 2 x BPFI are
+        0.7 % apart, 2 x BPFO and 3 x BSF 1.4 %): evidence for neither, whatever the speed.
+        The cage's harmonics are left out: they lie so close together that every line of
+        every comb would sit near one (the cage yields to the others when naming instead)."""
         m = self.multiples
         own = np.repeat(np.arange(len(self.defects)), LINES)
-        close = np.abs(m[:, None] - m[None, :]) <= 2 * tolerance * np.maximum(m[:, None], m)
-        close &= own[:, None] != own[None, :]
+        family, owner = [float(x) for x in m], [int(i) for i in own]
+        top = float(m.max()) * (1 + 2 * tolerance)
+        for i, d in enumerate(self.defects):
+            rate = float(m[i * LINES]) if d != "bsf" else min(m[i * LINES : (i + 1) * LINES])
+            if d == "ftf" or rate <= 0:
+                continue
+            for k in range(1, int(top / rate) + 2):
+                family.append(k * rate)
+                owner.append(i)
+        f, o = np.array(family), np.array(owner)
+        close = np.abs(m[:, None] - f[None, :]) <= 2 * tolerance * np.maximum(m[:, None], f)
+        close &= own[:, None] != o[None, :]
         shared: np.ndarray = close.any(axis=1)
         return shared
+
+    def own_lines(self, defect: int) -> tuple[float, int]:
+        """Mean ratio over the defect's own lines (neither shared with another comb nor
+        ambiguous) at the scan step of its `specific` index, and how many there are: the
+        evidence that tells this defect from the others. (NaN, 0) without own lines."""
+        step, total, count = int(self.own_best[defect]), 0.0, 0
+        for col in range(defect * LINES, (defect + 1) * LINES):
+            if not (self.shared[col] or self.excluded[col, step]):
+                total, count = total + float(self._ratio[col, step]), count + 1
+        return (total / count if count else math.nan), count
 
     def amplitude_at(self, spectrum: np.ndarray, defect: int, multiple: float) -> float:
         """Envelope amplitude at `multiple` x shaft speed, slipped as the defect's best comb."""

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import iso
+from . import iso, stats
 from .bearing import DEFECTS
-from .defects import DefectFinder
+from .defects import LINES, DefectFinder
 from .envelope import EnvelopeStream
 from .names import HARMONICS, feature_names
 from .windows import coherent_gain, make_window, power_gain
 
 G = 9.80665  # m/s^2 per g
+UNCERTAIN = 5  # bearing_defect: over the alarm level, but the defect cannot be told (1-4: DEFECTS)
 MAINS_NOTCH_LINES = 2  # widened lines either side of a mains line that its leakage reaches
 
 
@@ -46,6 +47,7 @@ class Spec:
     whiten: bool = True  # cepstral pre-whitening before band selection and envelope
     false_alarm: float = 1e-6  # chance that one averaged spectrum of noise raises the alarm
     mains_hz: tuple[float, ...] = (50.0, 60.0)  # never taken for shaft orders
+    naming_significance: float = 0.01  # a defect is named only if its lines dominate so clearly
 
 
 
@@ -100,8 +102,25 @@ class Analyzer:
                 multiples, spec.defect_tolerance, spec.envelope_averages, top_shaft,
                 spec.envelope_resolution_hz, spec.false_alarm, spec.mains_hz)
         self.bearing_updated = False  # this window brought a new averaged envelope spectrum
+        # defects whose index passed the alarm level and that the evidence cannot tell apart
+        # (one entry when a defect is named): (defect, index, own-line mean, own lines)
+        self.candidates: list[tuple[str, float, float, int]] = []
+        self._dominance = self._dominance_levels()
         self.bearing_alarm_on = self.finder.alarm_on if self.finder else math.nan
         self.bearing_alarm_off = self.finder.alarm_off if self.finder else math.nan
+
+    def _dominance_levels(self) -> dict[tuple[int, int, int], float]:
+        """Ratio of own-line means by which the leading defect must beat each other candidate
+        to be named, for (leader's own lines, other's own lines, comparisons made): the level
+        two combs with equally strong lines (the noise model of the alarm, stats.py) pass
+        with probability naming_significance, split over both orders and the comparisons."""
+        if self.finder is None:
+            return {}
+        nu, alpha = self.finder.dof, self.spec.naming_significance
+        others = len(self.defects) - 1
+        return {(a, b, k): stats.ratio_quantile(a * nu, b * nu, alpha / 2 / k)
+                for a in range(1, LINES + 1) for b in range(1, LINES + 1)
+                for k in range(1, others + 1)}
 
     def _mains_mask(self, mains: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         """1.0 for each widened line clear of mains (keep[j] is the widened line j + 1), 0.0
@@ -217,6 +236,7 @@ class Analyzer:
         if not env.ready:
             v[ix["bearing_index"] :] = math.nan
             v[ix["bearing_defect"]] = 0
+            self.candidates = []
             return
         if not (env.updated or abs(shaft - finder.shaft_hz) > 1e-3 * shaft):
             return  # the same average and speed: the values of the last window stand
@@ -230,20 +250,64 @@ class Analyzer:
         named = self._name_defect(finder.index, finder.specific)
         v[ix["bearing_index"]] = finder.index[named] if named >= 0 else math.nan
         v[ix["bearing_defect"]] = DEFECTS.index(self.defects[named]) + 1 if named >= 0 else 0
+        if len(self.candidates) > 1:  # over the level, but which defect the lines cannot say
+            v[ix["bearing_index"]] = max(c[1] for c in self.candidates)
+            v[ix["bearing_defect"]] = UNCERTAIN
 
     def _name_defect(self, index: np.ndarray, specific: np.ndarray) -> int:
         """Which defect: among those over the alarm level (else all), the one whose own lines
         (not shared with another comb) stand out most; the cage only when no other defect is
         over the level, since every rolling-element fault carried through the load zone by the
-        cage shows cage-rate lines too. -1 when no index is known."""
-        over = [i for i, x in enumerate(index) if x >= self.bearing_alarm_on]
-        pool = over or [i for i, x in enumerate(index) if x == x]
+        cage shows cage-rate lines too. -1 when no index is known. Sets `candidates`: the
+        defects over the level that the evidence does not separate (see `_contenders`)."""
+        known = [i for i, x in enumerate(index) if x == x]
+        over = [i for i in known if index[i] >= self.bearing_alarm_on]
+        pool = over or known
+        self.candidates = []
         if not pool:
             return -1
-        if len(pool) > 1 and any(self.defects[i] != "ftf" for i in over):
-            pool = [i for i in pool if self.defects[i] != "ftf"]
+        rivals = known
+        if any(self.defects[i] != "ftf" for i in over):
+            pool = [i for i in pool if self.defects[i] != "ftf"] or pool
+            rivals = [i for i in known if self.defects[i] != "ftf"]
         key = specific if over else index
-        return max(pool, key=lambda i: (float(key[i]) if key[i] == key[i] else -1.0, index[i]))
+        named = max(pool, key=lambda i: (float(key[i]) if key[i] == key[i] else -1.0, index[i]))
+        if over or index[named] >= self.bearing_alarm_off:  # an alarm may stand: judge it
+            self.candidates = self._contenders(rivals, named, index)
+        return named
+
+    def _contenders(self, pool: list[int], named: int, index: np.ndarray
+                    ) -> list[tuple[str, float, float, int]]:
+        """The leader and the defects whose own lines it does not clearly beat, over the alarm
+        level or not: whether there is a defect is the alarm's question; which one is decided
+        by the lines that tell the defects apart, and a rival's comb need not pass the level
+        on its own (shared lines help its rival there) to be as likely as the leader.
+        "Clearly": the ratio of the mean over the leader's own lines to the mean over the
+        other's passes the level that two combs whose lines are equally strong reach with
+        probability naming_significance (Welch-averaged lines over background are scaled
+        chi-square: the ratio of two such means is F-distributed). A rival with no own line
+        (all shared or ambiguous) stays only if its comb passes the alarm level: nothing else
+        speaks for it; a leader with none cannot beat anyone."""
+        finder = self.finder
+        assert finder is not None
+        own = {i: finder.own_lines(i) for i in pool}
+        lead_mean, lead_n = own[named]
+        others = [i for i in pool if i != named]
+        kept = [named]
+        for i in others:
+            mean, n = own[i]
+            if n == 0:  # nothing of its own speaks for it: a rival only if its comb passes
+                if index[i] >= self.bearing_alarm_on:
+                    kept.append(i)
+                continue
+            if lead_n == 0:
+                kept.append(i)
+                continue
+            level = self._dominance[(lead_n, n, len(others))]
+            if not lead_mean >= level * mean:
+                kept.append(i)
+        kept.sort(key=lambda i: -float(index[i]))
+        return [(self.defects[i], float(index[i]), own[i][0], own[i][1]) for i in kept]
 
 
 def _nanmean(values: np.ndarray) -> float:

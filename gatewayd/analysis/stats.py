@@ -68,3 +68,46 @@ def mean_ratio_quantile(lines: int, dof: float, candidates: int, alpha: float) -
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if gamma_q(shape, shape * mid) > tail else (lo, mid)
     return hi
+
+
+def beta_i(a: float, b: float, x: float) -> float:
+    """Regularised incomplete beta I_x(a, b) = P(Beta(a, b) <= x), by its continued fraction
+    (evaluated on the side where it converges fast)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                 + a * math.log(x) + b * math.log1p(-x))
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - beta_i(b, a, 1.0 - x)
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1 / (tiny if abs(d) < tiny else d)
+    h = d
+    for m in range(1, 1000):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1 + num * d
+            d = 1 / (tiny if abs(d) < tiny else d)
+            c = 1 + num / c
+            c = tiny if abs(c) < tiny else c
+            h *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return math.exp(log_front) * h / a
+
+
+def ratio_quantile(dof_top: float, dof_other: float, alpha: float) -> float:
+    """Level r that the ratio of two independent means of line/background ratios exceeds with
+    probability `alpha` when both have the same expectation: the mean over lines with `dof_top`
+    degrees of freedom in all over one with `dof_other` is then F(dof_top, dof_other)."""
+    def upper(r: float) -> float:  # P(F >= r)
+        return 1.0 - beta_i(dof_top / 2, dof_other / 2, dof_top * r / (dof_top * r + dof_other))
+    lo, hi = 1.0, 2.0
+    while upper(hi) > alpha:
+        lo, hi = hi, hi * 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if upper(mid) > alpha else (lo, mid)
+    return hi

@@ -43,6 +43,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--no-whiten", action="store_true", help="no cepstral pre-whitening")
     p.add_argument("--false-alarm", type=float, default=1e-6,
                    help="chance that one averaged spectrum of noise raises the alarm")
+    p.add_argument("--naming-significance", type=float, default=0.01,
+                   help="a defect is named only when two equally strong combs would look this "
+                   "different less often than this; else the verdict lists the candidates")
     p.add_argument("--plot", type=Path, help="write the spectra as this PNG")
     p.add_argument("--json", action="store_true", help="one JSON object per window, then one "
                    "with the verdict")
@@ -83,6 +86,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                     envelope_band_hz=band, hop=hop,  # type: ignore[arg-type]
                     envelope_resolution_hz=args.resolution_hz, envelope_averages=args.averages,
                     whiten=not args.no_whiten, false_alarm=args.false_alarm,
+                    naming_significance=args.naming_significance,
                     shaft_search_hz=(5.0, min(100.0, fs / 8)))
         report = analyse(rec.samples * args.scale, spec)
     except (RecordingError, ValueError, OSError) as e:
@@ -93,6 +97,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             print(json.dumps({k: (None if v != v else v) for k, v in row.items()}))
         print(json.dumps({"verdict": report.verdict(), "alarm": report.alarm,
                           "defect": report.defect, "index": _clean(report.index),
+                          "candidates": report.candidates,
                           "alarm_on": report.alarm_on, "evidence": report.evidence}))
     else:
         print(f"{args.file.name}: {rec.channel}, {len(rec.samples)} samples at {fs:g} Hz "

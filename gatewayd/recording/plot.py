@@ -63,11 +63,13 @@ def _envelope(ax: Any, report: Report) -> None:
     ax.plot(f[sel], g[sel], lw=0.8, color="black")
     df = f[1] - f[0]
     ax.set_title(f"envelope spectrum: {report.spec.envelope_averages} averages, lines "
-                 f"{df:.2f} Hz apart; dashed: each defect's lines (the named one solid)",
+                 f"{df:.2f} Hz apart; dashed: each defect's lines (the named one or the "
+                 "candidates solid)",
                  fontsize=9)
     ymax = float(g[sel].max()) if sel.any() else 1.0
+    candidates = {c["defect"] for c in report.candidates}
     for d in report.index:
-        named = d == report.defect
+        named = d == report.defect or d in candidates
         for e in report.evidence.get(d, []):
             hz = float(e["hz"])  # type: ignore[arg-type]
             ax.axvline(hz, color=COLOURS[d], lw=1.2 if named else 0.7,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis.bearing import DEFECTS
-from ..analysis.spectrum import Analyzer, Spec
+from ..analysis.spectrum import UNCERTAIN, Analyzer, Spec
 from ..points.alarms import Threshold
 
 DEFECT_NAMES = {"bpfo": "outer race (BPFO)", "bpfi": "inner race (BPFI)",
@@ -36,6 +36,9 @@ class Report:
     kurtosis: float = math.nan
     shaft_hz: float = math.nan
     defect: str | None = None  # the defect named by the last averaged spectrum
+    # over the alarm level and not told apart by their own lines (one when a defect is named):
+    # defect, index, mean over its own lines, how many own lines
+    candidates: list[dict[str, object]] = field(default_factory=list)
     index: dict[str, float] = field(default_factory=dict)
     evidence: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     alarm: bool = False  # the alarm's state at the end of the recording
@@ -48,6 +51,10 @@ class Report:
                     "no bearing given: overall levels only")
         name = DEFECT_NAMES[self.defect] if self.defect else "none"
         value = self.index.get(self.defect or "", math.nan)
+        if self.alarm and len(self.candidates) > 1:
+            return (f"ALARM: bearing defect of uncertain type: {_candidates(self.candidates)} "
+                    f"(raised at {self.alarm_on:.2f}; their own lines do not tell them apart at "
+                    f"significance {self.spec.naming_significance:g})")
         if self.alarm:
             return (f"ALARM: {name}, index {value:.2f} (raised at {self.alarm_on:.2f}, a level "
                     f"noise reaches with probability {self.spec.false_alarm:g} per averaged "
@@ -80,7 +87,8 @@ def analyse(x: np.ndarray, spec: Spec, persistence: int = 1) -> Report:
             change = alarm.update(float(v[a.index["bearing_index"]]))
             if change:
                 code = int(v[a.index["bearing_defect"]])
-                name = DEFECT_NAMES[DEFECTS[code - 1]] if code else "none"
+                name = (DEFECT_NAMES[DEFECTS[code - 1]] if 0 < code < UNCERTAIN else
+                        "uncertain type, " + _candidates(_candidate_dicts(a)) if code else "none")
                 report.events.append(f"{t:8.2f} s  bearing alarm {change}: {name}, index "
                                      f"{v[a.index['bearing_index']]:.2f}")
     report.spectrum_hz = np.arange(n // 2 + 1) * a.df
@@ -102,10 +110,21 @@ def _keep_average(report: Report, a: Analyzer) -> None:
     report.envelope_g = env.spectrum.copy()
     report.index = {d: float(finder.index[i]) for i, d in enumerate(a.defects)}
     code = int(a.values[a.index["bearing_defect"]])
-    report.defect = DEFECTS[code - 1] if code else None
+    report.defect = DEFECTS[code - 1] if 0 < code < UNCERTAIN else None
+    report.candidates = _candidate_dicts(a)
     report.evidence = a.evidence()
     report.shaft_hz = finder.shaft_hz
     report.band_hz, report.kurtosis = env.band_hz(), env.kurtosis
+
+
+def _candidate_dicts(a: Analyzer) -> list[dict[str, object]]:
+    return [{"defect": d, "index": round(index, 2), "own_lines_mean": round(own, 2),
+             "own_lines": n} for d, index, own, n in a.candidates]
+
+
+def _candidates(candidates: list[dict[str, object]]) -> str:
+    return " or ".join(f"{DEFECT_NAMES[str(c['defect'])]} (index {c['index']:.2f})"
+                       for c in candidates)
 
 
 def table(report: Report) -> str:
@@ -131,12 +150,14 @@ def summary(report: Report) -> str:
         out.append("defect indices (mean line power over background, alarm at "
                    f"{report.alarm_on:.2f}): "
                    + ", ".join(f"{d} {v:.2f}" for d, v in report.index.items()))
-        if report.defect:
-            out.append(f"evidence for {DEFECT_NAMES[report.defect]}:")
-            for e in report.evidence.get(report.defect, []):
+        shown = ([report.defect] if report.defect and len(report.candidates) <= 1 else
+                 [str(c["defect"]) for c in report.candidates])
+        for defect in shown:
+            out.append(f"evidence for {DEFECT_NAMES[defect]}:")
+            for e in report.evidence.get(defect, []):
                 flag = ("  (ambiguous: a shaft order or mains could sit here; not counted)"
                         if e["ambiguous"] else
-                        "  (another defect's comb has a line here too)" if e["shared"] else "")
+                        "  (another defect's lines fall here too)" if e["shared"] else "")
                 out.append(f"  {e['line']:<11} {e['hz']:8.2f} Hz  {e['amplitude_g']:.4g} g  "
                            f"{e['over_background']:.2f} x background{flag}")
     out += report.events

@@ -18,6 +18,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from store_kit import POINTS, AclBroker, Recorder, check_seqs, gateway_toml, missing_ticks
 
+from gatewayd.cli import _status_text as status_text
 from gatewayd.cli import main as cli
 from gatewayd.config import parse
 from gatewayd.model import Event
@@ -60,6 +61,8 @@ def test_refused_batches_stay_queued_and_flow_once_the_acl_allows(
         wait(lambda: data_topic in sup.status()["broker"]["refusing"])
         refusing = sup.status()["broker"]["refusing"][data_topic]
         assert refusing["code"] == 0x87 and "authori" in refusing["reason"].lower()
+        text = status_text(sup.status())  # what `gatewayd status` prints
+        assert f"REFUSED by the broker on {data_topic}" in text and "(0x87)" in text
         wait(lambda: "publish_refused" in rec.event_kinds())
         ev = next(e for e in rec.events if e["kind"] == "publish_refused")
         assert ev["topic"] == data_topic and ev["code"] == 0x87

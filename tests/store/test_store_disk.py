@@ -98,3 +98,30 @@ def test_read_only_filesystem_then_writable_again(small_fs: Path) -> None:
     q.open()
     assert [b.ts_ms for b in q.peek(limit=10)] == [1, 3, 4, 5]
     q.close()
+
+
+def test_journal_on_a_full_disk_comes_back_with_the_space(small_fs: Path) -> None:
+    """Disk full: a poll's journal write fails (the readings still go on, in memory), and once
+    there is room the next commit starts a journal segment again, which then holds each poll
+    the moment it arrives (a second reader replays it, as the next start would)."""
+    from gatewayd.model import Reading
+    from gatewayd.pipeline.batcher import Batcher
+    from gatewayd.store.journal import Journal
+
+    clock = ManualClock(0.0)
+    q = DurableQueue(small_fs / "q.db", 1 << 30, clock=clock, retry_s=1.0)
+    q.open()
+    batcher = Batcher(q, {}, 0)
+    filler = small_fs / "filler"
+    with filler.open("wb", buffering=0) as f, pytest.raises(OSError):
+        for _ in range(1024):
+            f.write(noise(0, 4096))
+    batcher.add_many([Reading(a, 1000, float(a)) for a in range(1, 2001)])
+    assert "No space" in q.journal.broken
+    assert batcher.flush() == 2000 and q.stats().readings == 2000
+    filler.unlink()
+    clock.t += 2
+    assert batcher.commit() and not q.journal.broken and not q.fault
+    batcher.add_many([Reading(7, 2000, 7.5)])
+    assert Journal(small_fs / "q.db").replay().readings == [Reading(7, 2000, 7.5)]
+    q.close()

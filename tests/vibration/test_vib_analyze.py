@@ -87,3 +87,26 @@ def test_missing_rate_and_bad_bearing_are_explained(
     assert "give --fs" in capsys.readouterr().err
     assert main(["vibration", "analyze", str(mat), "--fs", "12000", "--bearing", "balls=9"]) == 2
     assert "balls, ball, pitch" in capsys.readouterr().err
+
+
+def test_uncertain_verdict_prints_its_candidates(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """CWRU 222 (ball fault) as a WAV: exit 1 (the alarm stands), a verdict of uncertain type
+    naming each candidate with its index and the lines of each; --json carries them too."""
+    x, fs, shaft = record("cwru222")
+    wav = tmp_path / "222.wav"
+    write_wav(wav, x, int(fs), 4.0)
+    rc = main(["vibration", "analyze", str(wav), "--shaft-hz", str(shaft), "--bearing",
+               BEARING, "--quiet"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    verdict = next(line for line in out.splitlines() if line.startswith("verdict:"))
+    assert "uncertain type" in verdict
+    assert "inner race (BPFI) (index" in verdict and "outer race (BPFO) (index" in verdict
+    assert "evidence for inner race (BPFI):" in out and "evidence for outer race (BPFO):" in out
+    assert "bearing alarm raised: uncertain type" in out
+    rc = main(["vibration", "analyze", str(wav), "--shaft-hz", str(shaft), "--bearing",
+               BEARING, "--json"])
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert last["defect"] is None and last["alarm"] is True
+    assert {c["defect"] for c in last["candidates"]} == {"bpfi", "bpfo", "bsf"}

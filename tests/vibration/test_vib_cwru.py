@@ -73,3 +73,24 @@ def test_mfpt_outer_race_at_its_own_rate_and_decimated(decimate: int) -> None:
     events, a = verdicts(x, fs, shaft, MFPT_RIG)
     assert events == [f"raised:{CODES['bpfo']}"]
     assert a.envelope is not None and a.envelope.df <= 1.0
+
+
+def test_cwru_222_ball_fault_raises_but_names_no_wrong_defect() -> None:
+    """Record 222 (ball, 0.021 in, a hard case): the bearing alarm raises, as it should, but
+    its lines do not single out a defect, so the alarm says so (code 5, uncertain) and lists
+    the candidates instead of naming inner race, the wrong part. (Its BPFO and BPFI combs pass
+    the level largely on lines they share; the own lines of BPFI (1 x, + 1 x shaft), BPFO
+    (1 x) and BSF (1 x, 2 x) differ by less than equally strong combs could by chance.)"""
+    x, fs, shaft = record("cwru222")
+    events, a = verdicts(x, fs, shaft)
+    assert events == ["raised:5"]  # and it never clears, nor names a defect
+    assert {"bpfi", "bpfo", "bsf"} <= {c[0] for c in a.candidates}  # the ball among them
+    assert max(c[1] for c in a.candidates) >= a.bearing_alarm_on  # what raised the alarm
+
+
+def test_named_records_have_one_candidate() -> None:
+    """Where the lines do single out a defect (CWRU 105 and 130), it is the only candidate."""
+    for name, defect in (("cwru105", "bpfi"), ("cwru130", "bpfo")):
+        x, fs, shaft = record(name)
+        _, a = verdicts(x, fs, shaft)
+        assert [c[0] for c in a.candidates] == [defect]

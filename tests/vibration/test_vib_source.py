@@ -135,6 +135,8 @@ def test_block_path_raises_bearing_alarm_with_raw_window(tmp_path: Path) -> None
     assert len(unpack_window(alarms[0].fields["raw"])) == 4096
     by_alias = {r.alias: r for r in readings}
     assert by_alias[20 + 11].value == 2  # bearing_defect
+    (only,) = alarms[0].fields["candidates"]  # named: the one candidate, with its figures
+    assert only["defect"] == "inner race (BPFI)" and only["index"] > alarms[0].fields["on"]
     last = max(r.ts_ms for r in readings)  # before the first average the index is bad data
     assert all(r.quality == Quality.GOOD for r in readings if r.ts_ms == last)
 
@@ -152,3 +154,35 @@ def test_block_gap_flag_restarts_the_window(tmp_path: Path) -> None:
     assert [e.kind for e in events] == ["vibration.gap"]
     dev.inbox.push(np.ones(24))
     assert len(dev.read(20)) == len(cfg.devices[0].points)
+
+
+def test_block_path_alarm_of_uncertain_type_lists_the_candidates(tmp_path: Path) -> None:
+    """Issue 13 follow-up: an inner-race and a ball fault together, of comparable strength.
+    The alarm still raises (the machine needs attention), but its `defect` says "uncertain",
+    `candidates` lists both with their indices, `evidence` carries both defects' lines, and
+    `bearing_defect` is 5."""
+    fs = 25_600
+    cfg = device_config(sensor="block", sample_rate_hz=fs, shaft_hz=29.95, alias_base=20,
+                        bearing={"bpfo": 3.5848, "bpfi": 5.4152, "bsf": 2.357,
+                                 "ftf": 0.39828})
+    events: list[Event] = []
+    ctx = context(tmp_path, events)
+    dev = source_module("vibration").build(cfg.devices[0], ctx)
+    t = np.arange(fs * 6) / fs
+    x = (Machine(defect="bpfi", impact_g=0.15, noise_g=0.05, slip=0.005).signal(t)
+         + Machine(defect="bsf", impact_g=0.3, noise_g=0.0, orders_g=(), slip=0.005,
+                   seed=11).signal(t))
+    for i in range(0, len(x), 5120):
+        ctx.extras["vibration_inboxes"]["m1"].push(x[i : i + 5120])
+    readings = dev.read(2000)
+    alarms = [e for e in events if e.kind == "vibration.alarm"]
+    assert alarms and alarms[0].fields["state"] == "raised"
+    fields = alarms[-1].fields
+    assert fields["defect"] == "uncertain"
+    names = {c["defect"] for c in fields["candidates"]}
+    assert {"inner race (BPFI)", "rolling element (BSF)"} <= names
+    assert max(c["index"] for c in fields["candidates"]) >= fields["on"]
+    labels = {e["line"] for e in fields["evidence"]}
+    assert {"1xBPFI", "2xBSF"} <= labels
+    last = max(r.ts_ms for r in readings)
+    assert [r.value for r in readings if r.alias == 20 + 11 and r.ts_ms == last] == [5]

@@ -31,6 +31,9 @@ class ModbusPoint(PointConfig):
     word_order: Literal["big", "little"] = "big"
     registers: int | None = Field(default=None, ge=1, le=123,
                                   description="for data_type = 'string': its length in registers")
+    output: Literal["int64", "uint64", "float64"] | None = Field(
+        default=None, description="convert the register's number: uint64 takes a negative value "
+                                  "as its 64-bit two's complement, int64 the other way")
 
     @model_validator(mode="before")
     @classmethod

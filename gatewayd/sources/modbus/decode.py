@@ -52,7 +52,16 @@ def decode_registers(point: ModbusPoint, regs: Sequence[int]) -> float | int | s
         return byte_value
     value_bytes = registers_to_bytes(regs, point.byte_order, point.word_order)
     raw: float | int = struct.unpack(">" + _FORMATS[kind], value_bytes)[0]
-    return raw
+    return convert(raw, point.output) if point.output else raw
+
+
+def convert(raw: float | int, output: str) -> float | int:
+    """A register's number as another numeric type, the way a C cast of the 64-bit value does:
+    uint64 of -1 is 2^64 - 1, int64 of 2^64 - 1 is -1; a float is truncated toward zero."""
+    if output == "float64":
+        return float(raw)
+    n = int(raw) & ((1 << 64) - 1)
+    return n - (1 << 64) if output == "int64" and n >> 63 else n
 
 
 def encode_value(value: float | int | str, data_type: str, byte_order: str = "big",

@@ -135,6 +135,10 @@ class Config(DeviceConfig):
     bearing_false_alarm: float = Field(
         default=1e-6, gt=0, lt=0.5,
         description="chance that one averaged spectrum of pure noise raises the bearing alarm")
+    bearing_naming_significance: float = Field(
+        default=0.01, gt=0, lt=0.5,
+        description="chance that two equally strong defect combs would look this different: "
+                    "a defect is named only below it, else the alarm says 'uncertain'")
     bearing_alarm_on: float | None = Field(default=None, gt=0,
                                            description="omit: from bearing_false_alarm")
     bearing_alarm_off: float | None = Field(default=None, gt=0,

@@ -20,7 +20,7 @@ from ...analysis.bearing import DEFECTS
 from ...analysis.iso import zone_letter
 from ...analysis.rawpack import pack_window
 from ...analysis.ring import Ring
-from ...analysis.spectrum import Analyzer, Spec
+from ...analysis.spectrum import UNCERTAIN, Analyzer, Spec
 from ...analysis.tacho import Tacho
 from ...buses.i2c import I2CBus
 from ...model import Event, Point, Reading
@@ -37,6 +37,7 @@ DEFECT_NAMES = (
     "inner race (BPFI)",
     "rolling element (BSF)",
     "cage (FTF)",
+    "uncertain",  # over the alarm level, but the lines do not tell which defect: `candidates`
 )
 
 
@@ -77,6 +78,7 @@ def analysis_spec(cfg: Config) -> Spec:
         envelope_averages=cfg.envelope_averages,
         whiten=cfg.envelope_whiten,
         false_alarm=cfg.bearing_false_alarm,
+        naming_significance=cfg.bearing_naming_significance,
         mains_hz=tuple(cfg.mains_hz),
     )
 
@@ -231,9 +233,16 @@ class VibrationChannel(Device):
                 if rule is self._bearing:
                     code = int(values[ix["bearing_defect"]])
                     fields["defect"] = DEFECT_NAMES[code]
-                    if code:
-                        defect = DEFECTS[code - 1]
-                        fields["evidence"] = self.analyzer.evidence().get(defect, [])
+                    evidence = self.analyzer.evidence()
+                    candidates = self.analyzer.candidates
+                    if code == UNCERTAIN:  # every candidate's lines (each label names its defect)
+                        fields["evidence"] = [e for c in candidates for e in evidence.get(c[0], [])]
+                    elif code:
+                        fields["evidence"] = evidence.get(DEFECTS[code - 1], [])
+                    fields["candidates"] = [
+                        {"defect": DEFECT_NAMES[DEFECTS.index(d) + 1], "index": round(index, 2),
+                         "own_lines_mean": round(own, 2), "own_lines": n}
+                        for d, index, own, n in candidates]
                 self._emit(ts, "vibration.alarm", fields)
 
     def _emit(self, ts: int, kind: str, fields: dict[str, Any]) -> None:

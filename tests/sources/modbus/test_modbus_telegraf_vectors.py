@@ -122,6 +122,26 @@ def test_encode_is_the_inverse(data_type: str, value: Any, order: str) -> None:
     assert decode_registers(point(data_type, order, len(regs)), regs) == value
 
 
+@pytest.mark.parametrize(("data_type", "output", "registers_hex", "expected"), [
+    ("int16", "uint64", "ffff", 2**64 - 1),
+    ("int16", "uint64", "ffd6", 2**64 - 42),
+    ("int32", "uint64", "ffffffd6", 2**64 - 42),
+    ("int16", "int64", "ffd6", -42),
+    ("uint64", "int64", "ffffffffffffffff", -1),
+    ("uint16", "float64", "002a", 42.0),
+])
+def test_output_conversion(data_type: str, output: str, registers_hex: str,
+                           expected: float | int) -> None:
+    """`output` converts the register's number: a negative value as uint64 is its two's
+    complement, exact (never through a float)."""
+    raw = bytes.fromhex(registers_hex)
+    regs = [int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2)]
+    p = ModbusPoint.model_validate({"alias": 1, "name": "p", "register": 0, "type": "int",
+                                    "data_type": data_type, "output": output})
+    got = decode_registers(p, regs)
+    assert got == expected and type(got) is type(expected)
+
+
 def test_string_needs_its_length_and_is_a_string_point() -> None:
     """data_type 'string' without `registers` is a config error; with it, a string point."""
     with pytest.raises(ValueError, match="registers"):
