@@ -11,9 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import config as config_mod
-from .buses.backend import ENV as SIMULATE_ENV
-from .errors import ConfigError
+# paho imports dnspython when it is installed, for MQTT over DNS SRV records, which gatewayd
+# never uses: about 3 MB resident for nothing (bench/footprint.py). Refused before paho loads.
+sys.modules.setdefault("dns", None)  # type: ignore[arg-type]
+
+from . import config as config_mod  # noqa: E402
+from .buses.backend import ENV as SIMULATE_ENV  # noqa: E402
+from .errors import ConfigError  # noqa: E402
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -24,6 +28,9 @@ def _setup_logging(verbose: bool) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    from .buses import quiet_libraries
+
+    quiet_libraries()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

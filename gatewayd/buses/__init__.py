@@ -21,6 +21,7 @@ parity, data bits or stop bits is a `BusConflict` (a ConfigError) naming both de
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,6 +30,19 @@ from ..errors import ConfigError
 from .backend import Backend, Hardware
 
 B = TypeVar("B", bound="Bus")
+
+# Libraries under the buses that log at INFO or below on every request (httpx logs each HTTP
+# request: 86,400 journal lines a day for one IO-Link master polled every second). We report
+# failures ourselves, once per transition; their warnings and errors still get through.
+CHATTY_LIBRARIES = ("httpx", "httpcore", "pymodbus", "asyncua", "snap7", "pylogix", "urllib3")
+
+
+def quiet_libraries() -> None:
+    """No per-poll lines from libraries: called once where the daemon sets up logging."""
+    for name in CHATTY_LIBRARIES:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
 
 
 class BusConflict(ConfigError):

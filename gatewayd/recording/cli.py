@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.bearing import DEFECTS, defect_multiples
-from ..analysis.spectrum import Spec
 from ..sources.vibration import PLUGIN
 
 
@@ -82,6 +81,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         if band is not None and len(band) != 2:
             raise ValueError("--band LO,HI")
         hop = max(1, round(args.window_len * (1 - args.overlap)))
+        from ..analysis.spectrum import Spec  # numpy: only when a recording is analysed
+
         spec = Spec(fs, args.window_len, shaft_hz=shaft, defects=defects,
                     envelope_band_hz=band, hop=hop,  # type: ignore[arg-type]
                     envelope_resolution_hz=args.resolution_hz, envelope_averages=args.averages,
