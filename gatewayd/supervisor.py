@@ -1,16 +1,18 @@
 """Builds the pipeline from the config and owns its threads:
 
-    bus workers ──readings──▶ Batcher ──batches──▶ DurableQueue ──▶ Publisher ──PUBACK──▶ delete
+    buses ─▶ runners ──readings──▶ Batcher ──batches──▶ DurableQueue ──▶ Publisher ──PUBACK──▶ delete
                   (journaled at once)
 
+One Bus per physical line (gatewayd.buses), one Runner thread per bus (gatewayd.runner) that
+runs every device on it, polled or event-driven alike, through its point stage.
+
 The pipeline thread flushes the batcher every publish interval (the publisher sends at once)
-and commits the store on its group-commit interval; everything else is owned by the bus
-workers and the publisher.
+and commits the store on its group-commit interval; everything else is owned by the runners
+and the publisher.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
@@ -28,13 +30,12 @@ from .live.values import LastValues
 from .model import Event, Point, now_ms
 from .pipeline import codec
 from .pipeline.batcher import Batcher
-from .points.stage import PointStage
 from .publish.mqtt import Publisher
 from .publish.topics import Topics
+from .runner import Runner
 from .sources.base import SourceContext
 from .store.queue import DurableQueue
 from .version import software_version
-from .workers import BusWorker
 
 log = logging.getLogger("gatewayd")
 
@@ -75,8 +76,7 @@ class Supervisor:
         self.store: DurableQueue | None = None
         self.batcher: Batcher | None = None
         self.publisher: Publisher | None = None
-        self.workers: list[BusWorker] = []
-        self.event_devices: list[Any] = []
+        self.workers: list[Runner] = []  # one per bus
         self.devices: list[Any] = []  # every device running, polled or event-driven
         self._stop = threading.Event()
         self._pipeline: threading.Thread | None = None
@@ -167,30 +167,14 @@ class Supervisor:
             log.error("device %s left out: %s", name, problem, extra={"device": name})
             self.batcher.event(Event(now_ms(), "device_failed", {"device": name, "reason": problem}))
         by_bus: dict[str, list[Any]] = defaultdict(list)
-        for device in devices:
-            if hasattr(device, "read"):
-                by_bus[device.bus.key].append(device)
-            else:
-                self.event_devices.append(device)
+        for device in devices:  # polled and event-driven alike: one runner per bus
+            by_bus[device.bus.key].append(device)
         paused = self._paused
         emit = self.last.tee_many(self.batcher.add_many)
         event = self.last.tee_event(self.batcher.event)
-        self.workers = [BusWorker(k, devs, emit, event, paused)
-                        for k, devs in by_bus.items()]
+        self.workers = [Runner(k, devs, emit, event, paused) for k, devs in by_bus.items()]
         for w in self.workers:
             w.start()
-        for dev in list(self.event_devices):
-            try:
-                # event devices' readings go through their point stage too
-                stage = PointStage.for_device(dev, event)
-                dev.start(dataclasses.replace(ctx, emit=stage.emit_to(self.last.tee_one(
-                    self.batcher.add))))
-            except Exception as e:  # a pin taken by another process: that device only
-                log.error("device %s cannot start: %s", dev.name, e, extra={"device": dev.name})
-                self.batcher.event(Event(now_ms(), "device_failed",
-                                         {"device": dev.name, "reason": str(e)}))
-                self.event_devices.remove(dev)
-                self.devices.remove(dev)
 
     def _paused(self) -> bool:
         s = self.store
@@ -199,9 +183,7 @@ class Supervisor:
     def _stop_sources(self) -> None:
         for w in self.workers:
             w.stop()
-        for dev in self.event_devices:
-            dev.stop()
-        self.workers, self.event_devices = [], []
+        self.workers = []
         self.buses.close()  # every client, port and handle, once
 
     # -- the pipeline thread ---------------------------------------------------------------------
@@ -332,14 +314,10 @@ class Supervisor:
         }
 
     def _device_status(self) -> list[dict[str, Any]]:
-        """Every running device, polled or event-driven (GPIO), with its kind and the last
-        value, quality and age of each of its points."""
-        polled = [d for w in self.workers for d in w.snapshot()]
-        names = {d["device"] for d in polled}
-        evented = [{"device": dev.name, "bus": getattr(dev, "bus_key", ""), "up": True,
-                    "reason": "", "failures": 0, **dict(getattr(dev, "counters", {}))}
-                   for dev in self.event_devices if dev.name not in names]
+        """Every running device, polled or event-driven (GPIO), from its runner, with its kind
+        and the last value, quality and age of each of its points."""
+        lines = [d for w in self.workers for d in w.snapshot()]
         kinds = {d.name: d.kind for d in self.cfg.devices}
         points = self.last.by_device(self.points)
         return [{**d, "kind": kinds.get(d["device"], ""), "points": points.get(d["device"], [])}
-                for d in polled + evented]
+                for d in lines]

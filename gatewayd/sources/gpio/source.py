@@ -1,9 +1,15 @@
-"""GPIO inputs as an EventDevice: state changes are emitted as they happen; counters, rates,
-run hours and OEE are emitted every `period_ms` by a timer thread that `stop()` joins.
+"""GPIO inputs: state changes, counters, rates, run hours and OEE, run by the device runner.
+
+Pin callbacks (gpiozero's thread) only append (input, level, time) to an inbox. The runner
+ticks the device every `tick_s`: the tick drains the inbox through the debouncers, confirms
+settled levels, returns state changes (dated when the level began to hold) and, every
+`period_ms`, the counters, rates, run hours and OEE figures. No thread of its own: a failure
+is the runner's to handle (down/up events, backoff, status), like any polled device's.
 
 Totals (edge counts, run time, the current shift's tally) live in one JSON file under
 `ctx.state_dir`, replaced atomically at most every `persist_interval_ms` and on stop: an SD
-card would not survive a write per part made.
+card would not survive a write per part made. A file that cannot be written (a full disk) is
+reported once with a `state_write_failed` event and in `status`, and retried.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
+from collections import deque
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,7 @@ from .logic import (
 log = logging.getLogger("gatewayd.sources")
 PER_S = {"s": 1.0, "min": 60.0, "h": 3600.0}
 MS_PER_HOUR = 3_600_000
+TICK_S = 0.1  # how often the runner drains edges: state changes go out within this
 
 
 class InputState:
@@ -56,39 +63,58 @@ class GpioDevice(Device):
 
     cfg: Config
 
-
-    def __init__(self, cfg: Config, buses: Buses | None = None) -> None:
+    def __init__(self, cfg: Config, buses: Buses | None = None,
+                 ctx: SourceContext | None = None) -> None:
         super().__init__(cfg, buses=buses)
         self.bus: GpioBus = self.buses.gpio(cfg.name)
-        self.counters: dict[str, int] = {"edges": 0, "transitions": 0, "writes": 0}
+        self.tick_s = min(TICK_S, self.period_s)
+        self.counters: dict[str, int] = {"edges": 0, "transitions": 0, "writes": 0,
+                                         "write_errors": 0}
+        self.state_error = ""  # why the totals could not be saved, while they cannot
         self.state_path = Path()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ctx: SourceContext | None = ctx
+        self._inbox: deque[tuple[str, bool, int]] = deque()  # appended by pin callbacks
         self._pins: list[InputPin] = []
         self._inputs: dict[str, InputState] = {}
+        self._out: list[Reading] = []
         self._dirty = False
         self._persisted_ms = 0
+        self._next_periodic = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, ctx: SourceContext) -> None:
+        """Open the pins and load the totals (what the runner's open() does)."""
         self._ctx = ctx
+        self.open()
+        self._flush()
+
+    def open(self) -> None:
+        ctx = self._context()
+        if self._pins:
+            return
+        if self._inputs:  # reopened after a failure: the totals in memory are the newest
+            self._reopen_pins(ctx)
+            return
         self.state_path = ctx.state_dir / f"gpio-{self.name}.json"
         saved = self._load()
         factory = ctx.extras.get("gpio_pin_factory")
-        with self._lock:
-            now = ctx.clock_ms()
-            self._persisted_ms = now
-            try:
-                for inp in self.cfg.inputs:
-                    self._open_input(inp, saved.get("inputs", {}), factory, now)
-            except Exception:
-                self._close_pins()
-                raise
-            self._start_oee(saved.get("oee"), now)
-            self._emit_periodic(now)
-        self._thread = threading.Thread(target=self._run, name=f"gpio-{self.name}", daemon=True)
-        self._thread.start()
+        now = ctx.clock_ms()
+        self._persisted_ms = now
+        try:
+            for inp in self.cfg.inputs:
+                self._open_input(inp, saved.get("inputs", {}), factory, now)
+        except Exception:
+            self._close_pins()
+            self._inputs = {}
+            raise
+        self._start_oee(saved.get("oee"), now)
+        self._emit_periodic(now)
+        self._next_periodic = now + round(self.period_s * 1000)
+
+    def _context(self) -> SourceContext:
+        if self._ctx is None:
+            raise RuntimeError(f"{self.name}: built without a context")
+        return self._ctx
 
     def _open_input(self, inp: GpioInput, saved: dict[str, Any], factory: Any, now: int) -> None:
         on_change = partial(self._edge, inp.name)
@@ -100,45 +126,85 @@ class GpioDevice(Device):
                 state.rates[p.alias] = PulseRate(p.window_ms, now)
         self._inputs[inp.name] = state
 
+    def _reopen_pins(self, ctx: SourceContext) -> None:
+        factory = ctx.extras.get("gpio_pin_factory")
+        now = ctx.clock_ms()
+        try:
+            for inp in self.cfg.inputs:
+                on_change = partial(self._edge, inp.name)
+                pin = self.bus.input(inp.pin, inp.pull, inp.active_level, on_change, self.name,
+                                     factory)
+                self._pins.append(pin)
+                self._inbox.append((inp.name, pin.active, now))  # where the level is now
+        except Exception:
+            self._close_pins()
+            raise
+        self._next_periodic = now  # back: say where everything stands on this tick
+
+    def close(self) -> None:
+        """After a failed tick: let go of the pins; the totals stay for the reopen."""
+        self._close_pins()
+
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        """Close the pins, bring the totals up to now and save them."""
         self._close_pins()  # no more edges from here on
-        with self._lock:
-            if self._inputs:
-                self._update(self._ctx.clock_ms())
-                self._persist(self._ctx.clock_ms())
+        if self._inputs and self._ctx is not None:
+            now = self._ctx.clock_ms()
+            self._drain()
+            self._update(now)
+            self._persist(now)
+            self._flush()
+        self._inputs = {}
+        self.release_bus()
 
     def _close_pins(self) -> None:
         for pin in self._pins:
             pin.close()
         self._pins = []
 
-    def _run(self) -> None:
-        while not self._stopping.wait(self.period_s):
-            self.tick()
-
     # -- what happens -----------------------------------------------------------------------
     def _edge(self, name: str, level: bool) -> None:
-        """Pin callback (gpiozero's thread, or the test's with the mock factory)."""
-        with self._lock:
+        """Pin callback (gpiozero's thread, or the test's with the mock factory): enqueue only."""
+        self._inbox.append((name, level, self._context().clock_ms()))
+
+    def _drain(self) -> None:
+        while self._inbox:
+            name, level, ts = self._inbox.popleft()
             self.counters["edges"] += 1
             state = self._inputs.get(name)
-            if state is None:  # an edge while start() is still opening the pins
-                return
-            for ts, accepted in state.debouncer.feed(level, self._ctx.clock_ms()):
-                self._transition(state, ts, accepted)
+            if state is None:  # an edge while open() was still opening the pins
+                continue
+            for at, accepted in state.debouncer.feed(level, ts):
+                self._transition(state, at, accepted)
+
+    def read(self, now_ms: int) -> list[Reading]:
+        """The runner's tick: state changes always, the periodic figures when due."""
+        if not self._pins:
+            self.open()
+        now = self._context().clock_ms()
+        self._step(now, periodic=now >= self._next_periodic)
+        if now >= self._next_periodic:
+            self._next_periodic = now + round(self.period_s * 1000)
+        out, self._out = self._out, []
+        return out
 
     def tick(self) -> None:
-        """Confirm settled levels, bring times up to now, emit, persist when due."""
-        with self._lock:
-            now = self._ctx.clock_ms()
-            self._update(now)
+        """One full step now (drain, settle, emit everything, persist when due) to ctx.emit."""
+        self._step(self._context().clock_ms(), periodic=True)
+        self._flush()
+
+    def _step(self, now: int, periodic: bool) -> None:
+        self._drain()
+        self._update(now)
+        if periodic:
             self._emit_periodic(now)
-            if self._dirty and now - self._persisted_ms >= self.cfg.persist_interval_ms:
-                self._persist(now)
+        if self._dirty and now - self._persisted_ms >= self.cfg.persist_interval_ms:
+            self._persist(now)
+
+    def _flush(self) -> None:
+        out, self._out = self._out, []
+        for reading in out:
+            self._context().emit(reading)
 
     def _update(self, now: int) -> None:
         for state in self._inputs.values():
@@ -162,7 +228,7 @@ class GpioDevice(Device):
         self._oee_transition(state.cfg.name, ts, active)
         for p in self.cfg.points:
             if p.role == "state" and p.input == state.cfg.name:
-                self._ctx.emit(Reading(p.alias, ts, _typed(active, p.type)))
+                self._out.append(Reading(p.alias, ts, _typed(active, p.type)))
 
     # -- OEE per shift ------------------------------------------------------------------------
     def _start_oee(self, saved: dict[str, Any] | None, now: int) -> None:
@@ -199,9 +265,9 @@ class GpioDevice(Device):
             figures = self._oee_figures(end)
             for p in self.cfg.points:
                 if p.role in OEE_ROLES:
-                    self._ctx.emit(_figure(p, end, figures[p.role]))
+                    self._out.append(_figure(p, end, figures[p.role]))
             fields = {**self._tally.to_dict(), "end_ms": end, **figures}
-            self._ctx.event(Event(end, "shift_end", {"device": self.name, **fields}))
+            self._context().event(Event(end, "shift_end", {"device": self.name, **fields}))
             self._tally = ShiftTally(end)
             self._oee_warned = False
             self._oee_run = RunTimer(0, self._oee_run.running, end)
@@ -228,7 +294,7 @@ class GpioDevice(Device):
                    f"more than oee.ideal_rate_per_min = {o.ideal_rate_per_min:g}; the ideal "
                    "rate is too low (the ideal cycle time too long)")
             log.warning("device %s: %s", self.name, why)
-            self._ctx.event(Event(now, "config_error", {"device": self.name, "reason": why}))
+            self._context().event(Event(now, "config_error", {"device": self.name, "reason": why}))
         return True
 
     # -- emitting ----------------------------------------------------------------------------
@@ -238,9 +304,10 @@ class GpioDevice(Device):
         for p in self.cfg.points:
             if p.role in OEE_ROLES:
                 bad = impossible and p.role in ("performance", "oee")
-                self._ctx.emit(_figure(p, now, figures[p.role], Quality.BAD_CONFIG if bad else None))
+                self._out.append(_figure(p, now, figures[p.role],
+                                         Quality.BAD_CONFIG if bad else None))
             else:
-                self._ctx.emit(Reading(p.alias, now, self._value(p, now)))
+                self._out.append(Reading(p.alias, now, self._value(p, now)))
 
     def _value(self, p: GpioPoint, now: int) -> float | int | bool:
         state = self._inputs[str(p.input)]
@@ -261,7 +328,8 @@ class GpioDevice(Device):
             return {}
         except (OSError, ValueError) as e:
             fields = {"device": self.name, "path": str(self.state_path), "error": str(e)}
-            self._ctx.event(Event(self._ctx.clock_ms(), "state_lost", fields))
+            ctx = self._context()
+            ctx.event(Event(ctx.clock_ms(), "state_lost", fields))
             return {}
 
     def _persist(self, now: int) -> None:
@@ -269,9 +337,21 @@ class GpioDevice(Device):
         if self.cfg.oee is not None:
             self._tally.run_ms = self._oee_run.total_ms
             data["oee"] = self._tally.to_dict()
-        _write_atomic(self.state_path, json.dumps(data, sort_keys=True))
+        self._persisted_ms = now  # a failed write is retried after the next interval too
+        try:
+            _write_atomic(self.state_path, json.dumps(data, sort_keys=True))
+        except OSError as e:
+            self.counters["write_errors"] += 1
+            if not self.state_error:  # once per spell of failures, not once per interval
+                self.state_error = f"{self.state_path}: {e.strerror or e}"
+                self._context().event(Event(now, "state_write_failed", {
+                    "device": self.name, "path": str(self.state_path), "error": self.state_error}))
+            return
+        if self.state_error:
+            self.state_error = ""
+            self._context().event(Event(now, "state_written", {
+                "device": self.name, "path": str(self.state_path)}))
         self.counters["writes"] += 1
-        self._persisted_ms = now
         self._dirty = False
 
 
@@ -300,4 +380,4 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def build(cfg: Config, ctx: SourceContext | None) -> GpioDevice:
-    return GpioDevice(cfg, buses_of(ctx))
+    return GpioDevice(cfg, buses_of(ctx), ctx)

@@ -81,6 +81,9 @@ class IolinkDevice(Device):
         self.bus = self.master.bus
         self.plans = plans
         self.parameters = [p for p in cfg.points if p.is_parameter]
+        # The poll's deadline: one exchange for the ports, one per ISDU parameter, each ended by
+        # the HTTP bus at its timeout however slowly the master answers.
+        self.max_poll_s = cfg.timeout_ms / 1000 * (1 + len(self.parameters)) + 1
         self.next_isdu_ms = 0
 
     def open(self) -> None:

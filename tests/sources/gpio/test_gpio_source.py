@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,6 +17,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 from gatewayd.errors import CommError
 from gatewayd.model import Event, Quality, Reading
+from gatewayd.runner import Runner
 from gatewayd.sims.clock import ManualClock
 from gatewayd.sources.base import EventDevice, SourceContext
 from gatewayd.sources.gpio.config import Config
@@ -205,15 +209,33 @@ def test_oee_tally_survives_restart(tmp_path: Path, factory: MockFactory, clock:
         assert rig.latest(7).value == pytest.approx(0.5)  # ran 1 h, down 1 h
 
 
-def test_timer_thread_emits_and_stops(tmp_path: Path, factory: MockFactory) -> None:
-    """The timer thread emits every period on the real clock and is joined by stop()."""
+def test_runner_ticks_it_and_stop_saves(tmp_path: Path, factory: MockFactory) -> None:
+    """No thread of its own (issue 12): the device runner ticks it on the real clock, edges
+    enqueued by the pin callbacks become counts on the tick, it emits every period, and the
+    runner's stop closes the pins and saves the totals."""
     rig = Rig(tmp_path, factory, ManualClock(0), period_ms=100)
     rig.ctx.clock_ms = lambda: time.time_ns() // 1_000_000
-    with rig:
+    threads = {t.name for t in threading.enumerate()}
+    runner = Runner("gpiochip0", [rig.device], rig.readings.extend, rig.events.append)
+    runner.start()
+    try:
         deadline = time.monotonic() + 5
+        while not rig.readings:  # the runner has opened the pins
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        rig.pin(22).drive_high()
+        time.sleep(0.01)  # longer than the 5 ms debounce
+        rig.pin(22).drive_low()
         while len({r.ts_ms for r in rig.readings if r.alias == 3}) < 3:
             assert time.monotonic() < deadline
             time.sleep(0.02)
+        assert {t.name for t in threading.enumerate()} - threads == {"bus gpiochip0"}
+        assert runner.snapshot()[0]["up"] and runner.snapshot()[0]["edges"] == 2
+    finally:
+        runner.stop()
+    assert [r.value for r in rig.readings if r.alias == 3][-1] == 1
+    assert json.loads((tmp_path / "gpio-press.json").read_text())["inputs"]["parts"]["count"] == 1
+    assert not factory.pin(22).when_changed  # the pins were let go
 
 
 def test_unreadable_state_starts_over(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:
@@ -273,3 +295,36 @@ def test_performance_above_one_is_a_config_error(tmp_path: Path, factory: MockFa
         (err,) = [e for e in rig.events if e.kind == "config_error"]
         assert "ideal_rate_per_min = 2" in err.fields["reason"]
         assert "too low" in err.fields["reason"] and err.fields["device"] == "press"
+
+
+def test_full_disk_is_reported_not_silent(tmp_path: Path, factory: MockFactory,
+                                          clock: ManualClock) -> None:
+    """Totals that cannot be saved (a full tmpfs) are an event and a line in the runner's status;
+    counting goes on, and the save is retried and reported once it works again."""
+    where = tmp_path / "state"
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)], check=True)
+    try:
+        rig = Rig(where, factory, clock)
+        runner = Runner("gpiochip0", [rig.device], rig.readings.extend, rig.events.append)
+        with rig:
+            filler = where / "filler"
+            with contextlib.suppress(OSError), filler.open("wb") as f:
+                f.write(b"\0" * (1 << 20))  # the disk is now full
+            rig.pulse(22, clock.t + 10)
+            clock.t += 61_000
+            rig.device.tick()
+            failed = [e for e in rig.events if e.kind == "state_write_failed"]
+            assert len(failed) == 1 and "No space left" in failed[0].fields["error"]
+            assert runner.snapshot()[0]["state_error"].endswith("No space left on device")
+            assert rig.latest(3).value == 1  # still counting
+            clock.t += 61_000
+            rig.device.tick()
+            assert len([e for e in rig.events if e.kind == "state_write_failed"]) == 1  # once
+            filler.unlink()
+            clock.t += 61_000
+            rig.device.tick()
+            assert rig.events[-1].kind == "state_written"
+            assert "state_error" not in runner.snapshot()[0]
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=True)
