@@ -189,3 +189,81 @@ def test_new_types_end_to_end(tmp_path: Path, broker: Any) -> None:
             listener.stop()
     assert got == {"m.lo": -115, "m.hi": 24, "m.half": -0.509765625, "m.text": "Modbus String",
                    "m.big": 2**64 - 3, "m.neg": -(2**62) - 7}
+
+
+# Telegraf's scaled cases, same source file (TestRegisterHoldingRegisters): the register bytes,
+# the type, the scale and the value Telegraf reads. FIXED/UFIXED there are a signed/unsigned
+# integer times the scale; in gatewayd that is the integer data_type and the point stage's
+# `scale` (value = raw * scale + offset). Where Telegraf's expected value is an integer, it keeps
+# the register's integer type and truncates toward zero (13 * 0.1 reads as 1, -115 * 0.1 as
+# -11); gatewayd publishes the scaled number itself (1.3, -11.5) and never truncates, so those
+# rows check that Telegraf's integer is our value truncated, and the float rows check the value.
+# (telegraf case name, data type, telegraf byte order, register bytes, scale, value read)
+SCALED: list[tuple[str, str, str, bytes, float, float | int]] = [
+    ("register0_ab_float", "int16", "AB", b"\xff\xd6", 0.1, -4.2),
+    ("register1_ba_ufloat", "uint16", "BA", b"\xd8\xff", 0.1, 6549.6),
+    ("register4_register5_abcd_float", "int32", "ABCD", b"\xff\xff\xff\xd6", 0.1, -4.2),
+    ("register5_register6_dcba_ufloat", "uint32", "DCBA", b"\xd8\xff\xff\xff", 0.001,
+     4294967.256),
+    ("register5_to_register8_abcdefgh_float", "int64", "ABCDEFGH",
+     b"\xff\xff\xff\xff\xff\xff\xff\xd6", 0.000001, -0.000042),
+    ("register6_to_register9_hgfedcba_ufloat", "uint64", "HGFEDCBA",
+     b"\x88\x99\xaa\xbb\xcc\xdd\xee\xff", 0.000000001, 18441921395.520346504),
+    ("register20_uint16-scale_.1", "uint8l", "AB", b"\x18\x0d", 0.1, 1),
+    ("register20_uint16_scale_10", "uint8l", "AB", b"\x18\x0d", 10, 130),
+    ("register11_uint8L-scale_.1", "uint8h", "AB", b"\x18\x0d", 0.1, 2),
+    ("register11_uint8L_scale_10", "uint8h", "AB", b"\x18\x0d", 10, 240),
+    ("register12_int8L-scale_.1", "int8l", "AB", b"\x98\x8d", 0.1, -11),
+    ("register12_int8L_scale_10", "int8l", "AB", b"\x98\xf8", 10, -80),
+    ("register13_int8H-scale_.1", "int8h", "AB", b"\x98\x8d", 0.1, -10),
+    ("register13_int8H_scale_10", "int8h", "AB", b"\xfd\x8d", 10, -30),
+    ("register15_ab_uint16-scale_.1", "uint16", "AB", b"\xab\xcd", 0.1, 4398),
+    ("register15_ab_uint16_scale_10", "uint16", "AB", b"\x00\x2a", 10, 420),
+    ("register50_register51_abcd_int32_scaled", "int32", "ABCD", b"\x00\x00\xab\xcd", 10,
+     439810),
+    ("register130_register131_abcd_float32_ieee_scaled", "float32", "ABCD",
+     b"\xaa\xbb\xcc\xdd", 10, -3.3360025e-12),
+    ("register140_to_register143_abcdefgh_int64_scaled", "int64", "ABCDEFGH",
+     b"\x00\x00\x01\x00\x00\x00\xab\xcd", 10, 10995116717570),
+    ("register180_to_register183_abcdefgh_uint64_scaled", "uint64", "ABCDEFGH",
+     b"\x00\x00\x01\x00\x00\x00\xab\xcd", 10, 10995116717570),
+    ("register214_to_register217_abcdefgh_float64_ieee_scaled", "float64", "ABCDEFGH",
+     b"\xbf\x9c\x6a\x40\xc3\x47\x8f\x55", 0.1, -0.002774907295123737),
+]
+
+# Telegraf's BIT cases (same test): one bit of a register, 0-based from the least significant.
+BITS: list[tuple[str, bytes, int, int]] = [
+    ("register5_bit3", b"\x18\x0d", 3, 1),
+    ("register5_bit14", b"\x18\x0d", 14, 0),
+]
+
+# Telegraf cases of that file gatewayd does not take as written, and why:
+# - the coil cases (TestRegisterCoils, 12) read coils as uint16 0/1 or BOOL; a gatewayd coil is a
+#   bool point: the same bit, another type, covered by the coil tests in tests/sources/modbus.
+# - the integer-typed scaled rows above are Telegraf's truncation of a scaled value into the
+#   register's own type; gatewayd carries the scaled value exactly (checked as trunc(ours)).
+
+
+@pytest.mark.parametrize(("name", "data_type", "order", "written", "scale", "expected"), SCALED,
+                         ids=[c[0] for c in SCALED])
+def test_telegraf_scaled_vectors(name: str, data_type: str, order: str, written: bytes,
+                                 scale: float, expected: float | int) -> None:
+    """The register decoded, then the point stage's scale: Telegraf's value (truncated by
+    Telegraf where it keeps an integer type)."""
+    from gatewayd.points.transform import Transform
+
+    regs = [int.from_bytes(written[i:i + 2], "big") for i in range(0, len(written), 2)]
+    raw = decode_registers(point(data_type, order, len(regs)), regs)
+    value, quality = Transform(scale=scale, type="float").value(raw, 0)
+    assert quality == 0 and isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(expected, int):
+        assert math.trunc(value) == expected
+    else:
+        assert math.isclose(value, expected, rel_tol=1e-7 if data_type == "float32" else 1e-15)
+
+
+@pytest.mark.parametrize(("name", "written", "bit", "expected"), BITS, ids=[c[0] for c in BITS])
+def test_telegraf_bit_vectors(name: str, written: bytes, bit: int, expected: int) -> None:
+    p = ModbusPoint.model_validate({"alias": 1, "name": "p", "register": 0, "data_type": "bit",
+                                    "bit": bit, "type": "int"})
+    assert int(decode_registers(p, [int.from_bytes(written, "big")])) == expected  # type: ignore[arg-type]
