@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from .consumer import Credentials, Listener
+from .broker_options import add_options, connection
+from .consumer import Listener
 from .errors import ConfigError
 
 FORMATS = ("json", "influx", "csv")
@@ -28,17 +29,13 @@ CSV_COLUMNS = ("time", "gateway", "device", "point", "alias", "value", "unit", "
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None,
                    help="read the broker, credentials, TLS files and gateway id from this "
-                        "gateway config (the options below override it)")
+                        "gateway config (the options below override it; its credentials go "
+                        "only to its own broker)")
     p.add_argument("--broker", default=None, help="mqtt://host:port or mqtts://host:port")
     p.add_argument("--gateway", default=None, help="the gateway id (default: the config's)")
     p.add_argument("--site", default=None, help="the gateway's site (default: any)")
     p.add_argument("--prefix", default=None)
-    p.add_argument("--username", default=None)
-    p.add_argument("--password-file", default=None, type=Path,
-                   help="a file holding the password (never on the command line)")
-    p.add_argument("--ca-file", default=None)
-    p.add_argument("--cert-file", default=None)
-    p.add_argument("--key-file", default=None)
+    add_options(p)
     p.add_argument("--client-id", default="", help="with --persistent: the session to resume")
     p.add_argument("--persistent", action="store_true",
                    help="keep a broker session, so nothing is missed while away")
@@ -50,11 +47,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 class Settings:
-    """Where to listen and as whom: the config's [broker]/[gateway], overridden by options."""
+    """Where to listen and as whom: the config's [broker]/[gateway], overridden by options;
+    the URL and credentials by gatewayd.broker_options' one rule."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        url, gateway, site, prefix = "mqtt://127.0.0.1:1883", args.gateway, "+", "gatewayd"
-        creds: dict[str, Any] = {}
+        gateway, site, prefix = args.gateway, "+", "gatewayd"
+        cfg = None
         if args.config:
             from . import config as config_mod
 
@@ -62,25 +60,16 @@ class Settings:
                 cfg = config_mod.load(Path(args.config))
             except ConfigError as e:
                 raise SystemExit(f"gatewayd listen: {e}") from None
-            b = cfg.broker
-            url, gateway = b.url, gateway or cfg.gateway.id
+            gateway = gateway or cfg.gateway.id
             site, prefix = cfg.gateway.site, cfg.gateway.topic_prefix
-            password = b.password_file.read_text().strip() if b.password_file else b.password
-            creds = {"username": b.username, "password": password,
-                     "ca_file": str(b.ca_file) if b.ca_file else None,
-                     "cert_file": str(b.cert_file) if b.cert_file else None,
-                     "key_file": str(b.key_file) if b.key_file else None}
-        if args.password_file:
-            creds["password"] = args.password_file.read_text().strip()
-        for key in ("username", "ca_file", "cert_file", "key_file"):
-            if getattr(args, key) is not None:
-                creds[key] = getattr(args, key)
         if not gateway:
             raise SystemExit("gatewayd listen: give --gateway, or --config of the gateway")
-        self.url = args.broker or url
+        try:
+            self.url, self.credentials = connection(args, cfg)
+        except OSError as e:
+            raise SystemExit(f"gatewayd listen: cannot read the password file: {e}") from None
         self.gateway, self.site = gateway, args.site or site
         self.prefix = args.prefix or prefix
-        self.credentials = Credentials(**creds)
 
 
 # -- line formats -----------------------------------------------------------------------------

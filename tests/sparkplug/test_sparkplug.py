@@ -139,6 +139,71 @@ def test_births_data_rebirth_and_death(broker: Any, watcher: Any, tmp_path: Path
     second.client.loop_stop()
 
 
+def test_births_data_and_deaths_are_qos_0_and_not_retained(broker: Any,
+                                                           tmp_path: Path) -> None:
+    """Checklist row 16: NBIRTH, DBIRTH, DDATA and DDEATH arrive at QoS 0 and not retained, and
+    the NDEATH will at QoS 1. The subscriber is MQTT 5 with retain-as-published and asks for
+    QoS 1, so the broker passes on the QoS (up to 1) and the retain flag each message was
+    published with; a late subscriber then finds nothing retained under the node's topics."""
+    from paho.mqtt.subscribeoptions import SubscribeOptions
+
+    seen: queue.Queue[tuple[str, int, bool]] = queue.Queue()
+    port = int(broker.url.rsplit(":", 1)[1])
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    sub.on_message = lambda c, u, m: seen.put((m.topic.split("/")[2], m.qos, bool(m.retain)))
+    sub.connect("127.0.0.1", port)
+    sub.subscribe("spBv1.0/#", options=SubscribeOptions(qos=1, retainAsPublished=True))
+    sub.loop_start()
+    time.sleep(0.2)
+    node = SparkplugNode(broker.url, "plant", "press-9", POINTS, tmp_path)
+    flags: dict[str, set[tuple[int, bool]]] = {}
+    try:
+        node.start()
+        deadline = time.monotonic() + 10
+        while sum(k == "DBIRTH" for k, *_ in _drain(seen, flags)) < 2:
+            assert time.monotonic() < deadline, flags
+        node.publish([Reading(1, 1000, 21.5, 0), Reading(10, 1000, True, 0)])
+        node.device_death("pump")
+        for wanted in ({"DDATA", "DDEATH"}, {"NDEATH"}):
+            while not wanted <= flags.keys():
+                assert time.monotonic() < deadline + 10, flags
+                _drain(seen, flags)
+            if wanted == {"DDATA", "DDEATH"}:
+                node.client.socket().close()  # vanish without DISCONNECT: the will, NDEATH
+    finally:
+        node.stop()
+        sub.loop_stop()
+        sub.disconnect()
+    assert {k: flags[k] for k in ("NBIRTH", "DBIRTH", "DDATA", "DDEATH")} == {
+        "NBIRTH": {(0, False)}, "DBIRTH": {(0, False)}, "DDATA": {(0, False)},
+        "DDEATH": {(0, False)}}
+    assert flags["NDEATH"] == {(1, False)}
+
+    late: queue.Queue[str] = queue.Queue()
+    probe = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    probe.on_message = lambda c, u, m: late.put(m.topic) if m.retain else None
+    probe.connect("127.0.0.1", port)
+    probe.subscribe("spBv1.0/plant/#", qos=1)
+    probe.loop_start()
+    time.sleep(1.0)
+    probe.loop_stop()
+    probe.disconnect()
+    assert late.empty(), late.get()
+
+
+def _drain(seen: queue.Queue[tuple[str, int, bool]],
+           flags: dict[str, set[tuple[int, bool]]]) -> list[tuple[str, int, bool]]:
+    """What arrived within 0.2 s, also added to `flags` (message type -> (qos, retain))."""
+    got = []
+    try:
+        while True:
+            item = seen.get(timeout=0.2)
+            got.append(item)
+            flags.setdefault(item[0], set()).add(item[1:])
+    except queue.Empty:
+        return got
+
+
 def test_waits_for_the_primary_host(broker: Any, watcher: Any, tmp_path: Path) -> None:
     """With a primary host named, no birth before its STATE says online; when it goes
     offline the node ends its session (NDEATH) and is born again once the host is back."""

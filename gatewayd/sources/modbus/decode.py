@@ -49,7 +49,7 @@ def decode_registers(point: ModbusPoint, regs: Sequence[int]) -> float | int | s
         index, fmt = _BYTES[kind]
         raw_byte = registers_to_bytes(regs, point.byte_order, "big")[index : index + 1]
         byte_value: int = struct.unpack(fmt, raw_byte)[0]
-        return byte_value
+        return convert(byte_value, point.output) if point.output else byte_value  # as any int
     value_bytes = registers_to_bytes(regs, point.byte_order, point.word_order)
     raw: float | int = struct.unpack(">" + _FORMATS[kind], value_bytes)[0]
     return convert(raw, point.output) if point.output else raw
