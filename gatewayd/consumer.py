@@ -193,11 +193,14 @@ class Listener:
             out.append(rec)
         return out
 
-    def records(self, timeout_s: float = 1.0) -> Iterator[dict[str, Any]]:
-        """Decoded records as they arrive; stops after timeout_s with nothing new."""
-        while True:
+    def records(self, timeout_s: float = 1.0, max_s: float | None = None) -> Iterator[dict[str, Any]]:
+        """Decoded records as they arrive; stops after timeout_s with nothing new, or once max_s
+        (default timeout_s + 1 s) has passed, so a caller's own deadline holds even while a
+        gateway publishes more often than every timeout_s."""
+        end = time.monotonic() + (timeout_s + 1.0 if max_s is None else max_s)
+        while (left := end - time.monotonic()) > 0:
             try:
-                topic, payload = self.messages.get(timeout=timeout_s)
+                topic, payload = self.messages.get(timeout=min(timeout_s, left))
             except queue.Empty:
                 return
             yield from self.decode(topic, payload)
