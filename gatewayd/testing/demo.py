@@ -351,11 +351,27 @@ def _show(sockets: list[Path], seconds: float) -> None:
             snap = read_snapshot(sockets)
         except NoDaemon:
             continue
-        points = [p for d in snap.get("devices", []) for p in d.get("points", [])]
-        if points and all(p["age_s"] is not None for p in points) and snap.get("alarms"):
+        if _staged_faults_show(snap):
             break
     print("\n".join(tail.screen_once(snap, 100, LEGEND) if snap else ["(no live view)"]),
           flush=True)
+
+
+def _staged_faults_show(snap: dict[str, Any]) -> bool:
+    """Every point has a value, the broken loop shows its wire break, and the pump's bearing
+    alarm names its defect (any alarm would do too early: the first average may still read
+    "uncertain", and other alarms come first)."""
+    from ..sources.vibration.source import DEFECT_NAMES
+    from ..toolkit import tail
+
+    points = [p for d in snap.get("devices", []) for p in d.get("points", [])]
+    if not points or any(p["age_s"] is None for p in points):
+        return False
+    wire_break = any(p.get("quality") == "bad_wire_break" for p in points)
+    named = DEFECT_NAMES[1:-1]  # neither "none" nor "uncertain"
+    bearing = any(line.startswith("ALARM") and any(n in line for n in named)
+                  for line in tail.device_lines(snap))
+    return wire_break and bearing
 
 
 if __name__ == "__main__":
