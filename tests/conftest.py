@@ -68,7 +68,6 @@ def no_leaks() -> Iterator[None]:
 
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
 
