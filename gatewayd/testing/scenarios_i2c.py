@@ -68,7 +68,7 @@ def pump(clock: Callable[[], float] = time.monotonic) -> SimBus:
     from .adxl345 import Adxl345  # numpy: only for scenarios that have an accelerometer
     from .vibration import Machine
 
-    machine = Machine(shaft_hz=24.75, defect="bpfi", impact_g=0.6, resonance_hz=1200.0,
+    machine = Machine(shaft_hz=24.75, defect="bpfi", impact_g=1.0, resonance_hz=1200.0,
                       noise_g=0.01)
     return SimBus({0x53: Adxl345(z=lambda t: 1.0 + machine.signal(t), clock=clock)})
 
