@@ -190,14 +190,19 @@ class Supervisor:
     def _pipeline_loop(self) -> None:
         """Flush once the oldest reading waiting has waited the publish interval (counted
         from its arrival, not from a free-running clock, so latency does not depend on how
-        the clock's phase meets the poll schedule), commit on the commit interval."""
+        the clock's phase meets the poll schedule), commit on the commit interval.
+
+        The first readings after a start go out at once: batching only pays in steady state,
+        and whoever is watching a gateway come up (an installer, a consumer after the birth)
+        should not wait one interval for its first values."""
         assert self.batcher is not None
-        interval = self.cfg.publish.interval_ms / 1000
+        interval = 0.0
         while not self._stop.is_set():
             now = self.pipeline_progress = time.monotonic()
             oldest = self.batcher.oldest_mono()
             if oldest is not None and now >= oldest + interval:
                 self._flush(commit=False)
+                interval = self.cfg.publish.interval_ms / 1000
                 continue
             if self.store is not None and self.store.commit_due():
                 self._flush(commit=True)  # with the store's events and gaps, then commit
