@@ -1,4 +1,4 @@
-"""Typed models of the TOML file, validated at load with pydantic.
+"""Typed tables of the TOML file (gatewayd.validation), and loading it.
 
 Every problem is reported at once, each naming the file, the key path
 (`devices[2].points[5].register`), what was found and what was expected; unknown keys are
@@ -8,53 +8,36 @@ errors with a "did you mean". Units are in the key names (`period_ms`, `max_mb`)
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    Strict,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import ErrorDetails
+from typing import Any, Literal
 
 from . import sources
 from .errors import ConfigError
 from .model import Point
 from .points.config import TransformFields
+from .validation import Annotated, Invalid, Meta, Model, Problem, convert, field, redact_url
+
+__all__ = ["Model", "Problem", "redact_url"]  # the tables below, and these for their users
 
 DEFAULT_PATH = Path("/etc/gatewayd/gatewayd.toml")
 
-
-class Model(BaseModel):
-    """Base of every config table: unknown keys are errors, and values are not coerced: `"30071"`
-    is not a number, `1.5` is not an integer, `inf` and `nan` are not numbers at all."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+# TOML has no path or tuple type: a path is written as text, a pair as an array.
+FilePath = Path
+FloatPair = tuple[float, float]
 
 
-# TOML has no path or tuple type: these few fields take a string or an array, strictly typed inside.
-FilePath = Annotated[Path, Strict(False)]
-FloatPair = Annotated[tuple[float, float], Strict(False)]
-
-
-class PointConfig(Model, TransformFields):
+class PointConfig(TransformFields):
     """Fields every point has, whatever its source, and the point stage's transform keys
     (points/config.py). Sources extend this."""
 
-    alias: int = Field(ge=1, le=65535, description="stable small integer id on the wire")
-    name: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")
+    alias: Annotated[int, Meta(ge=1, le=65535, description="stable small integer id on the wire")]
+    name: Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.\-/]+$")]
     unit: str = ""
     type: Literal["float", "int", "bool", "string"] = "float"
-    resolution: float | None = Field(
-        default=None, gt=0, description="quantisation step on the wire; unset: sent exactly")
+    resolution: Annotated[float, Meta(gt=0, description="quantisation step on the wire; "
+                                                        "unset: sent exactly")] | None = None
 
     def point(self, device: str, **meta: Any) -> Point:
         res = self.resolution if self.type == "float" else None
@@ -64,8 +47,8 @@ class PointConfig(Model, TransformFields):
 class DeviceConfig(Model):
     """Fields every `[[devices]]` entry has. Each kind subclasses it with `kind: Literal[...]`."""
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-    period_ms: int = Field(default=1000, ge=1, le=86_400_000)
+    name: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    period_ms: Annotated[int, Meta(ge=1, le=86_400_000)] = 1000
     enabled: bool = True
 
     def point_configs(self) -> list[PointConfig]:
@@ -73,13 +56,13 @@ class DeviceConfig(Model):
 
 
 class GatewayConfig(Model):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
-    site: str = Field(default="default", pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
-    topic_prefix: str = Field(default="gatewayd", pattern=r"^[A-Za-z0-9_.\-/]{1,64}$")
+    id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
+    site: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")] = "default"
+    topic_prefix: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.\-/]{1,64}$")] = "gatewayd"
 
 
 class BrokerConfig(Model):
-    url: str = Field(default="mqtt://127.0.0.1:1883", pattern=r"^mqtts?://")
+    url: Annotated[str, Meta(pattern=r"^mqtts?://")] = "mqtt://127.0.0.1:1883"
     client_id: str = ""
     protocol: Literal["3.1.1", "5"] = "5"
     username: str = ""
@@ -88,34 +71,24 @@ class BrokerConfig(Model):
     ca_file: FilePath | None = None
     cert_file: FilePath | None = None
     key_file: FilePath | None = None
-    keepalive_s: int = Field(default=30, ge=2, le=3600)
-    inflight_window: int = Field(default=32, ge=1, le=1024)
-    reconnect_min_s: float = Field(default=0.5, gt=0)
-    reconnect_max_s: float = Field(default=30.0, gt=0)
+    keepalive_s: Annotated[int, Meta(ge=2, le=3600)] = 30
+    inflight_window: Annotated[int, Meta(ge=1, le=1024)] = 32
+    reconnect_min_s: Annotated[float, Meta(gt=0)] = 0.5
+    reconnect_max_s: Annotated[float, Meta(gt=0)] = 30.0
 
-    @model_validator(mode="after")
-    def _cert_pair(self) -> BrokerConfig:
+    def check(self) -> None:
+        # A password in the URL would be logged, shown by `status` and published; it goes in
+        # username and password_file instead. (The message does not repeat it.)
+        if "@" in self.url.split("://", 1)[-1].split("/", 1)[0]:
+            raise Invalid("url", "no user or password in the url: use username and "
+                                 "password_file")
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("cert_file and key_file go together: give both or neither")
-        return self
-
-    @model_validator(mode="after")
-    def _tls_asked_for(self) -> BrokerConfig:
-        """`mqtt://` never uses TLS: a CA or a client certificate with it would be ignored, and
-        the password would go out in clear."""
+        # `mqtt://` never uses TLS: a CA or a client certificate with it would be ignored, and
+        # the password would go out in clear.
         if self.url.startswith("mqtt://") and (self.ca_file or self.cert_file):
             raise ValueError("mqtts:// in url: ca_file and cert_file are for TLS, and mqtt:// "
                              "connects in plain text")
-        return self
-
-    @field_validator("url")
-    @classmethod
-    def _no_credentials(cls, url: str) -> str:
-        """A password in the URL would be logged, shown by `status` and published; it goes in
-        username and password_file instead. (The message does not repeat it.)"""
-        if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
-            raise ValueError("no user or password in the url: use username and password_file")
-        return url
 
     @property
     def safe_url(self) -> str:
@@ -123,56 +96,40 @@ class BrokerConfig(Model):
         return redact_url(self.url)
 
 
-def redact_url(url: str) -> str:
-    """`mqtts://user:secret@host` -> `mqtts://***@host`: for URLs that did not come through
-    the config (command line, an old status file)."""
-    scheme, sep, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    if sep and "@" in host:
-        host = "***@" + host.rsplit("@", 1)[1]
-    return f"{scheme}{sep}{host}{slash}{path}"
-
-
 class StoreConfig(Model):
     path: FilePath = Path("/var/lib/gatewayd/queue.db")
-    max_mb: float = Field(default=2048, gt=0, description="bound on the queue's bytes on disk")
-    commit_interval_ms: int = Field(default=1000, ge=0, le=60_000)
+    max_mb: Annotated[float, Meta(gt=0, description="bound on the queue's bytes on disk")] = 2048
+    commit_interval_ms: Annotated[int, Meta(ge=0, le=60_000)] = 1000
     when_full: Literal["drop_oldest", "drop_newest", "pause_sources"] = "drop_oldest"
-    memory_buffer_mb: float = Field(default=8, gt=0, description="used while the disk is failing")
-    backlog_rate_per_s: float = Field(
-        default=0, ge=0, description="batches a second drained from the backlog; 0 = no limit"
-    )
+    memory_buffer_mb: Annotated[float, Meta(gt=0, description="used while the disk is "
+                                                              "failing")] = 8
+    backlog_rate_per_s: Annotated[float, Meta(
+        ge=0, description="batches a second drained from the backlog; 0 = no limit")] = 0
 
 
 class PublishConfig(Model):
-    interval_ms: int = Field(
-        default=100, ge=10, le=600_000,
-        description="how often readings are batched and sent (each is journaled at once)")
-    max_readings_per_batch: int = Field(default=50_000, ge=1)
-    max_message_bytes: int = Field(
-        default=128 * 1024, ge=1024, le=256 << 20,
+    interval_ms: Annotated[int, Meta(
+        ge=10, le=600_000,
+        description="how often readings are batched and sent (each is journaled at once)")] = 100
+    max_readings_per_batch: Annotated[int, Meta(ge=1)] = 50_000
+    max_message_bytes: Annotated[int, Meta(
+        ge=1024, le=256 << 20,
         description="no message is built larger (batches are split); the broker's Maximum "
-                    "Packet Size lowers it further")
+                    "Packet Size lowers it further")] = 128 * 1024
 
 
 class FleetConfig(Model):
     """Where the gateway finds the public keys of each signing role (docs/fleet.md)."""
 
-    release_keys: Path | None = Field(
-        default=None, description="directory of *.pub release keys (manifests); "
-        "default keys/release beside the config")
-    command_keys: Path | None = Field(
-        default=None, description="directory of *.pub command keys (cmd/<verb>); "
-        "default keys/command beside the config")
+    release_keys: Annotated[FilePath, Meta(
+        description="directory of *.pub release keys (manifests); default keys/release "
+                    "beside the config")] | None = None
+    command_keys: Annotated[FilePath, Meta(
+        description="directory of *.pub command keys (cmd/<verb>); default keys/command "
+                    "beside the config")] | None = None
 
 
-def _device_union() -> Any:
-    models = [sources.plugin(k).config_model() for k in sources.KINDS]
-    if len(models) == 1:
-        return models[0]
-    from typing import Union
-
-    return Annotated[Union[tuple(models)], Field(discriminator="kind")]  # noqa: UP007
+_NAME = r"^[^/+#]{1,64}$"
 
 
 class SparkplugConfig(Model):
@@ -180,24 +137,24 @@ class SparkplugConfig(Model):
     hosts; native msgpack stays the durable channel."""
 
     enabled: bool = False
-    url: str | None = Field(default=None, pattern=r"^mqtts?://",
-                            description="the Sparkplug broker; default: [broker] url")
-    group_id: str = Field(default="gatewayd", pattern=r"^[^/+#]{1,64}$")
-    node_id: str | None = Field(default=None, pattern=r"^[^/+#]{1,64}$",
-                                description="the edge node id; default: the gateway id")
-    primary_host: str | None = Field(default=None, pattern=r"^[^/+#]{1,64}$",
-                                     description="wait for this host's STATE online")
+    url: Annotated[str, Meta(pattern=r"^mqtts?://",
+                             description="the Sparkplug broker; default: [broker] url")] | None = None
+    group_id: Annotated[str, Meta(pattern=_NAME)] = "gatewayd"
+    node_id: Annotated[str, Meta(pattern=_NAME,
+                                 description="the edge node id; default: the gateway id")] | None = None
+    primary_host: Annotated[str, Meta(pattern=_NAME,
+                                      description="wait for this host's STATE online")] | None = None
 
 
 class Config(Model):
     gateway: GatewayConfig
-    broker: BrokerConfig = BrokerConfig()
-    store: StoreConfig = StoreConfig()
-    publish: PublishConfig = PublishConfig()
-    fleet: FleetConfig = FleetConfig()
-    sparkplug: SparkplugConfig = SparkplugConfig()
-    # validated per kind in `parse`, so each error keeps its precise path
-    devices: list[Any] = Field(default_factory=list)
+    broker: BrokerConfig = field(default_factory=BrokerConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)
+    fleet: FleetConfig = field(default_factory=FleetConfig)
+    sparkplug: SparkplugConfig = field(default_factory=SparkplugConfig)
+    # each validated against its own kind's table in `validate`, so an error keeps its path
+    devices: list[Any] = field(default_factory=list)
 
     def points(self) -> list[Point]:
         out: list[Point] = []
@@ -207,34 +164,9 @@ class Config(Model):
         return out
 
 
-_DEVICE = None
-
-
-def _device_adapter() -> TypeAdapter[Any]:
-    global _DEVICE
-    if _DEVICE is None:
-        _DEVICE = TypeAdapter(_device_union())
-    return _DEVICE
-
-
 KeyPath = tuple[str | int, ...]
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a config is a few KB; /dev/zero or a disk image is not one
 MAX_DEPTH = 32  # the deepest real config nests about 5 levels
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong, at a key path of the document (`("devices", 3, "points", 1)`)."""
-
-    path: KeyPath
-    message: str
-
-    @property
-    def where(self) -> str:
-        out = ""
-        for part in self.path:
-            out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
-        return out or "(top level)"
 
 
 def key_path(where: str) -> KeyPath:
@@ -248,101 +180,68 @@ def key_path(where: str) -> KeyPath:
     return tuple(out)
 
 
-def _clean_loc(loc: tuple[Any, ...], prefix: KeyPath = ()) -> KeyPath:
-    """pydantic's error location as the keys the user wrote (no discriminator tags or
-    validator names)."""
-    out: list[str | int] = list(prefix)
-    for part in loc:
-        if isinstance(part, int):
-            out.append(part)
-        elif str(part) in sources.KINDS or "[" in str(part) or str(part).startswith("function-"):
-            continue
-        else:
-            out.append(str(part))
-    return tuple(out)
-
-
-def _suggest(model: type[BaseModel] | None, key: str) -> str:
-    if model is None:
-        return ""
-    keys = [f.alias or name for name, f in model.model_fields.items()]
-    close = difflib.get_close_matches(key, keys, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _describe(err: ErrorDetails, prefix: KeyPath, owner: type[BaseModel] | None) -> Problem:
-    where = _clean_loc(err["loc"], prefix)
-    found = err.get("input")
-    if err["type"] == "extra_forbidden":
-        key = str(err["loc"][-1])
-        return Problem(where, f"unknown key{_suggest(owner, key)}")
-    if err["type"] == "missing":
-        return Problem(where, "missing, a value is required")
-    expected = (err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
-                .replace("String should match pattern", "text matching"))
-    if isinstance(found, dict | list):  # a rule about a whole table: the table is not news
-        return Problem(where, f"expected {expected}")
-    if isinstance(found, str) and where[-1:] == ("url",):
-        found = redact_url(found)  # a refused URL may carry a password: never repeat it
-    shown = repr(found)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    hint = ""
-    if isinstance(found, str) and err["type"] in ("int_type", "float_type", "bool_type"):
-        hint = " (a number or true/false is written without quotes)"
-    return Problem(where, f"found {shown}, expected {expected}{hint}")
-
-
-def _owner_of(err: ErrorDetails, device: dict[str, Any] | None) -> type[BaseModel] | None:
-    """The model whose key set an unknown key should be compared with (for did-you-mean)."""
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and p in sources.KINDS)]
-    model: type[BaseModel] | None = Config
-    if device is not None:
-        kind = device.get("kind")
-        model = sources.plugin(kind).config_model() if kind in sources.KINDS else None
-    for part in loc[:-1]:
-        if model is None:
-            return None
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        ann = field.annotation if field is not None else None
-        candidates = (ann, *getattr(ann, "__args__", ()))
-        model = next((a for a in candidates if isinstance(a, type) and issubclass(a, BaseModel)),
-                     None)
-    return model
-
-
 def validate(data: dict[str, Any]) -> tuple[Config | None, list[Problem]]:
     """Validate a parsed TOML document: the config, or every problem found (never both)."""
-    problems: list[Problem] = []
-    try:
-        cfg: Config | None = Config.model_validate(data)
-    except ValidationError as e:
-        problems += [_describe(err, (), _owner_of(err, None)) for err in e.errors()]
-        cfg = None
+    problems = _not_finite(data)
+    raw = {k: v for k, v in data.items() if k != "devices"}
+    cfg, found = convert(Config, raw)
+    problems += found
     devices: list[Any] = []
     raw_devices = data.get("devices", [])
     if not isinstance(raw_devices, list):
+        problems.append(Problem(("devices",), "expected an array of tables ([[devices]])"))
         raw_devices = []
-    for i, raw in enumerate(raw_devices):
-        if isinstance(raw, dict) and raw.get("kind") not in sources.KINDS:
-            kinds = ", ".join(sources.KINDS)
-            got = raw.get("kind")
-            hint = difflib.get_close_matches(str(got), sources.KINDS, n=1)
-            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-            problems.append(Problem(("devices", i, "kind"),
-                                    f"found {got!r}, expected one of {kinds}{extra}"))
+    for i, raw_dev in enumerate(raw_devices):
+        kind = raw_dev.get("kind") if isinstance(raw_dev, dict) else None
+        if kind not in sources.KINDS:
+            problems.append(_unknown_kind(raw_dev, i))
             continue
-        try:
-            devices.append(_device_adapter().validate_python(raw))
-        except ValidationError as e:
-            problems += [_describe(err, ("devices", i), _owner_of(err, raw)) for err in e.errors()]
+        dev, found = convert(sources.plugin(kind).config_model(), raw_dev, ("devices", i))
+        problems += found
+        if dev is not None:
+            devices.append(dev)
     if len(devices) == len(raw_devices):  # indexes line up only when every device validated
         problems += _cross_checks(devices)
     if problems or cfg is None:
-        return None, problems
-    return cfg.model_copy(update={"devices": devices}), []
+        return None, _first_per_key(problems)
+    return cfg.replace(devices=devices), []
+
+
+def _first_per_key(problems: list[Problem]) -> list[Problem]:
+    """One problem a key: `inf` where at most 100 is allowed is one mistake, not two."""
+    seen: set[tuple[str | int, ...]] = set()
+    out = []
+    for p in problems:
+        if p.path not in seen:
+            seen.add(p.path)
+            out.append(p)
+    return out
+
+
+def _unknown_kind(raw: Any, i: int) -> Problem:
+    if not isinstance(raw, dict):
+        return Problem(("devices", i), "expected a table")
+    got = raw.get("kind")
+    if got is None:
+        return Problem(("devices", i, "kind"), "missing, a value is required")
+    hint = difflib.get_close_matches(str(got), sources.KINDS, n=1)
+    extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return Problem(("devices", i, "kind"),
+                   f"found {got!r}, expected one of {', '.join(sources.KINDS)}{extra}")
+
+
+def _not_finite(data: Any) -> list[Problem]:
+    """TOML can write inf and nan; no key of a config takes them."""
+    out, stack = [], [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, (*path, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node))
+        elif isinstance(node, float) and not math.isfinite(node):
+            out.append(Problem(path, f"found {node!r}, expected a finite number"))
+    return sorted(out, key=lambda p: str(p.path))
 
 
 def parse(data: dict[str, Any], path: str = "<config>", text: str | None = None) -> Config:
