@@ -148,7 +148,9 @@ def _status_text(st: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(daemon_only: bool = False) -> argparse.ArgumentParser:
+    """The command line. `daemon_only` leaves out every command but `run`: building the others'
+    parsers imports their modules (1.4 MB), which a daemon living for months would carry."""
     ap = argparse.ArgumentParser(prog="gatewayd", description=__doc__)
     ap.add_argument("--simulate", metavar="WORLD", default=os.environ.get(SIMULATE_ENV) or None,
                     help=f"simulated buses for the whole process (demo, tests; ${SIMULATE_ENV})")
@@ -158,6 +160,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--drain-s", type=float, default=5.0, help="time to publish at stop")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_run)
+    if daemon_only:
+        return ap
     p = sub.add_parser("check", help="validate a config file, listing every problem")
     p.add_argument("file", nargs="?", default=str(config_mod.DEFAULT_PATH))
     p.set_defaults(func=cmd_check)
@@ -191,8 +195,20 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _command(argv: list[str]) -> str | None:
+    """The subcommand's name in an argument list (after the global `--simulate WORLD`)."""
+    it = iter(argv)
+    for arg in it:
+        if arg == "--simulate":
+            next(it, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(daemon_only=_command(argv) == "run").parse_args(argv)
     return int(args.func(args) or 0)
 
 

@@ -11,11 +11,11 @@ old one (rename(2) replaces a name in one step, so a crash leaves either the old
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
-import tarfile
 from pathlib import Path
+
+# tarfile, shutil and subprocess are imported where an update uses them: the daemon reads the
+# release links at every start, but installs a release once in a long while (about 2 MB kept).
 
 from ..errors import UpdateRefused
 
@@ -72,6 +72,8 @@ class Releases:
         `.pth` line) and installs only the gatewayd wheel: used by tests, and by images that
         pre-install heavy dependencies once.
         """
+        import shutil
+
         target = self.path(version)
         if target.exists():
             if version in (self.current(), self.previous()):
@@ -100,6 +102,8 @@ class Releases:
 
     def prune(self, keep: int = 3) -> list[str]:
         """Remove old releases, never current or previous; return what was removed."""
+        import shutil
+
         live = {self.current(), self.previous()}
         old = [v for v in self.versions() if v not in live]
         old.sort(key=lambda v: self.path(v).stat().st_mtime)
@@ -112,6 +116,9 @@ class Releases:
 def _unpack(bundle: Path, dest: Path) -> None:
     """Wheels out of an uncompressed tar ("r:": a compressed bundle could expand without bound;
     an uncompressed one holds at most its signed size)."""
+    import shutil
+    import tarfile
+
     dest.mkdir(parents=True)
     try:
         tar = tarfile.open(bundle, "r:")  # noqa: SIM115 - closed by the `with` below
@@ -142,6 +149,8 @@ def _pip_install(staging: Path, version: str, no_deps: bool) -> None:
 
 
 def _run(cmd: list[str], step: str) -> None:
+    import subprocess
+
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=SELFTEST_TIMEOUT_S,
                               env=_clean_env())

@@ -30,7 +30,7 @@ def transform_of(fields: TransformFields, point: Point, loop: Loop | None = None
         lc = fields.loop_4_20ma
         loop = Loop(lc.low, lc.high, lc.sqrt, lc.sqrt_cutoff_pct)
     smoother = Smoother(fields.filter, fields.filter_n) if fields.filter != "none" else None
-    alarms = (LimitAlarms.of(**fields.alarms.model_dump()) if fields.alarms is not None
+    alarms = (LimitAlarms.of(**fields.alarms.as_dict()) if fields.alarms is not None
               else LimitAlarms([]))
     span = abs(loop.high - loop.low) if loop is not None else fields.span_abs()
     report = ReportByException(fields.deadband, round(fields.heartbeat_s * 1000),

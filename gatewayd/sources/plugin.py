@@ -87,7 +87,7 @@ class Probe:
 class Plugin:
     kind: str
     summary: str
-    config: str  # "module:Config", the pydantic model of one device
+    config: str  # "module:Config", the table of one device (gatewayd.validation)
     build: str  # "module:build", build(cfg, ctx) -> device
     checks: str  # "module:CHECKS", a Checks
     probe: Probe | None = None

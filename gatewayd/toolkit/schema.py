@@ -1,6 +1,6 @@
 """`gatewayd schema`: a JSON Schema of the whole config, every device kind included.
 
-Built from the same pydantic models the loader validates with, so it cannot drift. Editors
+Built from the same tables the loader validates with, so it cannot drift. Editors
 that read JSON Schema for TOML (Taplo / "Even Better TOML": a `#:schema gatewayd.schema.json`
 line at the top of the file) then complete keys and flag mistakes as the installer types.
 Keys that a hardware profile can supply are not required in the schema, since a config naming
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, create_model
+from pathlib import Path
+
+import msgspec
 
 from .. import config, profiles, sources
 from ..points.config import OLD_POINT_KEYS
@@ -21,31 +23,44 @@ SCHEMA_ID = "https://gatewayd.invalid/schema/gatewayd.schema.json"
 
 def config_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a gatewayd TOML file."""
-    devices: Any = list[config._device_union()]  # type: ignore[misc]  # built at run time
-    full = create_model(
-        "GatewaydConfig", __base__=config.Config, devices=(devices, Field(default_factory=list))
-    )
-    schema = _rename_defs(full.model_json_schema(by_alias=True))
-    for kind in sources.KINDS:
-        _relax_profile_keys(schema["$defs"], kind)
-    for model in schema["$defs"].values():
+    kinds = list(sources.KINDS)
+    models = [sources.plugin(k).config_model() for k in kinds]
+    (top, *devices), defs = msgspec.json.schema_components(
+        [config.Config, *models], schema_hook=_text_types, ref_template="#/$defs/{name}")
+    renames = {_name(ref): _def_name(k) for k, ref in zip(kinds, devices, strict=True)}
+    defs = _rename_defs(defs, renames)
+    schema = dict(defs.pop(_name(top)))
+    for kind in kinds:
+        _relax_profile_keys(defs, kind)
+    for model in defs.values():
         _old_names(model)
-    schema["properties"]["devices"]["items"] = _select_by_kind()
+    schema["properties"]["devices"] = {"type": "array", "items": _select_by_kind()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         **schema,
+        "$defs": defs,
         "title": "gatewayd config",
     }
+
+
+def _text_types(tp: Any) -> dict[str, Any]:
+    """A path is written as text in the TOML."""
+    if tp is Path:
+        return {"type": "string"}
+    raise NotImplementedError
+
+
+def _name(ref: dict[str, Any]) -> str:
+    return str(ref["$ref"]).rpartition("/")[2]
 
 
 def _def_name(kind: str) -> str:
     return f"{kind}_device"
 
 
-def _rename_defs(schema: dict[str, Any]) -> dict[str, Any]:
-    """`gatewayd__sources__modbus__config__Config` reads badly in an editor: `modbus_device`."""
-    renames = {f"gatewayd__sources__{k}__config__Config": _def_name(k) for k in sources.KINDS}
+def _rename_defs(schema: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    """Each kind's table is called `Config` in its own module: `modbus_device` in the schema."""
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
