@@ -232,7 +232,8 @@ def _unknown_kind(raw: Any, i: int) -> Problem:
 
 def _not_finite(data: Any) -> list[Problem]:
     """TOML can write inf and nan; no key of a config takes them."""
-    out, stack = [], [(data, ())]
+    out: list[Problem] = []
+    stack: list[tuple[Any, KeyPath]] = [(data, ())]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):

@@ -22,6 +22,10 @@ How a table is declared (constraints live in the annotation, the default after `
 `convert` calls each class's own `prepare`, base class first, on the raw table; `check` runs
 the same way whenever a table is built, so a table built in code obeys the same rules.
 
+A table that must know which keys its TOML wrote (a default that differs from "not given")
+declares `given: frozenset[str] = field(default_factory=frozenset, name=GIVEN)`; `convert`
+fills it. Keys starting with `_` are never accepted from a file.
+
 Types are strict: `"30071"` is not an integer, `1.5` is not one either, `true` is not `1`.
 A string is accepted where a `Path` is declared, an array where a tuple is.
 """
@@ -33,15 +37,26 @@ import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    TypeVar,
+    Union,
+    dataclass_transform,
+    get_args,
+    get_origin,
+)
 
 import msgspec
 from msgspec import Meta, field
 
-__all__ = ["Annotated", "Invalid", "Meta", "Model", "Problem", "convert", "field", "fields_of"]
+__all__ = ["GIVEN", "Annotated", "Invalid", "Meta", "Model", "Problem", "convert", "field",
+           "fields_of"]
 
 KeyPath = tuple[str | int, ...]
 M = TypeVar("M", bound="Model")
+GIVEN = "_given"  # the hidden key of the keys a table's TOML wrote (after `prepare`)
 
 
 class _Kw(msgspec.StructMeta):
@@ -54,6 +69,8 @@ class _Kw(msgspec.StructMeta):
         return super().__new__(mcls, name, bases, ns, **kw)
 
 
+# (for type checkers: what _Kw and the class keywords below do at run time)
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
 class Model(msgspec.Struct, metaclass=_Kw, frozen=True, forbid_unknown_fields=True):
     """Base of every config table: unknown keys are errors, values are not coerced, and a
     table is immutable once built."""
@@ -77,14 +94,15 @@ class Model(msgspec.Struct, metaclass=_Kw, frozen=True, forbid_unknown_fields=Tr
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values all the way down, keyed as in the TOML (paths as text)."""
-        out = msgspec.to_builtins(self, enc_hook=str)
+        out = _public(msgspec.to_builtins(self, enc_hook=str))
         assert isinstance(out, dict)
         return out
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
         """The TOML keys this table takes."""
-        return tuple(f.encode_name for f in msgspec.structs.fields(cls))
+        return tuple(f.encode_name for f in msgspec.structs.fields(cls)
+                     if not f.encode_name.startswith("_"))
 
     @classmethod
     def load(cls: type[M], data: Any) -> M:
@@ -150,8 +168,10 @@ def _table(cls: type[M], raw: Any, path: KeyPath, problems: list[Problem]) -> M 
     except (ValueError, TypeError) as e:
         problems.append(Problem(path, f"expected {e}"))
         return None
-    known = {f.encode_name: f for f in msgspec.structs.fields(cls)}
-    values: dict[str, Any] = {}
+    fields = msgspec.structs.fields(cls)
+    known = {f.encode_name: f for f in fields if not f.encode_name.startswith("_")}
+    values: dict[str, Any] = {f.name: frozenset(k for k in raw if k in known)
+                              for f in fields if f.encode_name == GIVEN}
     for key, value in raw.items():
         f = known.get(key)
         if f is None:
@@ -190,6 +210,15 @@ def _value(tp: Any, value: Any, path: KeyPath, problems: list[Problem]) -> Any:
     except msgspec.ValidationError as e:
         problems.append(_problem(tp, value, path, str(e)))
         return None
+
+
+def _public(node: Any) -> Any:
+    """Plain values without the hidden keys."""
+    if isinstance(node, dict):
+        return {k: _public(v) for k, v in node.items() if not str(k).startswith("_")}
+    if isinstance(node, list):
+        return [_public(v) for v in node]
+    return node
 
 
 def _model_in(tp: Any) -> type[Model] | None:

@@ -9,9 +9,8 @@ the profile may leave them out.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -34,6 +33,8 @@ def config_schema() -> dict[str, Any]:
         _relax_profile_keys(defs, kind)
     for model in defs.values():
         _old_names(model)
+        for key in [k for k in model.get("properties", {}) if k.startswith("_")]:
+            del model["properties"][key]  # hidden keys (validation.GIVEN) are never written
     schema["properties"]["devices"] = {"type": "array", "items": _select_by_kind()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

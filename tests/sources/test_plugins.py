@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from gatewayd.validation import fields_of
+
 from gatewayd import sources
 from gatewayd.config import parse
 from gatewayd.sources.plugin import FILES, HEADINGS, Checks, load
@@ -31,7 +33,8 @@ def test_manifest_resolves(kind: str) -> None:
     plugin = sources.plugin(kind)
     assert plugin.kind == kind and plugin.summary
     model = plugin.config_model()
-    assert model.model_fields["kind"].annotation.__args__ == (kind,)  # Literal[kind]
+    (kind_field,) = [f for f in fields_of(model) if f.name == "kind"]
+    assert kind_field.type.__args__ == (kind,)  # Literal[kind]
     assert callable(plugin.builder())
     assert isinstance(plugin.check(), Checks)
     if plugin.probe is not None:
