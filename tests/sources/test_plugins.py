@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from gatewayd.validation import fields_of
-
 from gatewayd import sources
 from gatewayd.config import parse
 from gatewayd.sources.plugin import FILES, HEADINGS, Checks, load
 from gatewayd.toolkit.warnings import lint
+from gatewayd.validation import fields_of
 
 PACKAGE = Path(sources.__file__).resolve().parent
 
