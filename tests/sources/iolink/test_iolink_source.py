@@ -36,7 +36,7 @@ def _iodd(port: int) -> Path:
 
 def config(access: str, points: list[dict[str, Any]] | None = None, **kw: Any) -> Config:
     ports = [{"port": p, "iodd": str(_iodd(p))} for p in FILES]
-    return Config.model_validate({"kind": "iolink", "name": "master1", "access": access,
+    return Config.load({"kind": "iolink", "name": "master1", "access": access,
                                   "ports": ports, "points": points or POINTS, **kw})
 
 
