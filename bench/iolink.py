@@ -48,7 +48,7 @@ def _config(access: str, **where: Any) -> Config:
     points = [{"alias": p, "name": f"p{p}", "port": p, "item": ITEM[_kind(p)]}
               for p in range(1, PORTS + 1)]
     return Config.load({"kind": "iolink", "name": "bench", "access": access,
-                                  "ports": ports, "points": points, **where})
+                        "ports": ports, "points": points, **where})
 
 
 def _poll(cfg: Config) -> tuple[float, int]:

@@ -161,7 +161,7 @@ def test_identity_check_can_be_off(rig: tuple[SimMaster, Factory]) -> None:
     master, make = rig
     master.ports[2].vendor_id = 1
     device = make()
-    device.plans[1].cfg = device.plans[1].cfg.model_copy(update={"check_identity": False})
+    device.plans[1].cfg = device.plans[1].cfg.replace(check_identity=False)
     assert values(device)[3] == (2.5, G)
 
 
