@@ -7,7 +7,7 @@ from typing import Any, Literal
 from ... import profiles
 from ...buses import keys
 from ...config import DeviceConfig, PointConfig
-from ...validation import Annotated, Meta, field
+from ...validation import Annotated, Invalid, Meta, field
 
 RegisterType = Literal[
     "int16", "uint16", "int32", "uint32", "int64", "uint64", "float16", "float32", "float64",
@@ -44,16 +44,17 @@ class ModbusPoint(PointConfig):
         return data
 
     def check(self) -> None:
+        # each message completes "expected ..." (gatewayd.validation prefixes it)
         if self.table in ("coil", "discrete") and self.data_type not in ("bool", "bit"):
-            raise ValueError(f"a {self.table} holds one bit: data_type must be 'bool'")
+            raise ValueError(f"data_type 'bool': a {self.table} holds one bit")
         if self.data_type == "bit" and self.bit is None:
-            raise ValueError("data_type 'bit' needs bit = 0..15")
+            raise ValueError("bit = 0..15 with data_type 'bit'")
         if (self.data_type == "string") != (self.registers is not None):
-            raise ValueError("data_type 'string' needs registers = <its length>, and only it")
+            raise ValueError("registers = <its length> with data_type 'string', and only with it")
         if (self.data_type == "string") != (self.type == "string"):
-            raise ValueError("a string register is a point of type 'string', and only it")
+            raise ValueError("type 'string' for a string register, and only for it")
         if self.address + self.width > 65536:
-            raise ValueError("the value runs past register 65535")
+            raise ValueError("a value that ends by register 65535 (this one runs past it)")
 
     @property
     def width(self) -> int:
@@ -101,7 +102,10 @@ def _with_profile(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(data.get("profile"), str):
         return data
     name: str = data["profile"]
-    profiles.check(name, "modbus")
+    try:
+        profiles.check(name, "modbus")
+    except ValueError as e:
+        raise Invalid("profile", f"found {name!r}, expected {e}") from None
     prof = profiles.load(name)
     regs = prof.get("registers", {})
     points = []
