@@ -76,7 +76,7 @@ def serial_lines_per_s() -> float:
 
     with tempfile.TemporaryDirectory() as tmp, SerialSim(Path(tmp)) as sim:
         port = sim.add("ttyBENCH", PollSensor({"T": 23.45}))
-        cfg = Config.model_validate({
+        cfg = Config.load({
             "kind": "serial", "name": "bench", "port": port.path, "command": "?T\r",
             "terminator": "\r", "pattern": r"^T=(?P<t>[-+]?\d+\.\d+)$", "checksum": "xor8",
             "points": [{"alias": 1, "name": "t", "field": "t"}],
@@ -95,7 +95,7 @@ def gpio_edges_per_s() -> float:
     from gatewayd.sources.gpio.config import Config
     from gatewayd.sources.gpio.source import GpioDevice
 
-    cfg = Config.model_validate({
+    cfg = Config.load({
         "kind": "gpio", "name": "bench", "period_ms": 60_000,
         "inputs": [{"name": "run", "pin": 17}, {"name": "parts", "pin": 22, "debounce_ms": 0}],
         "oee": {"running": "run", "parts": "parts", "ideal_rate_per_min": 60},

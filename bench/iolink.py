@@ -47,8 +47,8 @@ def _config(access: str, **where: Any) -> Config:
     ports = [{"port": p, "iodd": str(_file(_kind(p)))} for p in range(1, PORTS + 1)]
     points = [{"alias": p, "name": f"p{p}", "port": p, "item": ITEM[_kind(p)]}
               for p in range(1, PORTS + 1)]
-    return Config.model_validate({"kind": "iolink", "name": "bench", "access": access,
-                                  "ports": ports, "points": points, **where})
+    return Config.load({"kind": "iolink", "name": "bench", "access": access,
+                        "ports": ports, "points": points, **where})
 
 
 def _poll(cfg: Config) -> tuple[float, int]:

@@ -14,7 +14,7 @@ def warnings(dev: Any) -> Iterator[str]:
     """A point without its range reads percent of span, rarely what was meant."""
     for j, p in enumerate(dev.points):
         where = f"points[{j}]"
-        missing = [k for k in ("low", "high") if k not in p.model_fields_set]
+        missing = [k for k in ("low", "high") if k not in p.given]
         if missing:
             yield (f"{where}: no {' and '.join(missing)}: the 4-20 mA range defaults to "
                    f"{p.low:g}..{p.high:g}; give the transmitter's range")

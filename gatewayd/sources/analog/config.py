@@ -8,29 +8,37 @@ hardware/; on a point it fills that point's keys. Keys set in the config win.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, Field, model_validator
+from typing import Any, Literal
 
 from ... import profiles
+from ...buses import keys
 from ...buses.i2c import bus_name
 from ...config import DeviceConfig, PointConfig
 from ...model import Point
 from ...points.stage import transform_of
 from ...points.transform import Loop, Transform
+from ...validation import Annotated, Invalid, Meta, field
+from ..i2c.ads1115_codec import DATA_RATES_SPS, FULL_SCALE_V
 from ..i2c.config import DataRateSps, FullScaleV, I2CBus
 from .loop import counts_ma, shunt_ma
 
-AnalogProfile = Annotated[str | None, AfterValidator(partial(profiles.check, kind="analog"))]
+GIVEN = "_given"  # the hidden key under which a point keeps the keys its config wrote
 
 
-def _silence_renamed(data: Any) -> Any:
+def _check_profile(name: str | None) -> None:
+    try:
+        profiles.check(name, "analog")
+    except ValueError as e:
+        raise Invalid("profile", str(e)) from None
+
+
+def _silence_renamed(data: dict[str, Any]) -> dict[str, Any]:
     """`max_silence_ms` (ms) is the old name of every point's `heartbeat_s` (s)."""
-    if not isinstance(data, dict) or "max_silence_ms" not in data:
+    if "max_silence_ms" not in data:
         return data
     if "heartbeat_s" in data:
-        raise ValueError("`max_silence_ms` is the old name of `heartbeat_s`: give `heartbeat_s` only")
+        raise Invalid("max_silence_ms",
+                      "`max_silence_ms` is the old name of `heartbeat_s`: give `heartbeat_s` only")
     out = {k: v for k, v in data.items() if k != "max_silence_ms"}
     ms = data["max_silence_ms"]
     out["heartbeat_s"] = ms / 1000 if isinstance(ms, int | float) and not isinstance(ms, bool) else ms
@@ -38,70 +46,82 @@ def _silence_renamed(data: Any) -> Any:
 
 
 class AnalogPoint(PointConfig):
-    profile: AnalogProfile = None
-    channel: int | None = Field(default=None, ge=0, le=3, description="ads1115: AINn to GND")
-    # `register` in the TOML; another attribute name because pydantic's metaclass has one
-    address: int | None = Field(default=None, alias="register", ge=0, le=65535,
-                                description="modbus: 0-based register address")
-    low: float = Field(default=0.0, description="value at 4 mA")
-    high: float = Field(default=100.0, description="value at 20 mA")
-    sqrt: bool = Field(default=False, description="square-root extraction (flow from dp)")
-    sqrt_cutoff_pct: float = Field(default=0.0, ge=0, le=100, description="below: value = low")
+    profile: str | None = None
+    channel: Annotated[int, Meta(ge=0, le=3, description="ads1115: AINn to GND")] | None = None
+    # `register` in the TOML; `address` in Python, as for Modbus points
+    address: Annotated[int, Meta(ge=0, le=65535, description="modbus: 0-based register "
+                                                              "address")] | None = (
+        field(default=None, name="register"))
+    low: Annotated[float, Meta(description="value at 4 mA")] = 0.0
+    high: Annotated[float, Meta(description="value at 20 mA")] = 100.0
+    sqrt: Annotated[bool, Meta(description="square-root extraction (flow from dp)")] = False
+    sqrt_cutoff_pct: Annotated[float, Meta(ge=0, le=100, description="below: value = low")] = 0.0
     # filter, deadband, heartbeat_s and alarms are every point's keys (points/config.py)
+    # The keys the config (or a profile) wrote, recorded by `prepare`: `gatewayd check` warns
+    # of a range left at its default, and a default cannot tell.
+    given: frozenset[str] = field(default_factory=frozenset, name=GIVEN)
 
-    @model_validator(mode="before")
     @classmethod
-    def _profile(cls, data: Any) -> Any:
-        return _silence_renamed(profiles.apply(data, "point", "analog", "profile"))
+    def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
+        if GIVEN in data:
+            raise Invalid(GIVEN, "unknown key")
+        data = _silence_renamed(profiles.apply(data, "point", "analog", "profile"))
+        return {**data, GIVEN: frozenset(data)}
+
+    def check(self) -> None:
+        _check_profile(self.profile)
+        if self.high == self.low:
+            raise ValueError("high different from low")
 
     def loop(self) -> Loop:
         return Loop(self.low, self.high, self.sqrt, self.sqrt_cutoff_pct)
 
-    @model_validator(mode="after")
-    def _span(self) -> AnalogPoint:
-        if self.high == self.low:
-            raise ValueError("high different from low")
-        return self
-
 
 class Config(DeviceConfig):
     kind: Literal["analog"]
-    profile: AnalogProfile = None
+    profile: str | None = None
     input: Literal["ads1115", "modbus"] = "ads1115"
     bus: I2CBus = 1
-    address: int = Field(default=0x48, ge=0x48, le=0x4B, description="ads1115 address")
-    shunt_ohms: float = Field(default=150.0, gt=0)
+    address: Annotated[int, Meta(ge=0x48, le=0x4B, description="ads1115 address")] = 0x48
+    shunt_ohms: Annotated[float, Meta(gt=0)] = 150.0
     full_scale_v: FullScaleV = 4.096
     data_rate_sps: DataRateSps = 250
     host: str = "127.0.0.1"
-    port: int = Field(default=502, ge=1, le=65535)
-    unit: int = Field(default=1, ge=0, le=247)
-    timeout_ms: int = Field(default=1000, ge=10, le=60_000)
+    port: Annotated[int, Meta(ge=1, le=65535)] = 502
+    unit: Annotated[int, Meta(ge=0, le=247)] = 1
+    timeout_ms: Annotated[int, Meta(ge=10, le=60_000)] = 1000
     table: Literal["input", "holding"] = "input"
-    encoding: Literal["ua", "counts"] = Field(default="ua", description="register unit")
-    counts_4ma: int = Field(default=0, ge=-32768, le=65535)
-    counts_20ma: int = Field(default=27648, ge=-32768, le=65535)
-    points: list[AnalogPoint] = Field(default_factory=list)
+    encoding: Annotated[Literal["ua", "counts"], Meta(description="register unit")] = "ua"
+    counts_4ma: Annotated[int, Meta(ge=-32768, le=65535)] = 0
+    counts_20ma: Annotated[int, Meta(ge=-32768, le=65535)] = 27648
+    points: list[AnalogPoint] = field(default_factory=list)
 
-    @model_validator(mode="before")
     @classmethod
-    def _profile(cls, data: Any) -> Any:
+    def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
+        bus = data.get("bus", 1)
+        # a number only: a simulated bus is chosen for the whole process, never in a config
+        if not isinstance(bus, int) or isinstance(bus, bool) or bus < 0:
+            raise Invalid("bus", f"found {bus!r}, expected a bus number (1 for /dev/i2c-1)")
         data = profiles.apply(data, "device", "analog", "profile")
-        if not isinstance(data, dict) or not isinstance(data.get("points"), list):
+        if not isinstance(data.get("points"), list):
             return data
         shared = profiles.apply({"profile": data.get("profile")}, "point", "analog", "profile")
         shared.pop("profile")  # a point's own `profile` stays its own
         return {**data, "points": [{**shared, **p} if isinstance(p, dict) else p
                                    for p in data["points"]]}
 
-    @model_validator(mode="after")
-    def _addressed(self) -> Config:
+    def check(self) -> None:
+        _check_profile(self.profile)
+        if self.full_scale_v not in FULL_SCALE_V:
+            raise Invalid("full_scale_v", "an ADS1115 full-scale range in volts: one of "
+                                          f"{FULL_SCALE_V[:6]}")
+        if self.data_rate_sps not in DATA_RATES_SPS:
+            raise Invalid("data_rate_sps", f"an ADS1115 data rate: one of {DATA_RATES_SPS}")
         attr, key = ("channel", "channel") if self.input == "ads1115" else ("address", "register")
         if any(getattr(p, attr) is None for p in self.points):
             raise ValueError(f"every point of an {self.input} input to give its {key}")
         if self.encoding == "counts" and self.counts_4ma == self.counts_20ma:
             raise ValueError("counts_20ma different from counts_4ma")
-        return self
 
     def linear_ma(self) -> tuple[float, float]:
         """(k, c) with loop current in mA = raw * k + c for this device's raw values: volts
@@ -125,4 +145,4 @@ class Config(DeviceConfig):
 
     @property
     def bus_key(self) -> str:
-        return bus_name(self.bus) if self.input == "ads1115" else f"tcp:{self.host}:{self.port}"
+        return bus_name(self.bus) if self.input == "ads1115" else keys.tcp(self.host, self.port)

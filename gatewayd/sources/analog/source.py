@@ -26,7 +26,7 @@ def adc_config(c: Config) -> i2c_config.Config:
     """The ADS1115 carrying the loops, as an i2c device: one single-ended channel a loop."""
     points = [{"alias": p.alias, "name": p.name, "unit": "V", "channel": f"ain{p.channel}",
                "full_scale_v": c.full_scale_v} for p in c.points]
-    return i2c_config.Config.model_validate({
+    return i2c_config.Config.load({
         "kind": "i2c", "name": c.name, "period_ms": c.period_ms, "chip": "ads1115",
         "bus": c.bus, "address": c.address, "data_rate_sps": c.data_rate_sps, "points": points})
 
@@ -37,7 +37,7 @@ def module_config(c: Config) -> modbus_config.Config:
     data_type = "uint16" if c.encoding == "ua" else "int16"
     points = [{"alias": p.alias, "name": p.name, "register": p.address, "table": c.table,
                "data_type": data_type, "type": "int"} for p in c.points]
-    return modbus_config.Config.model_validate({
+    return modbus_config.Config.load({
         "kind": "modbus", "name": c.name, "period_ms": c.period_ms, "transport": "tcp",
         "host": c.host, "port": c.port, "unit": c.unit, "timeout_ms": c.timeout_ms,
         "retries": 0, "max_gap": 100, "points": points})

@@ -1,39 +1,47 @@
-"""Config of an IO-Link master and the ports whose devices it reads (pure pydantic)."""
+"""Config of an IO-Link master and the ports whose devices it reads (plain tables)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
-
+from ...buses import keys
 from ...config import DeviceConfig, FilePath, Model, PointConfig
+from ...validation import Annotated, Invalid, Meta, field
 
-IolPort = Field(ge=1, le=16, description="IO-Link port number on the master (X01 = 1)")
+IolPort = Annotated[int, Meta(ge=1, le=16, description="IO-Link port number on the master (X01 = 1)")]
+GIVEN = "_given"  # the hidden key under which a point keeps the keys its config wrote
 
 
 class PortConfig(Model):
-    port: int = IolPort
-    iodd: FilePath = Field(description="the IODD XML file of the device expected on this port")
-    process_data_in: str | None = Field(
-        default=None, description="id of the ProcessDataIn to use when the IODD has several"
-    )
+    port: IolPort
+    iodd: Annotated[FilePath, Meta(description="the IODD XML file of the device expected on "
+                                               "this port")]
+    process_data_in: Annotated[str, Meta(
+        description="id of the ProcessDataIn to use when the IODD has several")] | None = None
     check_identity: bool = True
 
 
 class IolinkPoint(PointConfig):
     """A process-data item (`item`) or an ISDU parameter (`index`/`subindex`) of one port."""
 
-    port: int = IolPort
-    item: str | None = Field(default=None, description="IODD record item: name or subindex")
-    index: int | None = Field(default=None, ge=0, le=65535, description="ISDU index")
-    subindex: int = Field(default=0, ge=0, le=255)
+    port: IolPort
+    item: Annotated[str, Meta(description="IODD record item: name or subindex")] | None = None
+    index: Annotated[int, Meta(ge=0, le=65535, description="ISDU index")] | None = None
+    subindex: Annotated[int, Meta(ge=0, le=255)] = 0
     data_type: Literal["uint", "int", "float32", "bool"] = "uint"  # of an ISDU parameter
+    # The keys the config wrote for this point, recorded by `prepare`: the point's unit, type
+    # and resolution come from the IODD unless written, and a default cannot tell.
+    given: frozenset[str] = field(default_factory=frozenset, name=GIVEN)
 
-    @model_validator(mode="after")
-    def _one_source(self) -> IolinkPoint:
+    @classmethod
+    def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
+        if GIVEN in data:
+            raise Invalid(GIVEN, "unknown key")
+        return {**data, GIVEN: frozenset(data)}
+
+    def check(self) -> None:
         if (self.item is None) == (self.index is None):
             raise ValueError("either item = '<IODD item>' or index = <ISDU index>, not both")
-        return self
 
     @property
     def is_parameter(self) -> bool:
@@ -43,20 +51,22 @@ class IolinkPoint(PointConfig):
 class Config(DeviceConfig):
     kind: Literal["iolink"]
     access: Literal["http", "modbus"] = "http"
-    url: str = Field(default="http://192.168.0.250", pattern=r"^https?://",
-                     description="http: base URL of a JSON (IoT Core style) master")
+    url: Annotated[str, Meta(pattern=r"^https?://",
+                             description="http: base URL of a JSON (IoT Core style) master")] = (
+        "http://192.168.0.250")
     host: str = "127.0.0.1"  # modbus
-    port: int = Field(default=502, ge=1, le=65535, description="modbus: TCP port")
-    unit: int = Field(default=1, ge=0, le=247)
-    register_map: str = Field(default="iolink/generic_8port",
-                              description="modbus: a register map in hardware/")
-    timeout_ms: int = Field(default=1000, ge=10, le=60_000)
-    isdu_period_ms: int = Field(default=60_000, ge=100, le=86_400_000)
-    ports: list[PortConfig] = Field(min_length=1)
-    points: list[IolinkPoint] = Field(default_factory=list)
+    port: Annotated[int, Meta(ge=1, le=65535, description="modbus: TCP port")] = 502
+    unit: Annotated[int, Meta(ge=0, le=247)] = 1
+    register_map: Annotated[str, Meta(description="modbus: a register map in hardware/")] = (
+        "iolink/generic_8port")
+    timeout_ms: Annotated[int, Meta(ge=10, le=60_000)] = 1000
+    isdu_period_ms: Annotated[int, Meta(ge=100, le=86_400_000)] = 60_000
+    ports: Annotated[list[PortConfig], Meta(min_length=1)]
+    points: list[IolinkPoint] = field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Config:
+    def check(self) -> None:
+        if not self.ports:  # an array of tables is walked table by table: its length here
+            raise Invalid("ports", "at least 1 item")
         declared = [p.port for p in self.ports]
         if len(set(declared)) != len(declared):
             raise ValueError("each IO-Link port listed once in ports")
@@ -65,8 +75,7 @@ class Config(DeviceConfig):
                 raise ValueError(f"point {p.name!r} on port {p.port}: a port listed in ports")
             if p.is_parameter and self.access != "http":
                 raise ValueError(f"point {p.name!r}: ISDU parameters (index) need access = 'http'")
-        return self
 
     @property
     def bus_key(self) -> str:
-        return self.url if self.access == "http" else f"tcp:{self.host}:{self.port}"
+        return keys.url(self.url) if self.access == "http" else keys.tcp(self.host, self.port)

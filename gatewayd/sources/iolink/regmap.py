@@ -4,40 +4,40 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from ... import profiles
 from ...errors import ConfigError
+from ...validation import Annotated, Meta, Model, convert
 from .decode import Pqi
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PortBlock(_Strict):
-    base: int = Field(ge=0, le=65535)
-    stride: int = Field(ge=1)
-    status_offset: int = Field(ge=0)
-    pdin_offset: int = Field(ge=0)
+Address = Annotated[int, Meta(ge=0, le=65535)]
+Stride = Annotated[int, Meta(ge=1)]
+Offset = Annotated[int, Meta(ge=0)]
+Bit = Annotated[int, Meta(ge=0, le=7)]
 
 
-class IdentityBlock(_Strict):
-    base: int = Field(ge=0, le=65535)
-    stride: int = Field(ge=1)
-    vendor_offset: int = Field(ge=0)
-    device_offset: int = Field(ge=0)
+class PortBlock(Model):
+    base: Address
+    stride: Stride
+    status_offset: Offset
+    pdin_offset: Offset
 
 
-class PqiBits(_Strict):
-    present_bit: int = Field(ge=0, le=7)
-    valid_bit: int = Field(ge=0, le=7)
+class IdentityBlock(Model):
+    base: Address
+    stride: Stride
+    vendor_offset: Offset
+    device_offset: Offset
 
 
-class RegisterMap(_Strict):
-    ports: int = Field(ge=1, le=16)
+class PqiBits(Model):
+    present_bit: Bit
+    valid_bit: Bit
+
+
+class RegisterMap(Model):
+    ports: Annotated[int, Meta(ge=1, le=16)]
     table: Literal["holding", "input"] = "holding"
-    pd_max_octets: int = Field(ge=1, le=32)
+    pd_max_octets: Annotated[int, Meta(ge=1, le=32)]
     octet_order: Literal["high_first", "low_first"] = "high_first"
     port_block: PortBlock
     identity: IdentityBlock
@@ -66,9 +66,8 @@ def load_map(name: str) -> RegisterMap:
         data = profiles.load(name)
     except ValueError as e:
         raise ConfigError([f"register_map: found {name!r}, expected {e}"]) from None
-    try:
-        return RegisterMap.model_validate(data.get("map", {}))
-    except ValidationError as e:
-        detail = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        why = f"hardware/{name}.toml: not a valid IO-Link register map: {detail}"
-        raise ConfigError([why]) from None
+    got, problems = convert(RegisterMap, data.get("map", {}))
+    if got is None:
+        detail = "; ".join(f"{p.where}: {p.message}" for p in problems)
+        raise ConfigError([f"hardware/{name}.toml: not a valid IO-Link register map: {detail}"])
+    return got

@@ -47,7 +47,7 @@ def _point_type(kind: str, gradient: float, offset: float) -> str:
 def make_point(p: IolinkPoint, item: iodd_mod.Item | None, device: str) -> Point:
     """The birth description: what the installer set, else what the IODD says."""
     point = p.point(device, port=p.port, item=item.name if item else None, index=p.index)
-    given = p.model_fields_set
+    given = p.given
     source = ((item.kind, item.gradient, item.offset) if item
               else (p.data_type, p.scale, p.offset))
     kind = p.type if "type" in given else _point_type(*source)

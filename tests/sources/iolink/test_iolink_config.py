@@ -53,9 +53,10 @@ def test_refused(device: dict[str, Any], message: str) -> None:
 
 
 def test_bus_key() -> None:
-    """An HTTP master is its URL; a Modbus master shares the bus of its TCP endpoint."""
+    """An HTTP master is its URL (with its port, as the bus layer keys it); a Modbus master
+    shares the bus of its TCP endpoint."""
     http = config.parse({"gateway": {"id": "g"}, "devices": [_device(url="http://10.0.0.2")]})
     device = _device(access="modbus", host="10.0.0.3")
     modbus = config.parse({"gateway": {"id": "g"}, "devices": [device]})
-    assert http.devices[0].bus_key == "http://10.0.0.2"
+    assert http.devices[0].bus_key == "http://10.0.0.2:80"
     assert modbus.devices[0].bus_key == "tcp:10.0.0.3:502"

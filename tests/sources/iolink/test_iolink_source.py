@@ -36,7 +36,7 @@ def _iodd(port: int) -> Path:
 
 def config(access: str, points: list[dict[str, Any]] | None = None, **kw: Any) -> Config:
     ports = [{"port": p, "iodd": str(_iodd(p))} for p in FILES]
-    return Config.model_validate({"kind": "iolink", "name": "master1", "access": access,
+    return Config.load({"kind": "iolink", "name": "master1", "access": access,
                                   "ports": ports, "points": points or POINTS, **kw})
 
 
@@ -161,7 +161,7 @@ def test_identity_check_can_be_off(rig: tuple[SimMaster, Factory]) -> None:
     master, make = rig
     master.ports[2].vendor_id = 1
     device = make()
-    device.plans[1].cfg = device.plans[1].cfg.model_copy(update={"check_identity": False})
+    device.plans[1].cfg = device.plans[1].cfg.replace(check_identity=False)
     assert values(device)[3] == (2.5, G)
 
 

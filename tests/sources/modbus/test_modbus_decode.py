@@ -11,7 +11,7 @@ from gatewayd.sources.modbus.decode import decode_registers, encode_value, plan_
 
 def pt(**kw: object) -> ModbusPoint:
     base = {"alias": 1, "name": "p", "register": 0}
-    return ModbusPoint.model_validate({**base, **kw})
+    return ModbusPoint.load({**base, **kw})
 
 
 @pytest.mark.parametrize(("kw", "regs", "expected"), [

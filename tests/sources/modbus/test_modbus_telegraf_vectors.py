@@ -15,6 +15,7 @@ import pytest
 
 from gatewayd import config
 from gatewayd.consumer import Listener
+from gatewayd.errors import ConfigError
 from gatewayd.sources.modbus.config import ModbusPoint
 from gatewayd.sources.modbus.decode import decode_registers, encode_value
 from gatewayd.supervisor import Supervisor
@@ -89,7 +90,7 @@ CASES: list[tuple[str, str, str, bytes, Any]] = [
 def point(data_type: str, order: str, n_regs: int) -> ModbusPoint:
     byte_order, word_order = ORDERS[order]
     extra = {"registers": n_regs} if data_type == "string" else {}
-    return ModbusPoint.model_validate({"alias": 1, "name": "p", "register": 0,
+    return ModbusPoint.load({"alias": 1, "name": "p", "register": 0,
                                        "data_type": data_type, "byte_order": byte_order,
                                        "word_order": word_order, **extra})
 
@@ -136,7 +137,7 @@ def test_output_conversion(data_type: str, output: str, registers_hex: str,
     complement, exact (never through a float)."""
     raw = bytes.fromhex(registers_hex)
     regs = [int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2)]
-    p = ModbusPoint.model_validate({"alias": 1, "name": "p", "register": 0, "type": "int",
+    p = ModbusPoint.load({"alias": 1, "name": "p", "register": 0, "type": "int",
                                     "data_type": data_type, "output": output})
     got = decode_registers(p, regs)
     assert got == expected and type(got) is type(expected)
@@ -144,8 +145,8 @@ def test_output_conversion(data_type: str, output: str, registers_hex: str,
 
 def test_string_needs_its_length_and_is_a_string_point() -> None:
     """data_type 'string' without `registers` is a config error; with it, a string point."""
-    with pytest.raises(ValueError, match="registers"):
-        ModbusPoint.model_validate({"alias": 1, "name": "p", "register": 0, "data_type": "string"})
+    with pytest.raises(ConfigError, match="registers"):
+        ModbusPoint.load({"alias": 1, "name": "p", "register": 0, "data_type": "string"})
     p = point("string", "AB", 4)
     assert p.type == "string" and p.width == 4
 
@@ -264,7 +265,7 @@ def test_telegraf_scaled_vectors(name: str, data_type: str, order: str, written:
 
 @pytest.mark.parametrize(("name", "written", "bit", "expected"), BITS, ids=[c[0] for c in BITS])
 def test_telegraf_bit_vectors(name: str, written: bytes, bit: int, expected: int) -> None:
-    p = ModbusPoint.model_validate({"alias": 1, "name": "p", "register": 0, "data_type": "bit",
+    p = ModbusPoint.load({"alias": 1, "name": "p", "register": 0, "data_type": "bit",
                                     "bit": bit, "type": "int"})
     assert int(decode_registers(p, [int.from_bytes(written, "big")])) == expected  # type: ignore[arg-type]
 
@@ -528,7 +529,7 @@ def test_telegraf_request_type_vectors(name: str, order: str, data_type: str,
     if output is not None:
         spec.update(output=output, type="float" if output == "float64" else "int")
     regs = [int.from_bytes(written[i:i + 2], "big") for i in range(0, len(written), 2)]
-    got = decode_registers(ModbusPoint.model_validate(spec), regs)
+    got = decode_registers(ModbusPoint.load(spec), regs)
     if scale is not None:
         got, quality = Transform(scale=scale, type="float").value(got, 0)
         assert quality == 0

@@ -67,7 +67,7 @@ def devices() -> Iterator[Made]:
 def make(devices: list[SerialDevice], base: dict[str, Any], port: str, **change: Any
          ) -> SerialDevice:
     buses = devices.buses if isinstance(devices, Made) else None
-    device = SerialDevice(Config.model_validate({**base, "port": port, **change}), buses)
+    device = SerialDevice(Config.load({**base, "port": port, **change}), buses)
     device.open()
     devices.append(device)
     return device
@@ -171,7 +171,7 @@ def test_unplug_and_replug(sim: SerialSim, devices: list[SerialDevice]) -> None:
 
 def test_missing_port_refuses_open(tmp_path: Path) -> None:
     """Opening a device whose port does not exist raises a CommError naming it."""
-    dev = SerialDevice(Config.model_validate({**SCALE_CFG, "port": str(tmp_path / "none")}))
+    dev = SerialDevice(Config.load({**SCALE_CFG, "port": str(tmp_path / "none")}))
     with pytest.raises(CommError, match=r"scale-1: .*none"):
         dev.open()
     dev.close()
