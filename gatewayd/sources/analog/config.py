@@ -17,12 +17,10 @@ from ...config import DeviceConfig, PointConfig
 from ...model import Point
 from ...points.stage import transform_of
 from ...points.transform import Loop, Transform
-from ...validation import Annotated, Invalid, Meta, field
+from ...validation import GIVEN, Annotated, Invalid, Meta, field
 from ..i2c.ads1115_codec import DATA_RATES_SPS, FULL_SCALE_V
 from ..i2c.config import DataRateSps, FullScaleV, I2CBus
 from .loop import counts_ma, shunt_ma
-
-GIVEN = "_given"  # the hidden key under which a point keeps the keys its config wrote
 
 
 def _check_profile(name: str | None) -> None:
@@ -57,16 +55,13 @@ class AnalogPoint(PointConfig):
     sqrt: Annotated[bool, Meta(description="square-root extraction (flow from dp)")] = False
     sqrt_cutoff_pct: Annotated[float, Meta(ge=0, le=100, description="below: value = low")] = 0.0
     # filter, deadband, heartbeat_s and alarms are every point's keys (points/config.py)
-    # The keys the config (or a profile) wrote, recorded by `prepare`: `gatewayd check` warns
-    # of a range left at its default, and a default cannot tell.
+    # The keys the config (or a profile) wrote (filled by `convert`): `gatewayd check` warns of
+    # a range left at its default, and a default cannot tell.
     given: frozenset[str] = field(default_factory=frozenset, name=GIVEN)
 
     @classmethod
     def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
-        if GIVEN in data:
-            raise Invalid(GIVEN, "unknown key")
-        data = _silence_renamed(profiles.apply(data, "point", "analog", "profile"))
-        return {**data, GIVEN: frozenset(data)}
+        return _silence_renamed(profiles.apply(data, "point", "analog", "profile"))
 
     def check(self) -> None:
         _check_profile(self.profile)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from ...buses import keys
 from ...config import DeviceConfig, FilePath, Model, PointConfig
-from ...validation import Annotated, Invalid, Meta, field
+from ...validation import GIVEN, Annotated, Invalid, Meta, field
 
 IolPort = Annotated[int, Meta(ge=1, le=16, description="IO-Link port number on the master (X01 = 1)")]
-GIVEN = "_given"  # the hidden key under which a point keeps the keys its config wrote
 
 
 class PortConfig(Model):
@@ -29,15 +28,9 @@ class IolinkPoint(PointConfig):
     index: Annotated[int, Meta(ge=0, le=65535, description="ISDU index")] | None = None
     subindex: Annotated[int, Meta(ge=0, le=255)] = 0
     data_type: Literal["uint", "int", "float32", "bool"] = "uint"  # of an ISDU parameter
-    # The keys the config wrote for this point, recorded by `prepare`: the point's unit, type
-    # and resolution come from the IODD unless written, and a default cannot tell.
+    # The keys the config wrote (filled by `convert`): the point's unit, type and resolution
+    # come from the IODD unless written, and a default cannot tell.
     given: frozenset[str] = field(default_factory=frozenset, name=GIVEN)
-
-    @classmethod
-    def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
-        if GIVEN in data:
-            raise Invalid(GIVEN, "unknown key")
-        return {**data, GIVEN: frozenset(data)}
 
     def check(self) -> None:
         if (self.item is None) == (self.index is None):
