@@ -64,7 +64,7 @@ class Rig:
         self.events: list[Event] = []
         self.ctx = SourceContext(self.readings.append, self.events.append, tmp_path, clock,
                                  {"gpio_pin_factory": factory})
-        self.device = build(Config.model_validate({**CFG, **change}), self.ctx)
+        self.device = build(Config.load({**CFG, **change}), self.ctx)
 
     def __enter__(self) -> Rig:
         self.device.start(self.ctx)

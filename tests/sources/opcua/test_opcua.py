@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from gatewayd.errors import CommError, DeviceException
+from gatewayd.errors import CommError, ConfigError, DeviceException
 from gatewayd.model import Event, Quality, Reading
 from gatewayd.sources.base import SourceContext
 from gatewayd.sources.opcua.config import Config
@@ -42,7 +41,7 @@ class Rig:
         self.events: list[Event] = []
 
     def config(self, port: int, **kw: Any) -> Config:
-        return Config.model_validate({
+        return Config.load({
             "kind": "opcua", "name": "line-ua", "endpoint": f"opc.tcp://127.0.0.1:{port}/gatewayd/",
             "publishing_interval_ms": 100, "sampling_interval_ms": 100, "timeout_ms": 1000,
             "security_policy": "Basic256Sha256", "security_mode": "SignAndEncrypt",
@@ -115,7 +114,7 @@ def test_node_ids_and_values() -> None:
 ])
 def test_config_refuses_half_set_security(rig: Rig, extra: dict[str, Any], error: str) -> None:
     """Policy and mode agree, a secure policy has its certificate, a login has its password."""
-    with pytest.raises(ValidationError, match=error):
+    with pytest.raises(ConfigError, match=error):
         rig.config(4840, **extra)
 
 
@@ -246,7 +245,7 @@ def test_check_names_missing_certificate_and_password_files(rig: Rig, tmp_path: 
     from gatewayd import config
     from gatewayd.preflight import machine_problems
 
-    device = rig.config(4840, password_file=str(tmp_path / "nope.pass")).model_dump(mode="json")
+    device = rig.config(4840, password_file=str(tmp_path / "nope.pass")).as_dict()
     cfg = config.parse({"gateway": {"id": "g"}, "devices": [device]})
     problems = [str(p) for p in machine_problems(cfg)]
     assert len(problems) == 1 and "password_file" in problems[0] and "does not exist" in problems[0]
