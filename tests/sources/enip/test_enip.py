@@ -53,6 +53,13 @@ def test_malformed_tags_are_refused_at_load(tag: str) -> None:
                                "points": [{"alias": 1, "name": "p", "tag": tag}]})
 
 
+def test_one_controller_is_one_line_however_its_host_is_written() -> None:
+    """The bus key is the endpoint as gatewayd.buses.keys spells it."""
+    keys = {Config.load({"kind": "enip", "name": "x", "host": host}).bus_key
+            for host in ("Filler.Plant.", "filler.plant")}
+    assert keys == {"tcp:filler.plant:44818"}
+
+
 def test_status_and_value_vectors() -> None:
     """CIP statuses map to qualities; BOOL is 0/1; a structure read whole has no value."""
     assert [tag_quality(s) for s in (0x00, 0x01, 0x05, 0x07, 0x0F)] == [

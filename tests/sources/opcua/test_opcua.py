@@ -118,6 +118,16 @@ def test_config_refuses_half_set_security(rig: Rig, extra: dict[str, Any], error
         rig.config(4840, **extra)
 
 
+def test_one_server_is_one_line_whatever_the_path() -> None:
+    """The bus key is the endpoint's host and port (4840 when unwritten) as gatewayd.buses.keys
+    spells them; the path names no other line. A port that is not one is refused at load."""
+    keys = {Config.load({"kind": "opcua", "name": "ua", "endpoint": url}).bus_key
+            for url in ("opc.tcp://UA.Plant.:4840/a", "opc.tcp://ua.plant/b")}
+    assert keys == {"tcp:ua.plant:4840"}
+    with pytest.raises(ConfigError, match=r"endpoint: found 'opc.tcp://ua:http', expected a port"):
+        Config.load({"kind": "opcua", "name": "ua", "endpoint": "opc.tcp://ua:http"})
+
+
 def test_subscription_signed_and_encrypted_with_a_login(rig: Rig, server: ServerProcess) -> None:
     """SignAndEncrypt + username: the first publish has every node's value; a node changing every
     100 ms arrives as every change with the server's timestamps; a bad status is its quality."""
@@ -240,12 +250,21 @@ def test_probe_browses_nodes(rig: Rig, server: ServerProcess) -> None:
     assert "2:Recipe" in text and "'PUMP-7'" in text and "(bad_sensor_fault)" in text
 
 
+def _as_toml(value: Any) -> Any:
+    """A table as a TOML file would hold it: TOML has no null, an unset key is left out."""
+    if isinstance(value, dict):
+        return {k: _as_toml(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_as_toml(v) for v in value]
+    return value
+
+
 def test_check_names_missing_certificate_and_password_files(rig: Rig, tmp_path: Path) -> None:
     """`gatewayd check` (its machine checks) says which of the device's files cannot be read."""
     from gatewayd import config
     from gatewayd.preflight import machine_problems
 
-    device = rig.config(4840, password_file=str(tmp_path / "nope.pass")).as_dict()
+    device = _as_toml(rig.config(4840, password_file=str(tmp_path / "nope.pass")).as_dict())
     cfg = config.parse({"gateway": {"id": "g"}, "devices": [device]})
     problems = [str(p) for p in machine_problems(cfg)]
     assert len(problems) == 1 and "password_file" in problems[0] and "does not exist" in problems[0]

@@ -138,3 +138,11 @@ def test_config_refuses_a_type_that_does_not_fit_the_address(point: dict[str, ob
     with pytest.raises(ConfigError, match=error):
         Config.load({"kind": "s7", "name": "plc", "host": "10.0.0.5",
                                "points": [{"alias": 1, "name": "x", **point}]})
+
+
+def test_one_cpu_is_one_line_however_its_host_is_written() -> None:
+    """The bus key is the endpoint as gatewayd.buses.keys spells it: `PLC-1.Plant.` and
+    `plc-1.plant` are one CPU, so their devices share one runner and one connection lock."""
+    keys = {Config.load({"kind": "s7", "name": "plc", "host": host}).bus_key
+            for host in ("PLC-1.Plant.", "plc-1.plant")}
+    assert keys == {"tcp:plc-1.plant:102"}
