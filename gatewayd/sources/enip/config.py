@@ -4,31 +4,33 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
-
+from ...buses import keys
 from ...config import DeviceConfig, PointConfig
+from ...validation import Annotated, Invalid, Meta, field
 from .decode import check_tag
 
 
-class EnipPoint(PointConfig):
-    tag: str = Field(description="controller tag (Tank1_Level, Levels[3], Motor.Speed) or "
-                                 "program tag (Program:MainProgram.Speed)")
+class EnipPoint(PointConfig, frozen=True, kw_only=True):
+    tag: Annotated[str, Meta(description="controller tag (Tank1_Level, Levels[3], Motor.Speed) "
+                                         "or program tag (Program:MainProgram.Speed)")]
 
-    @field_validator("tag")
-    @classmethod
-    def _tag(cls, v: str) -> str:
-        check_tag(v)
-        return v
+    def check(self) -> None:
+        try:
+            check_tag(self.tag)
+        except ValueError as e:  # "'x' is not a Logix tag: write ..." -> "a Logix tag: write ..."
+            raise Invalid("tag", str(e).removeprefix(f"{self.tag!r} is not ")) from None
 
 
-class Config(DeviceConfig):
+class Config(DeviceConfig, frozen=True, kw_only=True):
     kind: Literal["enip"]
-    host: str = Field(description="the controller's (or its Ethernet module's) IP address")
-    port: int = Field(default=44818, ge=1, le=65535)
-    slot: int = Field(default=0, ge=0, le=31, description="the controller's slot in its chassis")
-    timeout_ms: int = Field(default=1000, ge=50, le=60_000)
-    points: list[EnipPoint] = Field(default_factory=list)
+    host: Annotated[str, Meta(description="the controller's (or its Ethernet module's) IP "
+                                          "address")]
+    port: Annotated[int, Meta(ge=1, le=65535)] = 44818
+    slot: Annotated[int, Meta(ge=0, le=31, description="the controller's slot in its "
+                                                       "chassis")] = 0
+    timeout_ms: Annotated[int, Meta(ge=50, le=60_000)] = 1000
+    points: list[EnipPoint] = field(default_factory=list)
 
     @property
     def bus_key(self) -> str:
-        return f"enip:{self.host}:{self.port}"
+        return keys.tcp(self.host, self.port)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import time
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-
-from ...config import DeviceConfig, Model, PointConfig
+from ...config import DeviceConfig, PointConfig
+from ...validation import Annotated, Invalid, Meta, Model, field
 
 Role = Literal["state", "counter", "rate", "run_hours",
                "availability", "performance", "quality", "oee"]
@@ -15,83 +14,88 @@ OEE_ROLES = ("availability", "performance", "quality", "oee")
 DEFAULT_TYPE = {"state": "bool", "counter": "int"}
 
 
-class GpioInput(Model):
+class GpioInput(Model, frozen=True, kw_only=True):
     """One pin. Several points may read it (a running signal gives state and run hours)."""
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-    pin: int | str = Field(description="BCM number (17) or a gpiozero pin name ('GPIO17')")
+    name: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    pin: Annotated[int | str, Meta(description="BCM number (17) or a gpiozero pin name "
+                                               "('GPIO17')")]
     pull: Literal["up", "down", "floating"] = "down"
-    active_high: bool | None = Field(default=None, description="default: low with pull = 'up'")
-    debounce_ms: int = Field(default=20, ge=0, le=60_000, description="stable this long to count")
+    active_high: Annotated[bool, Meta(description="default: low with pull = 'up'")] | None = None
+    debounce_ms: Annotated[int, Meta(ge=0, le=60_000, description="stable this long to count")] = 20
 
     @property
     def active_level(self) -> bool:
         return self.pull != "up" if self.active_high is None else self.active_high
 
 
-class GpioPoint(PointConfig):
+class GpioPoint(PointConfig, frozen=True, kw_only=True):
     role: Role
-    input: str | None = Field(default=None, description="name of an input; not for OEE roles")
-    pulses_per_unit: float = Field(default=1.0, gt=0, description="rate: pulses per litre, ...")
-    window_ms: int = Field(default=10_000, ge=100, le=3_600_000, description="rate window")
+    input: Annotated[str, Meta(description="name of an input; not for OEE roles")] | None = None
+    pulses_per_unit: Annotated[float, Meta(gt=0, description="rate: pulses per litre, ...")] = 1.0
+    window_ms: Annotated[int, Meta(ge=100, le=3_600_000, description="rate window")] = 10_000
     per: Literal["s", "min", "h"] = "s"
 
-    @model_validator(mode="before")
     @classmethod
-    def _type_from_role(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "type" not in data and data.get("role") in DEFAULT_TYPE:
+    def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
+        # a state is a bool and a counter an int unless the TOML says otherwise
+        if "type" not in data and data.get("role") in DEFAULT_TYPE:
             return {**data, "type": DEFAULT_TYPE[data["role"]]}
         return data
 
-    @model_validator(mode="after")
-    def _input_matches_role(self) -> GpioPoint:
+    def check(self) -> None:
         if (self.role in OEE_ROLES) != (self.input is None):
             raise ValueError("an `input` for state, counter, rate and run_hours, none for OEE")
-        return self
 
 
-class OeeConfig(Model):
-    running: str = Field(description="input that is active while the machine runs")
-    parts: str = Field(description="input pulsing once per part made (good and rejected)")
-    rejects: str | None = Field(default=None, description="input pulsing once per rejected part")
-    ideal_rate_per_min: float = Field(gt=0, description="parts a minute at full speed")
-    shifts: list[str] = Field(default=["06:00", "14:00", "22:00"], min_length=1)
-    timezone: str = Field(default="", description="IANA name; empty: the gateway's local time")
-    count_from: Literal["gateway_start", "shift_start"] = Field(
-        default="gateway_start",
+def _shift_starts(value: list[str]) -> list[time]:
+    try:
+        return [time.fromisoformat(s) for s in value]
+    except ValueError:
+        raise Invalid("shifts", "shift start times like '06:00'") from None
+
+
+class OeeConfig(Model, frozen=True, kw_only=True):
+    running: Annotated[str, Meta(description="input that is active while the machine runs")]
+    parts: Annotated[str, Meta(description="input pulsing once per part made (good and "
+                                           "rejected)")]
+    rejects: Annotated[str, Meta(description="input pulsing once per rejected part")] | None = None
+    ideal_rate_per_min: Annotated[float, Meta(gt=0, description="parts a minute at full speed")]
+    shifts: Annotated[list[str], Meta(min_length=1)] = field(
+        default_factory=lambda: ["06:00", "14:00", "22:00"])
+    timezone: Annotated[str, Meta(description="IANA name; empty: the gateway's local time")] = ""
+    count_from: Annotated[Literal["gateway_start", "shift_start"], Meta(
         description="gateway_start: time before the gateway started is not downtime; "
-                    "shift_start: the whole shift counts (the machine was known to be idle)")
+                    "shift_start: the whole shift counts (the machine was known to be idle)",
+    )] = "gateway_start"
 
-    @field_validator("shifts")
-    @classmethod
-    def _shifts(cls, value: list[str]) -> list[str]:
-        try:
-            starts = [time.fromisoformat(s) for s in value]
-        except ValueError:
-            raise ValueError("shift start times like '06:00'") from None
+    def check(self) -> None:
+        if not self.shifts:  # a table built in code skips the Meta's length check
+            raise Invalid("shifts", "at least 1 item")
+        starts = _shift_starts(self.shifts)
         if len(set(starts)) != len(starts):
-            raise ValueError("distinct shift start times")
-        return value
+            raise Invalid("shifts", "distinct shift start times")
 
     @property
     def start_times(self) -> list[time]:
-        return sorted(time.fromisoformat(s) for s in self.shifts)
+        return sorted(_shift_starts(self.shifts))
 
 
-class Config(DeviceConfig):
+class Config(DeviceConfig, frozen=True, kw_only=True):
     kind: Literal["gpio"]
-    period_ms: int = Field(default=10_000, ge=100, le=86_400_000, description="emit interval")
-    persist_interval_ms: int = Field(default=60_000, ge=1000, le=86_400_000)
-    inputs: list[GpioInput] = Field(min_length=1)
+    period_ms: Annotated[int, Meta(ge=100, le=86_400_000, description="emit interval")] = 10_000
+    persist_interval_ms: Annotated[int, Meta(ge=1000, le=86_400_000)] = 60_000
+    inputs: Annotated[list[GpioInput], Meta(min_length=1)]
     oee: OeeConfig | None = None
-    points: list[GpioPoint] = Field(default_factory=list)
+    points: list[GpioPoint] = field(default_factory=list)
 
     @property
     def bus_key(self) -> str:
         return f"gpio:{self.name}"
 
-    @model_validator(mode="after")
-    def _references(self) -> Config:
+    def check(self) -> None:
+        if not self.inputs:  # tables in an array are built one by one: no length check on it
+            raise Invalid("inputs", "at least 1 item")
         names = [i.name for i in self.inputs]
         if len(set(names)) != len(names):
             raise ValueError("input names unique within the device")
@@ -101,7 +105,6 @@ class Config(DeviceConfig):
             raise ValueError(f"inputs named in points and [oee] to exist; unknown {unknown}")
         if self.oee is None and any(p.role in OEE_ROLES for p in self.points):
             raise ValueError("an [oee] table for availability, performance, quality, oee points")
-        return self
 
     def _oee_inputs(self) -> list[str]:
         o = self.oee

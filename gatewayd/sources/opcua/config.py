@@ -3,66 +3,85 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
-
+from ...buses import keys
 from ...config import DeviceConfig, FilePath, PointConfig
+from ...validation import Annotated, Invalid, Meta, field
 from .decode import check_node_id
 
-
-class OpcUaPoint(PointConfig):
-    node_id: str = Field(description="ns=2;s=Line1.Temperature, ns=3;i=1001 or nsu=<uri>;s=<name>")
-    sampling_interval_ms: int | None = Field(
-        default=None, ge=0, le=3_600_000, description="subscriptions: how often the server samples "
-        "this node (default: the device's sampling_interval_ms)")
-    server_deadband: float = Field(default=0.0, ge=0, description="subscriptions: the server reports a "
-                                   "change only past this (OPC UA DataChangeFilter); 0 = every change")
-    server_deadband_type: Literal["absolute", "percent"] = Field(
-        default="absolute", description="percent is of the node's EURange (not every server has it)")
-
-    @field_validator("node_id")
-    @classmethod
-    def _node_id(cls, v: str) -> str:
-        check_node_id(v)
-        return v
+DEFAULT_PORT = 4840  # an opc.tcp endpoint without a port
 
 
-class Config(DeviceConfig):
+class OpcUaPoint(PointConfig, frozen=True, kw_only=True):
+    node_id: Annotated[str, Meta(description="ns=2;s=Line1.Temperature, ns=3;i=1001 or "
+                                             "nsu=<uri>;s=<name>")]
+    sampling_interval_ms: Annotated[int, Meta(
+        ge=0, le=3_600_000, description="subscriptions: how often the server samples this node "
+        "(default: the device's sampling_interval_ms)")] | None = None
+    server_deadband: Annotated[float, Meta(
+        ge=0, description="subscriptions: the server reports a change only past this (OPC UA "
+        "DataChangeFilter); 0 = every change")] = 0.0
+    server_deadband_type: Annotated[Literal["absolute", "percent"], Meta(
+        description="percent is of the node's EURange (not every server has it)")] = "absolute"
+
+    def check(self) -> None:
+        try:
+            check_node_id(self.node_id)
+        except ValueError as e:  # "'x' is not a node id: write ..." -> "a node id: write ..."
+            raise Invalid("node_id", str(e).removeprefix(f"{self.node_id!r} is not ")) from None
+
+
+class Config(DeviceConfig, frozen=True, kw_only=True):
     kind: Literal["opcua"]
-    endpoint: str = Field(pattern=r"^opc\.tcp://[^/\s]+(/\S*)?$", description="opc.tcp://host:4840/path")
-    mode: Literal["subscription", "poll"] = Field(
-        default="subscription", description="subscription: the server reports changes (monitored "
-        "items); poll: one Read of every node each period_ms")
-    publishing_interval_ms: int = Field(default=1000, ge=10, le=3_600_000,
-                                        description="subscriptions: how often the server sends changes")
-    sampling_interval_ms: int = Field(default=500, ge=0, le=3_600_000)
-    queue_size: int = Field(default=10, ge=1, le=10_000, description="changes the server keeps per "
-                            "node between two publishes")
-    timeout_ms: int = Field(default=2000, ge=100, le=60_000, description="connect and each request")
+    endpoint: Annotated[str, Meta(pattern=r"^opc\.tcp://[^/\s]+(/\S*)?$",
+                                  description="opc.tcp://host:4840/path")]
+    mode: Annotated[Literal["subscription", "poll"], Meta(
+        description="subscription: the server reports changes (monitored items); poll: one "
+        "Read of every node each period_ms")] = "subscription"
+    publishing_interval_ms: Annotated[int, Meta(
+        ge=10, le=3_600_000, description="subscriptions: how often the server sends "
+                                         "changes")] = 1000
+    sampling_interval_ms: Annotated[int, Meta(ge=0, le=3_600_000)] = 500
+    queue_size: Annotated[int, Meta(ge=1, le=10_000, description="changes the server keeps per "
+                                                                 "node between two publishes")] = 10
+    timeout_ms: Annotated[int, Meta(ge=100, le=60_000,
+                                    description="connect and each request")] = 2000
     security_policy: Literal["None", "Basic256Sha256"] = "None"
     security_mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
-    certificate_file: FilePath | None = Field(default=None, description="this gateway's certificate (DER or "
-                                          "PEM); the server must trust it")
+    certificate_file: Annotated[FilePath, Meta(
+        description="this gateway's certificate (DER or PEM); the server must trust "
+                    "it")] | None = None
     private_key_file: FilePath | None = None
-    server_certificate_file: FilePath | None = Field(
-        default=None, description="pin the server's certificate; unset: taken from its endpoints")
-    application_uri: str = Field(default="urn:gatewayd:client",
-                                 description="must equal the URI in certificate_file")
+    server_certificate_file: Annotated[FilePath, Meta(
+        description="pin the server's certificate; unset: taken from its endpoints")] | None = None
+    application_uri: Annotated[str, Meta(
+        description="must equal the URI in certificate_file")] = "urn:gatewayd:client"
     username: str | None = None
-    password_file: FilePath | None = Field(default=None, description="file holding the password")
-    points: list[OpcUaPoint] = Field(default_factory=list)
+    password_file: Annotated[FilePath, Meta(description="file holding the password")] | None = None
+    points: list[OpcUaPoint] = field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _security(self) -> Config:
+    def check(self) -> None:
+        try:
+            _port(self.endpoint)
+        except ValueError:  # the pattern lets `host:junk` through; the bus key needs the port
+            raise Invalid("endpoint", "a port from 0 to 65535 after the host, as in "
+                                      "opc.tcp://host:4840/path") from None
         if (self.security_policy == "None") != (self.security_mode == "None"):
             raise ValueError("security_policy Basic256Sha256 goes with security_mode Sign or "
                              "SignAndEncrypt, and policy None with mode None")
         if self.security_policy != "None" and not (self.certificate_file and self.private_key_file):
-            raise ValueError("security_policy Basic256Sha256 needs certificate_file and private_key_file")
+            raise ValueError("security_policy Basic256Sha256 needs certificate_file and "
+                             "private_key_file")
         if (self.username is None) != (self.password_file is None):
             raise ValueError("a username login needs both username and password_file")
-        return self
 
     @property
     def bus_key(self) -> str:
-        return f"opcua:{self.endpoint}"
+        """One line a server: the endpoint's host and port (its path names no other line)."""
+        return keys.tcp(urlsplit(self.endpoint).hostname or "", _port(self.endpoint))
+
+
+def _port(endpoint: str) -> int:
+    """The endpoint's port (4840 when it has none); ValueError when it is not a port."""
+    return urlsplit(endpoint).port or DEFAULT_PORT

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-
 from ...analysis.bearing import DEFECTS, defect_multiples
 from ...analysis.names import feature_names
-from ...config import DeviceConfig, FloatPair, Model, PointConfig
-from ..i2c.config import I2CBus
+from ...buses.i2c import bus_name
+from ...config import DeviceConfig, FloatPair, PointConfig
+from ...validation import Annotated, Invalid, Meta, Model, field
+from ..i2c.config import I2CBus, check_bus
 from .decode import ODR_HZ, rate_code
 
 UNITS = {"_g": "g", "_mm_s": "mm/s", "_hz": "Hz"}
@@ -29,32 +29,29 @@ DEFAULT_FEATURES = (
 )
 
 
-class Band(Model):
-    name: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
-    lo_hz: float = Field(ge=0)
-    hi_hz: float = Field(gt=0)
+class Band(Model, frozen=True, kw_only=True):
+    name: Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,24}$")]
+    lo_hz: Annotated[float, Meta(ge=0)]
+    hi_hz: Annotated[float, Meta(gt=0)]
 
-    @model_validator(mode="after")
-    def _order(self) -> Band:
+    def check(self) -> None:
         if self.hi_hz <= self.lo_hz:
             raise ValueError("hi_hz above lo_hz")
-        return self
 
 
-class Bearing(Model):
+class Bearing(Model, frozen=True, kw_only=True):
     """Geometry, or the four defect frequencies as multiples of shaft speed (from a catalogue)."""
 
-    balls: int | None = Field(default=None, ge=3, le=100)
-    ball_diameter_mm: float | None = Field(default=None, gt=0)
-    pitch_diameter_mm: float | None = Field(default=None, gt=0)
-    contact_angle_deg: float = Field(default=0.0, ge=0, lt=90)
-    bpfo: float | None = Field(default=None, gt=0)
-    bpfi: float | None = Field(default=None, gt=0)
-    bsf: float | None = Field(default=None, gt=0)
-    ftf: float | None = Field(default=None, gt=0)
+    balls: Annotated[int, Meta(ge=3, le=100)] | None = None
+    ball_diameter_mm: Annotated[float, Meta(gt=0)] | None = None
+    pitch_diameter_mm: Annotated[float, Meta(gt=0)] | None = None
+    contact_angle_deg: Annotated[float, Meta(ge=0, lt=90)] = 0.0
+    bpfo: Annotated[float, Meta(gt=0)] | None = None
+    bpfi: Annotated[float, Meta(gt=0)] | None = None
+    bsf: Annotated[float, Meta(gt=0)] | None = None
+    ftf: Annotated[float, Meta(gt=0)] | None = None
 
-    @model_validator(mode="after")
-    def _complete(self) -> Bearing:
+    def check(self) -> None:
         geometry = (self.balls, self.ball_diameter_mm, self.pitch_diameter_mm)
         given = tuple(getattr(self, d) for d in DEFECTS)
         by_geometry = any(g is not None for g in geometry)
@@ -72,7 +69,6 @@ class Bearing(Model):
                     else "bpfo, bpfi, bsf, ftf"
                 )
             )
-        return self
 
     def multiples(self) -> dict[str, float]:
         if self.bpfo is not None:
@@ -83,102 +79,104 @@ class Bearing(Model):
         )
 
 
-class Tachometer(Model):
+class Tachometer(Model, frozen=True, kw_only=True):
     """A once-per-revolution (or N-per-revolution) pulse input giving the shaft speed."""
 
-    pin: int | str = Field(description="GPIO number or name, as gpiozero takes it")
-    pulses_per_rev: int = Field(default=1, ge=1, le=1000)
+    pin: Annotated[int | str, Meta(description="GPIO number or name, as gpiozero takes it")]
+    pulses_per_rev: Annotated[int, Meta(ge=1, le=1000)] = 1
     pull: Literal["up", "down", "floating"] = "up"
-    active_high: bool = Field(default=False, description="an NPN sensor pulls the line low")
+    active_high: Annotated[bool, Meta(description="an NPN sensor pulls the line low")] = False
 
 
-class Alarm(Model):
+class Alarm(Model, frozen=True, kw_only=True):
     feature: str
     on: float
     off: float | None = None  # default: equal to `on` (no hysteresis)
-    persistence_windows: int = Field(default=3, ge=1, le=1000)
+    persistence_windows: Annotated[int, Meta(ge=1, le=1000)] = 3
 
 
-class VibrationPoint(PointConfig):
+class VibrationPoint(PointConfig, frozen=True, kw_only=True):
     feature: str
 
 
-class Config(DeviceConfig):
+class Config(DeviceConfig, frozen=True, kw_only=True):
     kind: Literal["vibration"]
-    period_ms: int = Field(default=5, ge=1, le=60_000, description="how often the FIFO is drained")
+    period_ms: Annotated[int, Meta(ge=1, le=60_000, description="how often the FIFO is "
+                                                                "drained")] = 5
     sensor: Literal["adxl345", "block"] = "adxl345"
-    bus: I2CBus = Field(default=1, description="I2C bus number (1 for /dev/i2c-1)")
-    address: int = Field(default=0x53, description="0x53 (ALT low) or 0x1D (ALT high)")
+    bus: I2CBus = 1
+    address: Annotated[int, Meta(description="0x53 (ALT low) or 0x1D (ALT high)")] = 0x53
     odr_hz: float = 3200.0
     range_g: Literal[2, 4, 8, 16] = 16
     axis: Literal["x", "y", "z"] = "z"
-    sample_rate_hz: float | None = Field(default=None, gt=0, le=51_200, description="block sensor")
+    sample_rate_hz: Annotated[float, Meta(gt=0, le=51_200,
+                                          description="block sensor")] | None = None
     window_len: int = 4096
-    overlap: float = Field(default=0.5, ge=0, le=0.9375)
+    overlap: Annotated[float, Meta(ge=0, le=0.9375)] = 0.5
     window: Literal["hann", "hamming", "blackman", "flattop", "rect"] = "hann"
     machine_group: Literal[1, 2] = 2
     foundation: Literal["rigid", "flexible"] = "rigid"
     velocity_band_hz: FloatPair = (10.0, 1000.0)
-    bands: list[Band] = Field(default_factory=list)
-    shaft_hz: float | None = Field(default=None, gt=0, description="omit to estimate it")
+    bands: list[Band] = field(default_factory=list)
+    shaft_hz: Annotated[float, Meta(gt=0, description="omit to estimate it")] | None = None
     shaft_search_hz: FloatPair = (5.0, 100.0)
     tacho: Tachometer | None = None
     bearing: Bearing | None = None
     envelope_band_hz: FloatPair | None = None
-    envelope_resolution_hz: float = Field(default=1.0, gt=0, le=10,
-                                          description="envelope-spectrum line spacing, at most")
-    envelope_averages: int = Field(default=4, ge=1, le=64,
-                                   description="spans averaged before the bearing index")
-    envelope_whiten: bool = Field(default=True, description="cepstral pre-whitening")
-    mains_hz: list[float] = Field(default_factory=lambda: [50.0, 60.0],
-                                  description="never taken for shaft orders")
-    bearing_false_alarm: float = Field(
-        default=1e-6, gt=0, lt=0.5,
-        description="chance that one averaged spectrum of pure noise raises the bearing alarm")
-    bearing_naming_significance: float = Field(
-        default=0.01, gt=0, lt=0.5,
+    envelope_resolution_hz: Annotated[float, Meta(
+        gt=0, le=10, description="envelope-spectrum line spacing, at most")] = 1.0
+    envelope_averages: Annotated[int, Meta(
+        ge=1, le=64, description="spans averaged before the bearing index")] = 4
+    envelope_whiten: Annotated[bool, Meta(description="cepstral pre-whitening")] = True
+    mains_hz: Annotated[list[float], Meta(description="never taken for shaft orders")] = field(
+        default_factory=lambda: [50.0, 60.0])
+    bearing_false_alarm: Annotated[float, Meta(
+        gt=0, lt=0.5,
+        description="chance that one averaged spectrum of pure noise raises the bearing "
+                    "alarm")] = 1e-6
+    bearing_naming_significance: Annotated[float, Meta(
+        gt=0, lt=0.5,
         description="chance that two equally strong defect combs would look this different: "
-                    "a defect is named only below it, else the alarm says 'uncertain'")
-    bearing_alarm_on: float | None = Field(default=None, gt=0,
-                                           description="omit: from bearing_false_alarm")
-    bearing_alarm_off: float | None = Field(default=None, gt=0,
-                                            description="omit: noise's 95th percentile")
-    bearing_persistence: int = Field(default=1, ge=1, le=100,
-                                     description="averaged spectra in a row before a change")
-    persistence_windows: int = Field(default=3, ge=1, le=1000)
+                    "a defect is named only below it, else the alarm says 'uncertain'")] = 0.01
+    bearing_alarm_on: Annotated[float, Meta(
+        gt=0, description="omit: from bearing_false_alarm")] | None = None
+    bearing_alarm_off: Annotated[float, Meta(
+        gt=0, description="omit: noise's 95th percentile")] | None = None
+    bearing_persistence: Annotated[int, Meta(
+        ge=1, le=100, description="averaged spectra in a row before a change")] = 1
+    persistence_windows: Annotated[int, Meta(ge=1, le=1000)] = 3
     zone_alarm: bool = True
-    alarms: list[Alarm] = Field(default_factory=list)
+    alarms: list[Alarm] = field(default_factory=list)
     attach_raw: bool = False
-    alias_base: int | None = Field(default=None, ge=1, le=65535)
+    alias_base: Annotated[int, Meta(ge=1, le=65535)] | None = None
     features: list[str] | None = None  # default: DEFAULT_FEATURES (bearing ones if a bearing)
-    points: list[VibrationPoint] = Field(default_factory=list)
+    points: list[VibrationPoint] = field(default_factory=list)
 
-    @model_validator(mode="before")
     @classmethod
-    def _points_from_alias_base(cls, data: Any) -> Any:
+    def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
         """`alias_base` + `features` stand for one point per feature, aliases in order."""
-        if isinstance(data, dict) and data.get("alias_base") and not data.get("points"):
+        check_bus(data)
+        base = data.get("alias_base")
+        if isinstance(base, int) and base and not data.get("points"):
             feats = data.get("features") or default_features(bool(data.get("bearing")))
             data = {
                 **data,
                 "points": [
-                    _point(data.get("name", "vib"), data["alias_base"] + i, f)
+                    _point(data.get("name", "vib"), base + i, f)
                     for i, f in enumerate(feats)
                 ],
             }
         return data
 
-    @field_validator("window_len")
-    @classmethod
-    def _pow2(cls, n: int) -> int:
+    def check(self) -> None:
+        n = self.window_len
         if n < 256 or n > 65536 or n & (n - 1):
-            raise ValueError("a power of two from 256 to 65536")
-        return n
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Config:
+            raise Invalid("window_len", "a power of two from 256 to 65536")
         if self.sensor == "adxl345":
-            rate_code(self.odr_hz)
+            try:
+                rate_code(self.odr_hz)
+            except ValueError as e:  # its text already reads "expected ..."
+                raise Invalid("odr_hz", str(e).removeprefix("expected ")) from None
             if self.period_ms * self.odr_hz / 1000 > 24:
                 raise ValueError(
                     f"period_ms at most {int(24_000 / self.odr_hz)} at {self.odr_hz:g} Hz "
@@ -203,7 +201,6 @@ class Config(DeviceConfig):
         if (self.bearing_alarm_off is not None and self.bearing_alarm_on is not None
                 and self.bearing_alarm_off > self.bearing_alarm_on):
             raise ValueError("bearing_alarm_off <= bearing_alarm_on")
-        return self
 
     @property
     def fs_hz(self) -> float:
@@ -217,7 +214,7 @@ class Config(DeviceConfig):
     def bus_key(self) -> str:
         if self.sensor == "block":
             return f"block:{self.name}"
-        return f"i2c-{self.bus}"
+        return bus_name(self.bus)
 
 
 def default_features(bearing: bool) -> list[str]:

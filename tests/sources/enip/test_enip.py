@@ -8,9 +8,8 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from gatewayd.errors import CommError
+from gatewayd.errors import CommError, ConfigError
 from gatewayd.model import Quality
 from gatewayd.sources.enip.config import Config
 from gatewayd.sources.enip.decode import check_tag, raw_value, tag_quality
@@ -29,7 +28,7 @@ POINTS: list[dict[str, Any]] = [
 
 
 def device(port: int, points: list[dict[str, Any]] = POINTS) -> LogixDevice:
-    return LogixDevice(Config.model_validate({"kind": "enip", "name": "filler", "host": "127.0.0.1",
+    return LogixDevice(Config.load({"kind": "enip", "name": "filler", "host": "127.0.0.1",
                                               "port": port, "timeout_ms": 500, "points": points}))
 
 
@@ -49,9 +48,16 @@ def test_logix_tag_names_are_accepted(tag: str) -> None:
 @pytest.mark.parametrize("tag", ["", "1abc", "Program:.X", "Tank Level", "Levels[]", "A..B"])
 def test_malformed_tags_are_refused_at_load(tag: str) -> None:
     """A tag Studio 5000 would not accept is a config error, with examples of right ones."""
-    with pytest.raises(ValidationError, match="is not a Logix tag"):
-        Config.model_validate({"kind": "enip", "name": "x", "host": "h",
+    with pytest.raises(ConfigError, match="expected a Logix tag"):
+        Config.load({"kind": "enip", "name": "x", "host": "h",
                                "points": [{"alias": 1, "name": "p", "tag": tag}]})
+
+
+def test_one_controller_is_one_line_however_its_host_is_written() -> None:
+    """The bus key is the endpoint as gatewayd.buses.keys spells it."""
+    keys = {Config.load({"kind": "enip", "name": "x", "host": host}).bus_key
+            for host in ("Filler.Plant.", "filler.plant")}
+    assert keys == {"tcp:filler.plant:44818"}
 
 
 def test_status_and_value_vectors() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import threading
 import time
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from gatewayd.errors import CommError
+from gatewayd.errors import CommError, ConfigError
 from gatewayd.model import Event, Quality, Reading
 from gatewayd.runner import Runner
 from gatewayd.sims.clock import ManualClock
@@ -64,7 +65,7 @@ class Rig:
         self.events: list[Event] = []
         self.ctx = SourceContext(self.readings.append, self.events.append, tmp_path, clock,
                                  {"gpio_pin_factory": factory})
-        self.device = build(Config.model_validate({**CFG, **change}), self.ctx)
+        self.device = build(Config.load({**CFG, **change}), self.ctx)
 
     def __enter__(self) -> Rig:
         self.device.start(self.ctx)
@@ -98,6 +99,32 @@ def factory() -> Iterator[MockFactory]:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(SHIFT_START)
+
+
+def test_state_and_counter_points_default_to_bool_and_int() -> None:
+    """A point's type follows its role unless the config writes one."""
+    types = {p.name: p.type for p in Config.load(CFG).points}
+    assert (types["running"], types["parts"], types["flow"], types["oee"]) == (
+        "bool", "int", "float", "float")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"inputs": []}, "inputs: found an array, expected at least 1 item"),
+    ({"inputs": [*CFG["inputs"], {"name": "door", "pin": 5}]}, "input names unique"),
+    ({"points": [{"alias": 1, "name": "x", "role": "counter", "input": "nope"}]},
+     "unknown ['nope']"),
+    ({"oee": None, "points": [{"alias": 1, "name": "oee", "role": "oee"}]}, "an [oee] table"),
+    ({"points": [{"alias": 1, "name": "oee", "role": "oee", "input": "running"}]},
+     "none for OEE"),
+    ({"oee": {**CFG["oee"], "shifts": ["6 am"]}},
+     "oee.shifts: found an array, expected shift start times like '06:00'"),
+    ({"oee": {**CFG["oee"], "shifts": ["06:00", "06:00:00"]}}, "distinct shift start times"),
+])
+def test_config_errors_say_what_is_expected(change: dict[str, Any], message: str) -> None:
+    """Each rule of the GPIO tables refuses the config with what it expected."""
+    raw = {k: v for k, v in {**CFG, **change}.items() if v is not None}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Config.load(raw)
 
 
 def test_is_an_event_device(tmp_path: Path, factory: MockFactory, clock: ManualClock) -> None:

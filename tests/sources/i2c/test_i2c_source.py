@@ -253,6 +253,11 @@ def test_sample_validates_and_readme_embeds_it(kind: str) -> None:
     (device(bus="/dev/i2c-1", name="x", chip="bme280"), "expected a bus number"),
     (device(name="x", chip="bme280", oversampling_humidity=0, points=ENV_POINTS),
      "oversampling_humidity > 0 for point h"),
+    (device(name="x", chip="bme280", standby_ms=100),
+     "devices[0].standby_ms: found 100, expected a BME280 standby time in ms"),
+    (device(name="x", chip="ads1115", continuous=True, points=ADC_POINTS[:2]),
+     "one channel and range with continuous = true"),
+    (device(bus=-1, name="x", chip="bme280"), "devices[0].bus: found -1, expected a bus number"),
 ])
 def test_config_errors_read_after_expected(raw: dict[str, object], message: str) -> None:
     """Config mistakes are refused with a message naming what was expected."""

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from gatewayd.errors import CommError, DeviceException
+from gatewayd.errors import CommError, ConfigError, DeviceException
 from gatewayd.model import Event, Quality, Reading
 from gatewayd.sources.base import SourceContext
 from gatewayd.sources.opcua.config import Config
@@ -42,7 +41,7 @@ class Rig:
         self.events: list[Event] = []
 
     def config(self, port: int, **kw: Any) -> Config:
-        return Config.model_validate({
+        return Config.load({
             "kind": "opcua", "name": "line-ua", "endpoint": f"opc.tcp://127.0.0.1:{port}/gatewayd/",
             "publishing_interval_ms": 100, "sampling_interval_ms": 100, "timeout_ms": 1000,
             "security_policy": "Basic256Sha256", "security_mode": "SignAndEncrypt",
@@ -115,8 +114,18 @@ def test_node_ids_and_values() -> None:
 ])
 def test_config_refuses_half_set_security(rig: Rig, extra: dict[str, Any], error: str) -> None:
     """Policy and mode agree, a secure policy has its certificate, a login has its password."""
-    with pytest.raises(ValidationError, match=error):
+    with pytest.raises(ConfigError, match=error):
         rig.config(4840, **extra)
+
+
+def test_one_server_is_one_line_whatever_the_path() -> None:
+    """The bus key is the endpoint's host and port (4840 when unwritten) as gatewayd.buses.keys
+    spells them; the path names no other line. A port that is not one is refused at load."""
+    keys = {Config.load({"kind": "opcua", "name": "ua", "endpoint": url}).bus_key
+            for url in ("opc.tcp://UA.Plant.:4840/a", "opc.tcp://ua.plant/b")}
+    assert keys == {"tcp:ua.plant:4840"}
+    with pytest.raises(ConfigError, match=r"endpoint: found 'opc.tcp://ua:http', expected a port"):
+        Config.load({"kind": "opcua", "name": "ua", "endpoint": "opc.tcp://ua:http"})
 
 
 def test_subscription_signed_and_encrypted_with_a_login(rig: Rig, server: ServerProcess) -> None:
@@ -241,12 +250,21 @@ def test_probe_browses_nodes(rig: Rig, server: ServerProcess) -> None:
     assert "2:Recipe" in text and "'PUMP-7'" in text and "(bad_sensor_fault)" in text
 
 
+def _as_toml(value: Any) -> Any:
+    """A table as a TOML file would hold it: TOML has no null, an unset key is left out."""
+    if isinstance(value, dict):
+        return {k: _as_toml(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_as_toml(v) for v in value]
+    return value
+
+
 def test_check_names_missing_certificate_and_password_files(rig: Rig, tmp_path: Path) -> None:
     """`gatewayd check` (its machine checks) says which of the device's files cannot be read."""
     from gatewayd import config
     from gatewayd.preflight import machine_problems
 
-    device = rig.config(4840, password_file=str(tmp_path / "nope.pass")).model_dump(mode="json")
+    device = _as_toml(rig.config(4840, password_file=str(tmp_path / "nope.pass")).as_dict())
     cfg = config.parse({"gateway": {"id": "g"}, "devices": [device]})
     problems = [str(p) for p in machine_problems(cfg)]
     assert len(problems) == 1 and "password_file" in problems[0] and "does not exist" in problems[0]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from gatewayd.buses import s7_pdu
 from gatewayd.buses.s7_pdu import Span
+from gatewayd.errors import ConfigError
 from gatewayd.sources.s7.config import Config
 from gatewayd.sources.s7.decode import Address, decode_value, encode_value, parse_address, plan_spans
 
@@ -135,6 +135,14 @@ def test_header_errors_and_junk_are_told_apart() -> None:
 ])
 def test_config_refuses_a_type_that_does_not_fit_the_address(point: dict[str, object], error: str) -> None:
     """The size letter of the address and the data type must agree, and the message says how."""
-    with pytest.raises(ValidationError, match=error):
-        Config.model_validate({"kind": "s7", "name": "plc", "host": "10.0.0.5",
+    with pytest.raises(ConfigError, match=error):
+        Config.load({"kind": "s7", "name": "plc", "host": "10.0.0.5",
                                "points": [{"alias": 1, "name": "x", **point}]})
+
+
+def test_one_cpu_is_one_line_however_its_host_is_written() -> None:
+    """The bus key is the endpoint as gatewayd.buses.keys spells it: `PLC-1.Plant.` and
+    `plc-1.plant` are one CPU, so their devices share one runner and one connection lock."""
+    keys = {Config.load({"kind": "s7", "name": "plc", "host": host}).bus_key
+            for host in ("PLC-1.Plant.", "plc-1.plant")}
+    assert keys == {"tcp:plc-1.plant:102"}

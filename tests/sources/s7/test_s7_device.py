@@ -31,7 +31,7 @@ POINTS: list[dict[str, Any]] = [
 
 
 def device(port: int, points: list[dict[str, Any]] = POINTS, **kw: Any) -> S7Device:
-    return S7Device(Config.model_validate({"kind": "s7", "name": "oven-plc", "host": "127.0.0.1",
+    return S7Device(Config.load({"kind": "s7", "name": "oven-plc", "host": "127.0.0.1",
                                            "port": port, "timeout_ms": 500, "points": points, **kw}))
 
 
