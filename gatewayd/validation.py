@@ -197,6 +197,8 @@ def _table(cls: type[M], raw: Any, path: KeyPath, problems: list[Problem]) -> M 
 
 def _value(tp: Any, value: Any, path: KeyPath, problems: list[Problem]) -> Any:
     model = _model_in(tp)
+    if value is None and type(None) in _union_args(tp):
+        return None  # (TOML has no null; a document built in code may say "not given" so)
     if model is not None:
         return _table(model, value, path, problems)
     item = _model_list(tp)
@@ -293,7 +295,7 @@ def _expected(what: str, tp: Any) -> str:
     name, rest = m["type"], m["rest"].strip()
     if rest.startswith(", got"):
         choices = _literal_choices(tp)
-        return _or_list([repr(c) for c in choices]) if choices else _TYPE_NAMES.get(name, name)
+        return _or_list([repr(c) for c in choices]) if choices else _type_names(name)
     length = re.match(r"of length (>=|<=) (\d+)", rest)
     if length:
         n = int(length[2])
@@ -305,7 +307,13 @@ def _expected(what: str, tp: Any) -> str:
     pattern = re.match(r"matching regex (.*)$", rest)
     if pattern:
         return f"text matching pattern {pattern[1]}"
-    return f"{_TYPE_NAMES.get(name, name)} {rest}".strip()
+    return f"{_type_names(name)} {rest}".strip()
+
+
+def _type_names(declared: str) -> str:
+    """msgspec's `int | str` in words: "a valid integer or a valid string"."""
+    names = [_TYPE_NAMES.get(n, n) for n in declared.split(" | ") if n != "null"]
+    return _or_list(names) if names else declared
 
 
 def _quote_hint(found: Any, what: str) -> str:
