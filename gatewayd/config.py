@@ -22,6 +22,7 @@ from .validation import Annotated, Invalid, Meta, Model, Problem, convert, field
 __all__ = ["Model", "Problem", "redact_url"]  # the tables below, and these for their users
 
 DEFAULT_PATH = Path("/etc/gatewayd/gatewayd.toml")
+STORE_PATH = Path("/var/lib/gatewayd/queue.db")
 
 # TOML has no path or tuple type: a path is written as text, a pair as an array.
 FilePath = Path
@@ -97,7 +98,9 @@ class BrokerConfig(Model):
 
 
 class StoreConfig(Model):
-    path: FilePath = Path("/var/lib/gatewayd/queue.db")
+    # (a factory: the schema writer cannot encode a Path default, so it is shown as text)
+    path: Annotated[FilePath, Meta(extra_json_schema={"default": str(STORE_PATH)})] = field(
+        default_factory=lambda: STORE_PATH)
     max_mb: Annotated[float, Meta(gt=0, description="bound on the queue's bytes on disk")] = 2048
     commit_interval_ms: Annotated[int, Meta(ge=0, le=60_000)] = 1000
     when_full: Literal["drop_oldest", "drop_newest", "pause_sources"] = "drop_oldest"

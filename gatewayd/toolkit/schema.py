@@ -36,13 +36,14 @@ def config_schema() -> dict[str, Any]:
         for key in [k for k in model.get("properties", {}) if k.startswith("_")]:
             del model["properties"][key]  # hidden keys (validation.GIVEN) are never written
     schema["properties"]["devices"] = {"type": "array", "items": _select_by_kind()}
-    return {
+    out = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         **schema,
         "$defs": defs,
         "title": "gatewayd config",
     }
+    return msgspec.to_builtins(out)  # type: ignore[no-any-return]  # tuple defaults as arrays
 
 
 def _text_types(tp: Any) -> dict[str, Any]:
