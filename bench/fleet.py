@@ -49,7 +49,7 @@ import paho.mqtt.client as mqtt
 
 from gatewayd.fleet import bundle, signing
 from gatewayd.fleet.commands import sign_command
-from gatewayd.fleet.manifest import SignedManifest, Target
+from gatewayd.fleet.manifest import SignedManifest, Target, parse_signed
 from gatewayd.fleet.releases import Releases
 from gatewayd.pipeline.codec import decode_data, decode_events
 from gatewayd.testing.broker import Broker
@@ -290,8 +290,8 @@ class Fleet:
 
     def manifest(self, version: str, percent: int) -> Path:
         doc = (self.work / "dist" / f"gatewayd-{version}.manifest.json").read_text()
-        signed = SignedManifest.model_validate_json(doc)
-        m = signed.manifest.model_copy(update={"target": Target(percent=percent)})
+        signed = parse_signed(doc)
+        m = signed.manifest.replace(target=Target(percent=percent))
         out = self.work / "dist" / f"gatewayd-{version}-{percent}.manifest.json"
         out.write_text(signing.sign_manifest(SignedManifest(manifest=m), self.key).to_json())
         return out

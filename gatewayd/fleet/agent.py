@@ -10,8 +10,8 @@ cleanly and systemd starts whatever `current` now points at. Every step and refu
 to `event(kind, fields)`, which the daemon publishes on `.../event` (kind "update" or "command").
 
 Trust comes in two roles (signing.py): manifests are checked against the release keys, commands
-against the command keys. Both sets, and cryptography, httpx and pydantic's command models, are
-loaded when the first command arrives: a gateway that is never commanded never pays for them.
+against the command keys. Both sets, and cryptography, httpx and the command and manifest types,
+are loaded when the first command arrives: a gateway that is never commanded never pays for them.
 """
 
 from __future__ import annotations

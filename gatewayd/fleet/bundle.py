@@ -16,10 +16,10 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .manifest import Manifest, SignedManifest, Target
+from .manifest import Manifest, SignedManifest, Target, checked
 
 PLATFORMS = {
     "linux_aarch64": ["manylinux2014_aarch64", "manylinux_2_28_aarch64", "linux_aarch64"],
@@ -33,7 +33,7 @@ class BuildOptions:
     platform: str = "any"  # "any": the project wheel only (dependencies already on the gateway)
     python_version: str = "3.11"
     wheelhouse: Path | None = None  # collect dependencies offline from here
-    target: Target = Target()  # noqa: RUF009 (frozen pydantic model, shared safely)
+    target: Target = field(default_factory=Target)
     min_from_version: str = "0"
     allow_downgrade: bool = False
     version: str | None = None  # override pyproject's version (test and hotfix builds)
@@ -46,6 +46,7 @@ def build(project: Path, out_dir: Path, opts: BuildOptions = BuildOptions(),
           step: Callable[[str], None] = lambda done: None) -> SignedManifest:
     """Write <out_dir>/gatewayd-<version>-<platform>.tar and its manifest; return the manifest.
     `step` is told after each of the BUILD_STEPS steps (for a progress display)."""
+    checked(opts.target, "target")  # a bad --percent is refused before the slow steps
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         wheels = Path(tmp) / "wheels"
@@ -70,7 +71,8 @@ def build(project: Path, out_dir: Path, opts: BuildOptions = BuildOptions(),
         allow_downgrade=opts.allow_downgrade,
         target=opts.target,
     )
-    signed = SignedManifest(manifest=manifest)
+    # Never write a manifest that gateways would refuse: decode it as they do.
+    signed = checked(SignedManifest(manifest=manifest), "manifest")
     (out_dir / f"gatewayd-{version}.manifest.json").write_text(signed.to_json())
     return signed
 

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, ValidationError
+import msgspec
 
 from ..errors import UpdateRefused
+from ..validation import Annotated, Meta, Model, field
 from .health import read_json, write_json
-from .manifest import Signature, SignedManifest, Strict, canonical, parse_json
+from .manifest import Signature, SignedManifest, canonical, checked, parse_json, refusal
 from .signing import TrustedKeys, sign_bytes, verify_bytes
 
 if TYPE_CHECKING:
@@ -34,46 +35,50 @@ WINDOW_S = 300.0
 MAX_NONCES = 10_000
 
 
-class UpdateArgs(Strict):
+class UpdateArgs(Model):
     manifest: SignedManifest
-    bundle_url: str = Field(min_length=1, max_length=2048)
+    bundle_url: Annotated[str, Meta(min_length=1, max_length=2048)]
 
 
-class NoArgs(Strict):
+class NoArgs(Model):
     pass
 
 
-class PingArgs(Strict):
-    id: str = Field(default="", max_length=64)
+class PingArgs(Model):
+    id: Annotated[str, Meta(max_length=64)] = ""
 
 
-ARGS: dict[str, type[Strict]] = {"update": UpdateArgs, "reload": NoArgs, "rebirth": NoArgs,
-                                 "ping": PingArgs}
+ARGS: dict[str, type[Model]] = {"update": UpdateArgs, "reload": NoArgs, "rebirth": NoArgs,
+                                "ping": PingArgs}
 
 
-class Command(Strict):
+class Command(Model):
     verb: Literal["update", "reload", "rebirth", "ping"]
     gateway: str
-    nonce: str = Field(pattern=r"^[0-9a-f]{32,64}$")
+    nonce: Annotated[str, Meta(pattern=r"^[0-9a-f]{32,64}$")]
     ts_ms: int
-    args: dict[str, Any] = Field(default_factory=dict)
+    # Kept as sent: the signature covers these exact values; typed by `parsed_args` per verb.
+    args: dict[str, Any] = field(default_factory=dict)
 
     def parsed_args(self) -> Any:
-        return ARGS[self.verb].model_validate(self.args)
+        """The verb's arguments as its type; msgspec.ValidationError if they do not fit."""
+        return msgspec.convert(self.args, ARGS[self.verb], strict=True)
 
 
-class Envelope(Strict):
+class Envelope(Model):
     command: Command
-    signatures: list[Signature] = Field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)
 
 
 def sign_command(private: Ed25519PrivateKey, verb: str, gateway: str, args: dict[str, Any],
                  now_s: float | None = None) -> bytes:
     """The fleet side: a signed envelope ready to publish on `.../cmd/<verb>`."""
-    cmd = Command(verb=verb, gateway=gateway, nonce=secrets.token_hex(16),  # type: ignore[arg-type]
-                  ts_ms=int((time.time() if now_s is None else now_s) * 1000), args=args)
-    sig = sign_bytes(private, canonical(cmd.model_dump(mode="json")))
-    return Envelope(command=cmd, signatures=[sig]).model_dump_json().encode()
+    cmd = checked(Command(verb=verb, gateway=gateway,  # type: ignore[arg-type]
+                          nonce=secrets.token_hex(16),
+                          ts_ms=int((time.time() if now_s is None else now_s) * 1000), args=args),
+                  "command")
+    sig = sign_bytes(private, canonical(cmd.as_dict()))
+    return msgspec.json.encode(Envelope(command=cmd, signatures=[sig]))
 
 
 class NonceCache:
@@ -113,7 +118,7 @@ class CommandVerifier:
         """A verified Command, or UpdateRefused saying why (for the refusal event)."""
         env = _parse(payload)
         cmd = env.command
-        verify_bytes(canonical(cmd.model_dump(mode="json")), env.signatures, self.trusted)
+        verify_bytes(canonical(cmd.as_dict()), env.signatures, self.trusted)
         if topic_verb is not None and topic_verb != cmd.verb:
             raise UpdateRefused(f"command {cmd.verb!r} arrived on the topic of {topic_verb!r}")
         if cmd.gateway != self.gateway_id:
@@ -135,5 +140,5 @@ def _parse(payload: bytes) -> Envelope:
 def _check_args(cmd: Command) -> None:
     try:
         cmd.parsed_args()
-    except ValidationError as e:
-        raise UpdateRefused(f"bad arguments for {cmd.verb}: {e.errors()[0]['msg']}") from None
+    except msgspec.ValidationError as e:
+        raise UpdateRefused(f"bad arguments for {cmd.verb}: {refusal(e)}") from None

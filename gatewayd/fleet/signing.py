@@ -155,7 +155,7 @@ def sign_manifest(signed: SignedManifest, private: Ed25519PrivateKey) -> SignedM
     """Add (or replace) this key's signature."""
     sig = sign_bytes(private, signed.manifest.canonical())
     others = [s for s in signed.signatures if s.key_id != sig.key_id]
-    return signed.model_copy(update={"signatures": [*others, sig]})
+    return signed.replace(signatures=[*others, sig])
 
 
 def verify_manifest(signed: SignedManifest, trusted: TrustedKeys) -> str:

@@ -72,6 +72,29 @@ def test_oversized_and_flooding_commands_are_dropped_and_counted(agent: tuple) -
     worker.stop()
 
 
+HOSTILE = [b"\xff\xfe\x00", b"", b"[]", b'{"command": null}', b"[" * 60_000,
+           b'{"command": {"verb": "shell"}, "signatures": []}',
+           b'{"command": {}, "signatures": [], "extra": ' + b"{}" * 30_000 + b"}"]
+
+
+def test_hostile_payloads_are_refusals_not_errors(agent: tuple) -> None:
+    """Junk within the size cap (bad UTF-8, wrong shapes, a verb outside the allowlist, deep
+    nesting) is a `refused` event each: nothing raises in the worker, which serves the next
+    signed command."""
+    a, events, keys = agent
+    worker = CommandWorker(threading.Event())
+    worker.start(a)
+    for junk in HOSTILE:
+        assert len(junk) <= MAX_COMMAND_BYTES
+        worker.submit("ping", junk)
+    _wait(lambda: len(events) >= len(HOSTILE))
+    assert [f["refused"].split(":")[0] for _, f in events] == ["malformed command"] * len(HOSTILE)
+    worker.submit("ping", _ping(keys))
+    _wait(lambda: not worker.results.empty())
+    worker.stop()
+    assert worker.errors == 0
+
+
 def test_the_mark_moves_while_alive_and_freezes_when_dead(agent: tuple) -> None:
     """Idle and alive: the watchdog mark moves. Stopped: it stands still."""
     a, _, _ = agent
@@ -95,7 +118,7 @@ def test_a_command_past_its_limit_freezes_the_mark(agent: tuple, slow_bundle: st
     signed = signing.sign_manifest(mf.SignedManifest(manifest=m),
                                    signing.load_private(keys / "release.key"))
     cmd = sign_command(signing.load_private(keys / "command.key"), "update", "gw-1",
-                       {"manifest": signed.model_dump(mode="json"), "bundle_url": slow_bundle})
+                       {"manifest": signed.as_dict(), "bundle_url": slow_bundle})
     worker = CommandWorker(threading.Event(), limit_s=0.5)
     worker.start(a)
     worker.submit("update", cmd)

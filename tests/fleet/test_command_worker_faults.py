@@ -151,7 +151,7 @@ def _not_a_tar_update(gw: Gateway) -> bytes:
     m = mf.Manifest(version="9.0.0", bundle_sha256=hashlib.sha256(junk.read_bytes()).hexdigest(),
                     bundle_size=junk.stat().st_size, bundle_name="junk.tar")
     signed = signing.sign_manifest(mf.SignedManifest(manifest=m), gw.release)
-    args = {"manifest": signed.model_dump(mode="json"), "bundle_url": str(junk)}
+    args = {"manifest": signed.as_dict(), "bundle_url": str(junk)}
     return sign_command(gw.command, "update", gw.id, args)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_malformed_manifest_is_refused() -> None:
     with pytest.raises(UpdateRefused, match="malformed"):
         mf.parse_signed("{not json")
     with pytest.raises(UpdateRefused, match="bundle_sha256"):
-        mf.parse_signed(json.dumps({"manifest": {**_manifest().manifest.model_dump(),
+        mf.parse_signed(json.dumps({"manifest": {**_manifest().manifest.as_dict(),
                                                   "bundle_sha256": "zz"}}))
 
 
@@ -79,3 +80,50 @@ def test_rollout_buckets_are_stable_and_percent_grows_the_set() -> None:
     assert only.includes("gw-001", "plant-a")
     assert not only.includes("gw-001", "plant-b") and not only.includes("gw-002", "plant-a")
     assert not mf.Target(percent=0).includes("gw-001", "s")
+
+
+def test_signed_bytes_are_those_earlier_releases_signed() -> None:
+    """The canonical form is pinned: manifests signed before (by any release of the tooling)
+    still verify, so the bytes of a fixed manifest must not change."""
+    m = mf.Manifest(version="1.2.0", bundle_sha256="ab" * 32, bundle_size=10,
+                    bundle_name="b.tar", created="2026-01-01T00:00:00+00:00",
+                    target=mf.Target(sites=["plant-a"], percent=10))
+    assert m.canonical() == (
+        b'{"allow_downgrade":false,"bundle_name":"b.tar","bundle_sha256":"' + b"ab" * 32
+        + b'","bundle_size":10,"created":"2026-01-01T00:00:00+00:00","min_from_version":"0",'
+        b'"platform":"any","target":{"gateways":null,"percent":10,"sites":["plant-a"]},'
+        b'"version":"1.2.0"}')
+
+
+@pytest.mark.parametrize(("key", "value", "named"), [
+    ("version", "one.two", "manifest.version: a version like 1.4.2"),
+    ("min_from_version", "x y", "manifest.min_from_version: a version like 1.4.2"),
+    ("bundle_size", 0, "manifest.bundle_size: Expected `int` >= 1"),
+    ("bundle_size", "10", "manifest.bundle_size: Expected `int`, got `str`"),
+    ("bundle_name", "../../etc/passwd", "manifest.bundle_name: Expected `str` matching"),
+    ("target", {"percent": 101}, "manifest.target.percent: Expected `int` <= 100"),
+    ("target", {"everyone": True}, "manifest.target.everyone: unknown key"),
+    ("signed_by", "me", "manifest.signed_by: unknown key"),
+])
+def test_each_manifest_rule_is_refused_by_key(key: str, value: object, named: str) -> None:
+    """Versions, bounds, patterns, types and unknown keys: each refusal names its key."""
+    doc = json.loads(_manifest().to_json())
+    doc["manifest"][key] = value
+    with pytest.raises(UpdateRefused, match=f"malformed manifest: {re.escape(named)}"):
+        mf.parse_signed(json.dumps(doc))
+
+
+def test_a_bad_version_is_refused_when_built_in_code() -> None:
+    """The version rule holds for a manifest built in code too, not only for decoded ones."""
+    with pytest.raises(ValueError, match=r"a version like 1\.4\.2"):
+        _manifest(version="latest")
+
+
+def test_build_refuses_a_rollout_percent_out_of_range(tmp_path: Path) -> None:
+    """`release build --percent 150` is refused before any slow step, and writes nothing."""
+    from gatewayd.fleet import bundle
+
+    opts = bundle.BuildOptions(target=mf.Target(percent=150))
+    with pytest.raises(UpdateRefused, match="target: percent: Expected `int` <= 100"):
+        bundle.build(tmp_path / "no-project", tmp_path / "out", opts)
+    assert not (tmp_path / "out").exists()

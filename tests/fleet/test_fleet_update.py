@@ -110,8 +110,8 @@ def test_missing_signature_is_refused(root: Path, fleet: Fleet) -> None:
 def test_bad_signature_is_refused(root: Path, good: tuple) -> None:
     """A manifest changed after signing (a bigger rollout) is refused."""
     signed, tar = good
-    forged = signed.model_copy(update={"manifest": signed.manifest.model_copy(
-        update={"target": Target(percent=100, sites=["plant-a"])})})
+    forged = signed.replace(manifest=signed.manifest.replace(
+        target=Target(percent=100, sites=["plant-a"])))
     _refused(root, forged.to_json(), str(tar), "bad signature")
 
 
@@ -119,7 +119,7 @@ def test_unknown_key_is_refused(root: Path, good: tuple, tmp_path: Path) -> None
     """A manifest signed by a key the gateway does not hold is refused."""
     signed, tar = good
     signing.keygen(tmp_path / "rogue.key", tmp_path / "rogue.pub", "release")
-    rogue = signing.sign_manifest(signed.model_copy(update={"signatures": []}),
+    rogue = signing.sign_manifest(signed.replace(signatures=[]),
                                   signing.load_private(tmp_path / "rogue.key"))
     _refused(root, rogue.to_json(), str(tar), "unknown key")
 
@@ -185,7 +185,7 @@ def test_agent_takes_a_signed_update_command_and_confirms_health(root: Path, goo
                        lambda kind, f: events.append((kind, f)), root=root)
     agent.updater.share_site_packages = SHARED_SITE
     payload = sign_command(fleet.command_private, "update", "gw-7",
-                           {"manifest": signed.model_dump(mode="json"), "bundle_url": str(tar)})
+                           {"manifest": signed.as_dict(), "bundle_url": str(tar)})
     assert agent.on_command("update", payload) == EXIT_RESTART
     assert agent.on_command("update", payload) is None  # the replay is refused
     assert "replayed" in events[-1][1]["refused"]
