@@ -43,7 +43,7 @@ def config_schema() -> dict[str, Any]:
         "$defs": defs,
         "title": "gatewayd config",
     }
-    return msgspec.to_builtins(out)  # type: ignore[no-any-return]  # tuple defaults as arrays
+    return msgspec.json.decode(msgspec.json.encode(out))  # type: ignore[no-any-return]  # tuples as arrays
 
 
 def _text_types(tp: Any) -> dict[str, Any]:
