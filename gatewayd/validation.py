@@ -33,6 +33,7 @@ A string is accepted where a `Path` is declared, an array where a tuple is.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 from dataclasses import dataclass
@@ -101,8 +102,7 @@ class Model(msgspec.Struct, metaclass=_Kw, frozen=True, forbid_unknown_fields=Tr
     @classmethod
     def keys(cls) -> tuple[str, ...]:
         """The TOML keys this table takes."""
-        return tuple(f.encode_name for f in msgspec.structs.fields(cls)
-                     if not f.encode_name.startswith("_"))
+        return tuple(f.encode_name for f in fields_of(cls) if not f.encode_name.startswith("_"))
 
     @classmethod
     def load(cls: type[M], data: Any) -> M:
@@ -139,7 +139,9 @@ class Problem:
         return out or "(top level)"
 
 
+@functools.cache
 def fields_of(cls: type[Model]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    """A table's fields, types resolved (once a class: resolving costs ~1 ms a call)."""
     return msgspec.structs.fields(cls)
 
 
@@ -168,19 +170,18 @@ def _table(cls: type[M], raw: Any, path: KeyPath, problems: list[Problem]) -> M 
     except (ValueError, TypeError) as e:
         problems.append(Problem(path, f"expected {e}"))
         return None
-    fields = msgspec.structs.fields(cls)
-    known = {f.encode_name: f for f in fields if not f.encode_name.startswith("_")}
-    values: dict[str, Any] = {f.name: frozenset(k for k in raw if k in known)
-                              for f in fields if f.encode_name == GIVEN}
+    plan = _plan(cls)
+    values: dict[str, Any] = {name: frozenset(k for k in raw if k in plan.keys)
+                              for name in plan.given}
     for key, value in raw.items():
-        f = known.get(key)
+        f = plan.keys.get(key)
         if f is None:
-            close = difflib.get_close_matches(str(key), list(known), n=1)
+            close = difflib.get_close_matches(str(key), list(plan.keys), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append(Problem((*path, str(key)), f"unknown key{hint}"))
             continue
-        values[f.name] = _value(f.type, value, (*path, key), problems)
-    for key, f in known.items():
+        values[f.name] = _value(f, value, (*path, key), problems)
+    for key, f in plan.keys.items():
         if key not in raw and f.required:
             problems.append(Problem((*path, key), "missing, a value is required"))
     if len(problems) > before:
@@ -195,22 +196,47 @@ def _table(cls: type[M], raw: Any, path: KeyPath, problems: list[Problem]) -> M 
     return None
 
 
-def _value(tp: Any, value: Any, path: KeyPath, problems: list[Problem]) -> Any:
-    model = _model_in(tp)
-    if value is None and type(None) in _union_args(tp):
+@dataclass(frozen=True)
+class _Field:
+    """How one key of a table is read: as a table, an array of tables, or a plain value."""
+
+    name: str
+    type: Any
+    required: bool
+    table: type[Model] | None
+    table_list: type[Model] | None
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class _Plan:
+    keys: dict[str, _Field]  # by TOML key
+    given: tuple[str, ...]  # the attributes that take the keys written (GIVEN)
+
+
+@functools.cache
+def _plan(cls: type[Model]) -> _Plan:
+    """A table's keys, worked out once a class (resolving a type is slow, tables are many)."""
+    keys = {f.encode_name: _Field(f.name, f.type, f.required, _model_in(f.type),
+                                  _model_list(f.type), type(None) in _union_args(f.type))
+            for f in fields_of(cls) if not f.encode_name.startswith("_")}
+    return _Plan(keys, tuple(f.name for f in fields_of(cls) if f.encode_name == GIVEN))
+
+
+def _value(f: _Field, value: Any, path: KeyPath, problems: list[Problem]) -> Any:
+    if value is None and f.nullable:
         return None  # (TOML has no null; a document built in code may say "not given" so)
-    if model is not None:
-        return _table(model, value, path, problems)
-    item = _model_list(tp)
-    if item is not None:
+    if f.table is not None:
+        return _table(f.table, value, path, problems)
+    if f.table_list is not None:
         if not isinstance(value, list):
             problems.append(Problem(path, f"found {_shown(value, path)}, expected an array"))
             return None
-        return [_table(item, v, (*path, i), problems) for i, v in enumerate(value)]
+        return [_table(f.table_list, v, (*path, i), problems) for i, v in enumerate(value)]
     try:
-        return msgspec.convert(value, tp, strict=True, dec_hook=_from_text)
+        return msgspec.convert(value, f.type, strict=True, dec_hook=_from_text)
     except msgspec.ValidationError as e:
-        problems.append(_problem(tp, value, path, str(e)))
+        problems.append(_problem(f.type, value, path, str(e)))
         return None
 
 
