@@ -32,7 +32,7 @@ from pathlib import Path
 class Userland:
     platform: str  # the wheel platform tag scripts/install asks for
     bits: int
-    piwheels: bool  # its dependencies (numpy, msgpack, cffi) come from piwheels
+    piwheels: bool  # its dependencies (numpy, msgpack, msgspec, cffi) come from piwheels
 
     def line(self) -> str:
         return f"platform={self.platform} bits={self.bits} piwheels={'yes' if self.piwheels else 'no'}"
