@@ -14,10 +14,10 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import UpdateRefused
+
 # tarfile, shutil and subprocess are imported where an update uses them: the daemon reads the
 # release links at every start, but installs a release once in a long while (about 2 MB kept).
-
-from ..errors import UpdateRefused
 
 SELFTEST_TIMEOUT_S = 120
 
