@@ -10,7 +10,7 @@ from ...validation import Annotated, Invalid, Meta, field
 from .decode import check_tag
 
 
-class EnipPoint(PointConfig, frozen=True, kw_only=True):
+class EnipPoint(PointConfig):
     tag: Annotated[str, Meta(description="controller tag (Tank1_Level, Levels[3], Motor.Speed) "
                                          "or program tag (Program:MainProgram.Speed)")]
 
@@ -21,7 +21,7 @@ class EnipPoint(PointConfig, frozen=True, kw_only=True):
             raise Invalid("tag", str(e).removeprefix(f"{self.tag!r} is not ")) from None
 
 
-class Config(DeviceConfig, frozen=True, kw_only=True):
+class Config(DeviceConfig):
     kind: Literal["enip"]
     host: Annotated[str, Meta(description="the controller's (or its Ethernet module's) IP "
                                           "address")]

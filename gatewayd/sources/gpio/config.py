@@ -14,7 +14,7 @@ OEE_ROLES = ("availability", "performance", "quality", "oee")
 DEFAULT_TYPE = {"state": "bool", "counter": "int"}
 
 
-class GpioInput(Model, frozen=True, kw_only=True):
+class GpioInput(Model):
     """One pin. Several points may read it (a running signal gives state and run hours)."""
 
     name: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -29,7 +29,7 @@ class GpioInput(Model, frozen=True, kw_only=True):
         return self.pull != "up" if self.active_high is None else self.active_high
 
 
-class GpioPoint(PointConfig, frozen=True, kw_only=True):
+class GpioPoint(PointConfig):
     role: Role
     input: Annotated[str, Meta(description="name of an input; not for OEE roles")] | None = None
     pulses_per_unit: Annotated[float, Meta(gt=0, description="rate: pulses per litre, ...")] = 1.0
@@ -55,7 +55,7 @@ def _shift_starts(value: list[str]) -> list[time]:
         raise Invalid("shifts", "shift start times like '06:00'") from None
 
 
-class OeeConfig(Model, frozen=True, kw_only=True):
+class OeeConfig(Model):
     running: Annotated[str, Meta(description="input that is active while the machine runs")]
     parts: Annotated[str, Meta(description="input pulsing once per part made (good and "
                                            "rejected)")]
@@ -81,7 +81,7 @@ class OeeConfig(Model, frozen=True, kw_only=True):
         return sorted(_shift_starts(self.shifts))
 
 
-class Config(DeviceConfig, frozen=True, kw_only=True):
+class Config(DeviceConfig):
     kind: Literal["gpio"]
     period_ms: Annotated[int, Meta(ge=100, le=86_400_000, description="emit interval")] = 10_000
     persist_interval_ms: Annotated[int, Meta(ge=1000, le=86_400_000)] = 60_000

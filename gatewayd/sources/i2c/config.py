@@ -54,7 +54,7 @@ def check_profile(data: dict[str, Any], kind: str, key: str = "profile") -> None
         raise Invalid(key, f"found {name!r}, expected {e}") from None
 
 
-class I2CPoint(PointConfig, frozen=True, kw_only=True):
+class I2CPoint(PointConfig):
     measurand: Annotated[Literal["temperature", "pressure", "humidity"],
                          Meta(description="bme280: °C, Pa, %RH")] | None = None
     channel: Annotated[Literal["ain0", "ain1", "ain2", "ain3", "ain0-ain1", "ain0-ain3",
@@ -70,7 +70,7 @@ class I2CPoint(PointConfig, frozen=True, kw_only=True):
         return CHANNELS[self.channel or "ain0"]
 
 
-class Config(DeviceConfig, frozen=True, kw_only=True):
+class Config(DeviceConfig):
     kind: Literal["i2c"]
     profile: str | None = None
     chip: Literal["ads1115", "bme280"]

@@ -13,7 +13,7 @@ from .decode import check_node_id
 DEFAULT_PORT = 4840  # an opc.tcp endpoint without a port
 
 
-class OpcUaPoint(PointConfig, frozen=True, kw_only=True):
+class OpcUaPoint(PointConfig):
     node_id: Annotated[str, Meta(description="ns=2;s=Line1.Temperature, ns=3;i=1001 or "
                                              "nsu=<uri>;s=<name>")]
     sampling_interval_ms: Annotated[int, Meta(
@@ -32,7 +32,7 @@ class OpcUaPoint(PointConfig, frozen=True, kw_only=True):
             raise Invalid("node_id", str(e).removeprefix(f"{self.node_id!r} is not ")) from None
 
 
-class Config(DeviceConfig, frozen=True, kw_only=True):
+class Config(DeviceConfig):
     kind: Literal["opcua"]
     endpoint: Annotated[str, Meta(pattern=r"^opc\.tcp://[^/\s]+(/\S*)?$",
                                   description="opc.tcp://host:4840/path")]

@@ -12,7 +12,7 @@ from .decode import Address, DataType, parse_address, width
 S7Type = Literal["bool", "byte", "word", "int", "dword", "dint", "real", "string"]
 
 
-class S7Point(PointConfig, frozen=True, kw_only=True):
+class S7Point(PointConfig):
     address: Annotated[str, Meta(description="absolute address as TIA Portal writes it: "
                                              "DB1.DBD0, MW10, I0.3")]
     data_type: Annotated[S7Type, Meta(description="bool for a bit address, else "
@@ -67,7 +67,7 @@ def _parsed(text: str) -> Address:
         raise Invalid("address", why) from None
 
 
-class Config(DeviceConfig, frozen=True, kw_only=True):
+class Config(DeviceConfig):
     kind: Literal["s7"]
     host: Annotated[str, Meta(description="the CPU's (or CP's) IP address")]
     port: Annotated[int, Meta(ge=1, le=65535)] = 102

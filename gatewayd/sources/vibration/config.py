@@ -29,7 +29,7 @@ DEFAULT_FEATURES = (
 )
 
 
-class Band(Model, frozen=True, kw_only=True):
+class Band(Model):
     name: Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,24}$")]
     lo_hz: Annotated[float, Meta(ge=0)]
     hi_hz: Annotated[float, Meta(gt=0)]
@@ -39,7 +39,7 @@ class Band(Model, frozen=True, kw_only=True):
             raise ValueError("hi_hz above lo_hz")
 
 
-class Bearing(Model, frozen=True, kw_only=True):
+class Bearing(Model):
     """Geometry, or the four defect frequencies as multiples of shaft speed (from a catalogue)."""
 
     balls: Annotated[int, Meta(ge=3, le=100)] | None = None
@@ -79,7 +79,7 @@ class Bearing(Model, frozen=True, kw_only=True):
         )
 
 
-class Tachometer(Model, frozen=True, kw_only=True):
+class Tachometer(Model):
     """A once-per-revolution (or N-per-revolution) pulse input giving the shaft speed."""
 
     pin: Annotated[int | str, Meta(description="GPIO number or name, as gpiozero takes it")]
@@ -88,18 +88,18 @@ class Tachometer(Model, frozen=True, kw_only=True):
     active_high: Annotated[bool, Meta(description="an NPN sensor pulls the line low")] = False
 
 
-class Alarm(Model, frozen=True, kw_only=True):
+class Alarm(Model):
     feature: str
     on: float
     off: float | None = None  # default: equal to `on` (no hysteresis)
     persistence_windows: Annotated[int, Meta(ge=1, le=1000)] = 3
 
 
-class VibrationPoint(PointConfig, frozen=True, kw_only=True):
+class VibrationPoint(PointConfig):
     feature: str
 
 
-class Config(DeviceConfig, frozen=True, kw_only=True):
+class Config(DeviceConfig):
     kind: Literal["vibration"]
     period_ms: Annotated[int, Meta(ge=1, le=60_000, description="how often the FIFO is "
                                                                 "drained")] = 5
