@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from gatewayd import config
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.supervisor import Supervisor
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 
 def test_listen_prints_json_lines(tmp_path: Path, broker: Any) -> None:

@@ -83,9 +83,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 def run(cfg: Any, backend: Any, seconds: float, out: TextIO) -> int:
     """Poll and print; the exit code (0 all devices answered, 1 some failed)."""
     from ..points.stage import PointStage
+    from ..runner import Runner
     from ..sources.base import SourceContext
     from ..supervisor import build_devices
-    from ..workers import BusWorker
 
     sink = Collector(out if seconds else None)
     with tempfile.TemporaryDirectory(prefix="gatewayd-test-") as state_dir:
@@ -99,7 +99,7 @@ def run(cfg: Any, backend: Any, seconds: float, out: TextIO) -> int:
                 polled[d.bus_key].append(d)
             else:
                 evented.append(d)
-        workers = [BusWorker(key, devs, sink.many, sink.event) for key, devs in polled.items()]
+        workers = [Runner(key, devs, sink.many, sink.event) for key, devs in polled.items()]
         started: dict[str, str] = {}  # event device -> why it did not start ("" = started)
         for w in workers:
             w.start()

@@ -20,9 +20,9 @@ from test_toolkit_tail import PtyRun
 
 from gatewayd.live.client import NoDaemon, read_snapshot
 from gatewayd.live.server import SEND_TIMEOUT_S, LiveServer
-from gatewayd.sims.broker import free_port
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.sources.modbus.decode import encode_value
+from gatewayd.testing.broker import free_port
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 CONFIG = """
 [gateway]

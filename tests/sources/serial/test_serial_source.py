@@ -15,9 +15,9 @@ from gatewayd.buses.serial import Backoff
 from gatewayd.errors import CommError, DeviceError, ProtocolError
 from gatewayd.model import Quality, Reading
 from gatewayd.points.stage import PointStage
-from gatewayd.sims.serial_instruments import BinaryMeter, PollSensor, Scale, SerialSim
 from gatewayd.sources.serial.config import Config
 from gatewayd.sources.serial.source import SerialDevice
+from gatewayd.testing.serial_instruments import BinaryMeter, PollSensor, Scale, SerialSim
 
 SCALE_CFG = {
     "kind": "serial", "name": "scale-1", "mode": "free_running", "timeout_ms": 300,
