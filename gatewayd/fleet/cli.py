@@ -96,8 +96,9 @@ def _sign(sub: Any) -> None:
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
+    from ..errors import KeyRoleError
     from .manifest import parse_signed
-    from .signing import KeyRoleError, load_private, sign_manifest
+    from .signing import load_private, sign_manifest
 
     try:
         key = load_private(args.key, role="release")
@@ -120,8 +121,9 @@ def _command(sub: Any) -> None:
 
 
 def cmd_command(args: argparse.Namespace) -> int:
+    from ..errors import KeyRoleError
     from .commands import sign_command
-    from .signing import KeyRoleError, load_private
+    from .signing import load_private
 
     try:
         key = load_private(args.key, role="command")

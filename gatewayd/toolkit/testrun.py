@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..errors import DeviceError
 from ..model import Event, Reading, quality_label
 
 ONCE_LIMIT_S = 60.0  # "once" waits for each point's first reading, never longer than this
@@ -123,8 +124,10 @@ def _start_event_device(dev: Any, ctx: Any, sink: Collector, stage_cls: Any) -> 
     stage = stage_cls.for_device(dev, sink.event)
     try:
         dev.start(dataclasses.replace(ctx, emit=stage.emit_to(sink.one)))
-    except Exception as e:  # a pin taken by another process: this device fails, with why
-        return f"{type(e).__name__}: {e}" if not str(e).startswith(dev.name) else str(e)
+    except DeviceError as e:  # a pin taken by another process: its message names the device
+        return str(e)
+    except Exception as e:  # anything else fails this device too, named by its type
+        return f"{type(e).__name__}: {e}"
     return ""
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from test_toolkit_tail import PtyRun
 
-from gatewayd.live.client import NoDaemon, read_snapshot
+from gatewayd.errors import NoDaemon
+from gatewayd.live.client import read_snapshot
 from gatewayd.live.server import SEND_TIMEOUT_S, LiveServer
 from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.testing.broker import free_port

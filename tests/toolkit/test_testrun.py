@@ -122,6 +122,22 @@ def test_a_failing_device_exits_1_with_its_reason(tmp_path: Path, plc: ModbusSim
     assert lines[-1] == "1 of 2 devices answered, 1 FAILED"
 
 
+def test_an_event_device_that_cannot_start_fails_in_the_bus_s_words(tmp_path: Path) -> None:
+    """A GPIO device whose pin the pin factory does not have: FAILED with the bus's message
+    (it names the device, so no exception type is put before it), its point bad; exit 1."""
+    cfg = tmp_path / "g.toml"
+    devices = SIMULATED.split("[[devices]]")  # the GPIO one, on a pin the factory lacks
+    gpio = "[[devices]]" + next(d for d in devices if 'kind = "gpio"' in d)
+    cfg.write_text(HEAD.format(dead=free_port(), tmp=tmp_path) + gpio.replace("pin = 17", "pin = 99"))
+    r = gatewayd_test(cfg)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    failed = lines[0].removeprefix("lathe-signals (gpio): FAILED: ")
+    assert failed.startswith("lathe-signals: pin 99: ") and "Error" not in failed, lines[0]
+    assert lines[1].split() == ["lathe.running", "-", "bad_comm"]
+    assert lines[-1] == "0 of 1 devices answered, 1 FAILED"
+
+
 def test_for_n_seconds_prints_every_reading(tmp_path: Path, plc: ModbusSim) -> None:
     """--seconds 1.5 with a 200 ms period: several timestamped readings, then the summary."""
     cfg = tmp_path / "g.toml"

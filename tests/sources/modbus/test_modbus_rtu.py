@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from gatewayd import config
-from gatewayd.buses import BusConflict, Buses
-from gatewayd.errors import CommError
+from gatewayd.buses import Buses
+from gatewayd.errors import BusConflict, CommError
 from gatewayd.model import Quality
 from gatewayd.sources.base import SourceContext
 from gatewayd.sources.modbus.decode import encode_value

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from gatewayd.buses import BusConflict, Buses
+from gatewayd.buses import Buses
 from gatewayd.buses.serial import Backoff
-from gatewayd.errors import CommError, DeviceError, ProtocolError
+from gatewayd.errors import BusConflict, CommError, DeviceError, ProtocolError
 from gatewayd.model import Quality, Reading
 from gatewayd.points.stage import PointStage
 from gatewayd.sources.serial.config import Config
