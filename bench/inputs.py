@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/inputs.py
 
-i2c:    chip reads a second through the I2C source over gatewayd.sims.i2c.SimBus (the figure
+i2c:    chip reads a second through the I2C source over gatewayd.testing.i2c.SimBus (the figure
         of bench/inputs_i2c.py's `measure()` when that file exists)
 serial: polled lines a second through the serial source, over a pty to a simulated sensor
         (write `?T\\r`, read `T=23.45*47\\r`, check the XOR, match the pattern)
@@ -24,8 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gatewayd.sims.serial_instruments import PollSensor, SerialSim  # noqa: E402
 from gatewayd.sources.base import SourceContext  # noqa: E402
+from gatewayd.testing.serial_instruments import PollSensor, SerialSim  # noqa: E402
 
 BUDGET_S = 2.0
 
@@ -54,9 +54,9 @@ def i2c_reads_per_s() -> float:
 def _i2c_fallback() -> float:
     """ADS1115 single-shot reads through the I2C source; the sleeps advance a fake clock."""
     from gatewayd.config import load
-    from gatewayd.sims.ads1115 import ADS1115
-    from gatewayd.sims.i2c import SimBus
     from gatewayd.sources.i2c.source import I2CSensor
+    from gatewayd.testing.ads1115 import ADS1115
+    from gatewayd.testing.i2c import SimBus
 
     cfg = next(d for d in load(ROOT / "gatewayd/sources/i2c/sample.toml").devices
                if getattr(d, "chip", "") == "ads1115")

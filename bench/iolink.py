@@ -12,7 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gatewayd.sims.iolink_master import (
+from gatewayd.sources.iolink import iodd
+from gatewayd.sources.iolink.config import Config
+from gatewayd.sources.iolink.decode import decode_pd
+from gatewayd.sources.iolink.regmap import load_map
+from gatewayd.sources.iolink.source import build
+from gatewayd.testing.iolink_master import (
     IODD_DIR,
     HttpMasterSim,
     ModbusMasterSim,
@@ -20,11 +25,6 @@ from gatewayd.sims.iolink_master import (
     SimPort,
     encode_pd,
 )
-from gatewayd.sources.iolink import iodd
-from gatewayd.sources.iolink.config import Config
-from gatewayd.sources.iolink.decode import decode_pd
-from gatewayd.sources.iolink.regmap import load_map
-from gatewayd.sources.iolink.source import build
 
 IODDS = IODD_DIR
 KINDS = ["TS14", "PS16", "FM32"]

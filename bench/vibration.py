@@ -17,7 +17,7 @@ from scipy import signal, stats
 
 from gatewayd.analysis.ring import Ring
 from gatewayd.analysis.spectrum import Analyzer, Spec
-from gatewayd.sims.vibration import SKF_6205, Machine
+from gatewayd.testing.vibration import SKF_6205, Machine
 
 FS, N, HOP, SECONDS, REPEATS = 25_600, 4096, 2048, 8, 5
 BANDS = {"low": (10.0, 1000.0), "mid": (1000.0, 5000.0), "high": (5000.0, 12000.0)}

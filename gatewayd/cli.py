@@ -83,7 +83,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """From the daemon's live socket; from its status.json when the socket cannot be reached
     (an older daemon, a directory the socket could not be made in)."""
-    from .live.client import NoDaemon, candidates, read_snapshot
+    from .errors import NoDaemon
+    from .live.client import candidates, read_snapshot
 
     cfg = _config_or_none(args.config)
     store_dir = cfg.store.path.parent if cfg is not None else None

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from .errors import FormatError
 from .model import Point, quality_label
 from .pipeline import codec
 from .publish.credentials import Credentials as Credentials  # re-exported: listen, tail
@@ -146,7 +147,7 @@ class Listener:
                 return [{"type": "event", "seq": seq, **e} for e in events]
             if leaf == "data":
                 return self._data(payload)
-        except (codec.FormatError, KeyError, TypeError, ValueError) as e:
+        except (FormatError, KeyError, TypeError, ValueError) as e:
             return [{"type": "refused", "topic": topic, "reason": str(e)}]
         return []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gatewayd.sims.broker import Broker, free_port, wait_port  # noqa: F401 - re-exported
+from gatewayd.testing.broker import Broker, free_port, wait_port  # noqa: F401 - re-exported
 from gatewayd.testing.clock import ManualClock
 
 # helpers that test folders share (i2c_testing, ...) are imported by name

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from gatewayd.consumer import Listener
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.sources.modbus.decode import encode_value
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 CONFIG = """
 [gateway]

@@ -12,8 +12,8 @@ from typing import Any
 
 from gatewayd import config
 from gatewayd.consumer import Listener
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.supervisor import Supervisor
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 CONFIG = """
 [gateway]

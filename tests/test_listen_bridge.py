@@ -9,10 +9,12 @@ import io
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import msgpack
 import paho.mqtt.client as mqtt
+from listen_kit import listen_to_a_gateway
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gatewayd import listen
@@ -126,38 +128,12 @@ def test_csv_rows() -> None:
         '2026-11-18T11:06:40.250Z,g,"plc,1",line 1.flow,7,2.5,l/min,0,good,4')
 
 
-def test_listen_process_writes_influx_from_a_running_gateway(broker: Any) -> None:
+def test_listen_process_writes_influx_from_a_running_gateway(broker: Any, tmp_path: Path) -> None:
     """The command, in its own process: readings published by a real supervisor arrive as
     InfluxDB lines with their device, point and unit."""
-    import subprocess
-    import sys
-    from pathlib import Path
-    from tempfile import TemporaryDirectory
-
-    from gatewayd import config
-    from gatewayd.sources.modbus.decode import encode_value
-    from gatewayd.supervisor import Supervisor
-    from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
-
-    with TemporaryDirectory() as d, ModbusSim({1: RegisterModel(holding=10)}) as sim:
-        sim.model(1).set("holding", 0, encode_value(-3.25, "float32"))
-        cfg = config.parse({
-            "gateway": {"id": "gw-influx"}, "broker": {"url": broker.url},
-            "store": {"path": str(Path(d) / "q.db")}, "publish": {"interval_ms": 200},
-            "devices": [{"kind": "modbus", "name": "plc", "port": sim.port, "period_ms": 100,
-                         "points": [{"alias": 7, "name": "flow", "unit": "l/min", "register": 0,
-                                     "data_type": "float32"}]}]})
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gatewayd.cli", "listen", "--broker", broker.url,
-             "--gateway", "gw-influx", "--format", "influx", "--count", "3", "--timeout-s", "20"],
-            stdout=subprocess.PIPE, text=True)
-        sup = Supervisor(cfg)
-        sup.start()
-        try:
-            out, _ = proc.communicate(timeout=30)
-        finally:
-            sup.stop()
-    assert proc.returncode == 0
+    code, out = listen_to_a_gateway(broker.url, "gw-influx", tmp_path, "--format", "influx",
+                                    "--count", "3")
+    assert code == 0
     lines = out.splitlines()
     assert len(lines) == 3
     assert all(line.startswith("gatewayd,gateway=gw-influx,device=plc,point=flow,unit=l/min "

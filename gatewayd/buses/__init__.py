@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..errors import ConfigError
+from ..errors import BusConflict
 from .backend import Backend, Hardware
 
 B = TypeVar("B", bound="Bus")
@@ -43,10 +43,6 @@ def quiet_libraries() -> None:
         logger = logging.getLogger(name)
         if logger.level < logging.WARNING:
             logger.setLevel(logging.WARNING)
-
-
-class BusConflict(ConfigError):
-    """Two devices want one physical line with settings that cannot both hold."""
 
 
 class Bus:

@@ -12,9 +12,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UpdateRefused
+
+if TYPE_CHECKING:  # cryptography is imported only when a key is used
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(os.environ.get("GATEWAYD_ROOT", "/"))
 STATE_DIR = Path(os.environ.get("STATE_DIRECTORY", "/var/lib/gatewayd").split(":")[0])
@@ -91,18 +94,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 def _sign(sub: Any) -> None:
     p = sub.add_parser("sign", help="sign a manifest with a release private key (in place)")
     p.add_argument("manifest", type=Path)
-    p.add_argument("--key", type=Path, required=True, help="a release key (never a command key)")
+    _key_option(p, "release")
     p.set_defaults(func=cmd_sign)
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
     from .manifest import parse_signed
-    from .signing import KeyRoleError, load_private, sign_manifest
+    from .signing import sign_manifest
 
-    try:
-        key = load_private(args.key, role="release")
-    except KeyRoleError as e:
-        print(f"release sign: REFUSED: {e}", file=sys.stderr)
+    key = _signing_key(args.key, "release", "release sign")
+    if key is None:
         return 1
     signed = sign_manifest(parse_signed(args.manifest.read_text()), key)
     args.manifest.write_text(signed.to_json())
@@ -114,23 +115,38 @@ def _command(sub: Any) -> None:
     p = sub.add_parser("command", help="a signed command envelope for .../cmd/<verb> (stdout)")
     p.add_argument("verb", choices=("update", "reload", "rebirth", "ping"))
     p.add_argument("--gateway", required=True, help="the gateway id it is meant for")
-    p.add_argument("--key", type=Path, required=True, help="a command key (never a release key)")
+    _key_option(p, "command")
     p.add_argument("--args", default="{}", help="the verb's arguments as a JSON object")
     p.set_defaults(func=cmd_command)
 
 
 def cmd_command(args: argparse.Namespace) -> int:
     from .commands import sign_command
-    from .signing import KeyRoleError, load_private
 
-    try:
-        key = load_private(args.key, role="command")
-    except KeyRoleError as e:
-        print(f"release command: REFUSED: {e}", file=sys.stderr)
+    key = _signing_key(args.key, "command", "release command")
+    if key is None:
         return 1
     sys.stdout.write(sign_command(key, args.verb, args.gateway, json.loads(args.args)).decode())
     sys.stdout.write("\n")
     return 0
+
+
+def _key_option(p: argparse.ArgumentParser, role: str) -> None:
+    other = "command" if role == "release" else "release"
+    p.add_argument("--key", type=Path, required=True, help=f"a {role} key (never a {other} key)")
+
+
+def _signing_key(path: Path, role: str, command: str) -> Ed25519PrivateKey | None:
+    """The private key in `path` if it is a `role` key; else None, and `command` says on stderr
+    why it refuses (the two roles never stand in for each other)."""
+    from ..errors import KeyRoleError
+    from .signing import load_private
+
+    try:
+        return load_private(path, role=role)
+    except KeyRoleError as e:
+        print(f"{command}: REFUSED: {e}", file=sys.stderr)
+        return None
 
 
 def _verify(sub: Any) -> None:

@@ -27,17 +27,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..errors import UpdateRefused
+from ..errors import KeyRoleError, UpdateRefused
 from .manifest import Signature, SignedManifest
 
 TrustedKeys = dict[str, Ed25519PublicKey]
 ROLES = ("release", "command")
 ROLE_LINE = "gatewayd-key-role: "
 log = logging.getLogger("gatewayd.fleet")
-
-
-class KeyRoleError(ValueError):
-    """A key of the wrong role, or of none, where a role is required."""
 
 
 def key_role(text: str) -> str | None:

@@ -13,13 +13,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from ..errors import NoDaemon
 from .server import MAX_SNAPSHOT_BYTES, SOCKET_NAME
 
 RUN_DIR = Path("/run/gatewayd")  # the unit's RuntimeDirectory
-
-
-class NoDaemon(Exception):
-    """No daemon answers on any of the places its socket can be (the message lists them)."""
 
 
 def socket_path(store_dir: Path) -> Path:

@@ -19,6 +19,7 @@ from typing import Any
 
 import msgpack
 
+from ..errors import FormatError
 from ..model import Event, Point, Quality, Reading
 
 VERSION = 2
@@ -28,10 +29,6 @@ _QUANT_MAX = 1 << 63  # a quantised value is a signed 64-bit integer
 _PACK = msgpack.Packer(autoreset=True)
 _PACK_F32 = msgpack.Packer(autoreset=True, use_single_float=True)
 _HEADER = msgpack.packb("v") + msgpack.packb(VERSION)
-
-
-class FormatError(ValueError):
-    """A message this decoder must not read: unknown version, or not well formed."""
 
 
 def _pack(message: Any) -> bytes:

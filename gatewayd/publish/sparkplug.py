@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ..errors import FormatError
 from ..model import Point, Quality, Reading, now_ms
 from ..pipeline import codec
 from .credentials import Credentials
@@ -316,7 +317,7 @@ class QueueFeed:
     def _checked(self, kind: str, body: bytes, historical: bool) -> None:
         try:
             self._send(kind, body, historical)
-        except codec.FormatError as e:  # a version-1 batch from before an upgrade
+        except FormatError as e:  # a version-1 batch from before an upgrade
             log.warning("sparkplug: a queued batch is not sent: %s", e)
 
     def _send(self, kind: str, body: bytes, historical: bool) -> None:

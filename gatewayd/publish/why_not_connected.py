@@ -33,6 +33,9 @@ _VERIFY = {
     21: "unknown CA: the broker's certificate is not signed by a CA in ca_file",
     62: "hostname mismatch: the broker's certificate is not for the host in broker.url",
 }
+# OpenSSL's reason codes (ssl.SSLError.reason) for a broker refusing a handshake that carried
+# no client certificate: TLS 1.3 has an alert for it, TLS 1.2 only the generic failure.
+_NO_CLIENT_CERT = {"TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_HANDSHAKE_FAILURE"}
 PROBE_EVERY_S = 30.0  # at most one diagnosis this often, whatever paho's retry rate
 
 
@@ -44,11 +47,10 @@ def explain(err: BaseException) -> str:
         detail = err.verify_message or str(err)
         return f"TLS: {known} ({detail})" if known else f"TLS: certificate refused: {detail}"
     if isinstance(err, ssl.SSLError):
-        reason = (err.reason or str(err)).lower().replace("_", " ")
-        if "unknown ca" in reason:
+        if err.reason == "TLSV1_ALERT_UNKNOWN_CA":
             return ("TLS: the broker does not know the CA of our cert_file "
                     f"(alert from the broker: {err.reason})")
-        if "certificate required" in reason or "handshake failure" in reason:
+        if err.reason in _NO_CLIENT_CERT:
             return f"TLS: the broker wants a client certificate (cert_file/key_file): {err.reason}"
         return f"TLS: {err.reason or err}"
     if isinstance(err, ConnectionRefusedError):

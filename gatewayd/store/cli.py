@@ -17,22 +17,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import config as config_mod
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreError
+from .batchfile import translate
 from .protocol import Aside
+
+HAS_ASIDE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'aside'"
 
 
 def read_aside(path: Path) -> list[Aside]:
-    """The set-aside batches in a store file (none if there is no file or no such table)."""
+    """The set-aside batches in a store file (none if there is no file or no such table);
+    StoreDiskFault or StoreCorrupt when the file cannot be read."""
     if not path.exists():
         return []
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            if db.execute(HAS_ASIDE).fetchone() is None:  # a store older than setting aside
+                return []
             rows = db.execute("SELECT seq, kind, ts_ms, n, length(payload), reason, at_ms "
                               "FROM aside ORDER BY seq").fetchall()
     except sqlite3.Error as e:
-        if "no such table" in str(e):
-            return []
-        raise
+        raise translate(path, e) from None
     return [Aside(*r) for r in rows]
 
 
@@ -50,8 +54,8 @@ def cmd_aside(args: argparse.Namespace) -> int:
         return 2
     try:
         found = read_aside(path)
-    except sqlite3.Error as e:
-        print(f"{path}: cannot read the store: {e}", file=sys.stderr)
+    except StoreError as e:  # its message starts with the path
+        print(f"cannot read the store: {e}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps([a.__dict__ for a in found]))

@@ -334,7 +334,8 @@ def _show(sockets: list[Path], seconds: float) -> None:
     """The live view, as `gatewayd tail` draws it: redrawn in place on a terminal; in a pipe or
     a log, printed once when every point has a value and the staged faults show (or at the
     end of `seconds`)."""
-    from ..live.client import NoDaemon, read_snapshot
+    from ..errors import NoDaemon
+    from ..live.client import read_snapshot
     from ..toolkit import tail
 
     deadline = time.monotonic() + seconds

@@ -288,7 +288,8 @@ def run_local(target: Target, out: TextIO, seconds: float = 0, interval_s: float
               footer: list[str] | None = None) -> int:
     """Read the local daemon's snapshot and redraw every `interval_s` (`footer`: lines kept
     under the table, such as the demo's legend)."""
-    from ..live.client import NoDaemon, read_snapshot
+    from ..errors import NoDaemon
+    from ..live.client import read_snapshot
 
     state = TailState(target.gateway, vibration=target.vibration, resolution=target.resolution)
     try:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..errors import DeviceError
 from ..model import Event, Reading, quality_label
 
 ONCE_LIMIT_S = 60.0  # "once" waits for each point's first reading, never longer than this
@@ -83,9 +84,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 def run(cfg: Any, backend: Any, seconds: float, out: TextIO) -> int:
     """Poll and print; the exit code (0 all devices answered, 1 some failed)."""
     from ..points.stage import PointStage
+    from ..runner import Runner
     from ..sources.base import SourceContext
     from ..supervisor import build_devices
-    from ..workers import BusWorker
 
     sink = Collector(out if seconds else None)
     with tempfile.TemporaryDirectory(prefix="gatewayd-test-") as state_dir:
@@ -99,7 +100,7 @@ def run(cfg: Any, backend: Any, seconds: float, out: TextIO) -> int:
                 polled[d.bus_key].append(d)
             else:
                 evented.append(d)
-        workers = [BusWorker(key, devs, sink.many, sink.event) for key, devs in polled.items()]
+        workers = [Runner(key, devs, sink.many, sink.event) for key, devs in polled.items()]
         started: dict[str, str] = {}  # event device -> why it did not start ("" = started)
         for w in workers:
             w.start()
@@ -123,8 +124,10 @@ def _start_event_device(dev: Any, ctx: Any, sink: Collector, stage_cls: Any) -> 
     stage = stage_cls.for_device(dev, sink.event)
     try:
         dev.start(dataclasses.replace(ctx, emit=stage.emit_to(sink.one)))
-    except Exception as e:  # a pin taken by another process: this device fails, with why
-        return f"{type(e).__name__}: {e}" if not str(e).startswith(dev.name) else str(e)
+    except DeviceError as e:  # a pin taken by another process: its message names the device
+        return str(e)
+    except Exception as e:  # anything else fails this device too, named by its type
+        return f"{type(e).__name__}: {e}"
     return ""
 
 

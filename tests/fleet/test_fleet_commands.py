@@ -10,7 +10,7 @@ import pytest
 from gatewayd.errors import UpdateRefused
 from gatewayd.fleet import signing
 from gatewayd.fleet.commands import CommandVerifier, sign_command
-from gatewayd.sims.clock import ManualClock
+from gatewayd.testing.clock import ManualClock
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from gatewayd.errors import UpdateRefused
 from gatewayd.fleet.download import download
 from gatewayd.fleet.health import EXIT_RESTART, HealthGate
 from gatewayd.fleet.releases import Releases
-from gatewayd.sims.clock import ManualClock
+from gatewayd.testing.clock import ManualClock
 
 
 def _root(tmp_path: Path) -> Releases:

@@ -61,6 +61,7 @@ def test_tooling_refuses_to_sign_a_manifest_with_a_command_key(keys: Path) -> No
     path.write_text(_manifest().to_json())
     refused = _cli("sign", str(path), "--key", str(keys / "command.key"))
     assert refused.returncode == 1 and "command key" in refused.stderr
+    assert refused.stderr.startswith("release sign: REFUSED: ")
     assert mf.parse_signed(path.read_text()).signatures == []
     assert _cli("sign", str(path), "--key", str(keys / "release.key")).returncode == 0
 
@@ -69,6 +70,7 @@ def test_tooling_refuses_to_sign_a_command_with_a_release_key(keys: Path) -> Non
     """`release command` with a release key is refused; with a command key it prints one."""
     refused = _cli("command", "ping", "--gateway", "gw-1", "--key", str(keys / "release.key"))
     assert refused.returncode == 1 and "release key" in refused.stderr and not refused.stdout
+    assert refused.stderr.startswith("release command: REFUSED: ")
     done = _cli("command", "ping", "--gateway", "gw-1", "--key", str(keys / "command.key"))
     assert json.loads(done.stdout)["command"]["verb"] == "ping"
 

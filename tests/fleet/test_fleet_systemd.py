@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gatewayd import systemd
-from gatewayd.sims.clock import ManualClock
+from gatewayd.testing.clock import ManualClock
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 from gatewayd.model import Event, Reading
 from gatewayd.points.stage import PointStage
-from gatewayd.sims.clock import ManualClock
 from gatewayd.sources.base import SourceContext
+from gatewayd.testing.clock import ManualClock
 
 
 def make_ctx(tmp_path: Path, bus: object, clock: ManualClock, events: list[Event]) -> SourceContext:

@@ -13,9 +13,9 @@ import pytest
 
 from gatewayd import config
 from gatewayd.consumer import Listener
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.supervisor import Supervisor
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 
 def gateway_config(tmp: Path, broker_url: str, gw: str, devices: list[dict[str, Any]],

@@ -12,6 +12,7 @@ from gatewayd.config import parse
 from gatewayd.errors import ConfigError
 from gatewayd.model import Event, Point, Quality, Reading
 from gatewayd.points.stage import PointStage, transform_of
+from gatewayd.runner import Runner
 from gatewayd.sources.i2c.source import I2CSensor
 from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.sources.modbus.source import ModbusDevice
@@ -19,7 +20,6 @@ from gatewayd.testing.ads1115 import ADS1115
 from gatewayd.testing.clock import ManualClock
 from gatewayd.testing.i2c import SimBus
 from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
-from gatewayd.workers import BusWorker
 
 
 def device(**raw: Any) -> Any:
@@ -78,7 +78,7 @@ def test_modbus_points_scaled_checked_and_alarmed_by_the_runner() -> None:
                      {"alias": 4, "name": "r", "register": 6, "valid_max": 500})
         readings: list[Reading] = []
         events: list[Event] = []
-        worker = BusWorker("plc", [ModbusDevice(cfg)], readings.extend, events.append)
+        worker = Runner("plc", [ModbusDevice(cfg)], readings.extend, events.append)
         worker.start()
         try:
             deadline = time.monotonic() + 10

@@ -78,11 +78,11 @@ def tls_mosquitto(tmp_path: Path) -> Iterator[Any]:
     """Start a TLS mosquitto serving a given certificate; stopped (by PID) at the end."""
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(cert: Path, key: Path) -> int:
+    def start(cert: Path, key: Path, extra: str = "") -> int:
         port = free_port()
         conf = tmp_path / f"mosquitto-{port}.conf"
         conf.write_text(f"{stay_user()}listener {port} 127.0.0.1\ncertfile {cert}\nkeyfile {key}\n"
-                        "allow_anonymous true\n")
+                        f"allow_anonymous true\n{extra}")
         procs.append(subprocess.Popen([mosquitto_binary(), "-c", str(conf)],
                                       stderr=subprocess.DEVNULL))
         wait_port(port)
@@ -132,6 +132,29 @@ def test_tls_failure_is_logged_with_its_reason(tmp_path: Path, pki: dict[str, Pa
     from gatewayd.publish.why_not_connected import tls_context
 
     assert probe("localhost", good, tls_context(pki["ca"], None, None)) is None
+
+
+def test_a_broker_that_refuses_our_certificate_says_why(pki: dict[str, Path],
+                                                        tls_mosquitto: Any) -> None:
+    """A broker that wants client certificates from the plant CA: none sent (TLS 1.3, and 1.2
+    where the alert is a bare handshake failure), and one from a CA it does not know, each
+    named from the TLS alert's reason code."""
+    from gatewayd.publish.why_not_connected import tls_context
+
+    port = tls_mosquitto(pki["good"], pki["good_key"],
+                         f"cafile {pki['ca']}\nrequire_certificate true\n")
+    none = probe("localhost", port, tls_context(pki["ca"], None, None))
+    assert none is not None and none.startswith("TLS: the broker wants a client certificate"), none
+    theirs = tls_context(pki["ca"], pki["unknown_ca"], pki["unknown_ca_key"])
+    unknown = probe("localhost", port, theirs)
+    assert unknown is not None and unknown.startswith(
+        "TLS: the broker does not know the CA of our cert_file"), unknown
+    ours = tls_context(pki["ca"], pki["good"], pki["good_key"])
+    assert probe("localhost", port, ours) is None
+    tls12 = tls_mosquitto(pki["good"], pki["good_key"],
+                          f"cafile {pki['ca']}\nrequire_certificate true\ntls_version tlsv1.2\n")
+    old = probe("localhost", tls12, tls_context(pki["ca"], None, None))  # no alert of its own
+    assert old is not None and old.startswith("TLS: the broker wants a client certificate"), old
 
 
 def test_plain_reasons() -> None:

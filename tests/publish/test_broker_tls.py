@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from gatewayd import config
-from gatewayd.sims.broker import free_port, mosquitto_binary, stay_user, wait_port
 from gatewayd.supervisor import Supervisor
+from gatewayd.testing.broker import free_port, mosquitto_binary, stay_user, wait_port
 
 
 def _cert(name: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None = None,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gatewayd.sims.ads1115 import ADS1115
-from gatewayd.sims.bme280 import BME280
-from gatewayd.sims.clock import ManualClock
-from gatewayd.sims.i2c import SimBus
 from gatewayd.sources.i2c import ads1115_codec as ads
 from gatewayd.sources.i2c import bme280_codec as bme
+from gatewayd.testing.ads1115 import ADS1115
+from gatewayd.testing.bme280 import BME280
+from gatewayd.testing.clock import ManualClock
+from gatewayd.testing.i2c import SimBus
 
 ADC, ENV = 0x48, 0x76
 

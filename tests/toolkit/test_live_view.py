@@ -17,73 +17,12 @@ from typing import Any
 
 import pytest
 from test_toolkit_tail import PtyRun
+from toolkit_kit import SIMULATED, dead_meter, gateway, plc_device, spindle_plc
 
-from gatewayd.live.client import NoDaemon, read_snapshot
+from gatewayd.errors import NoDaemon
+from gatewayd.live.client import read_snapshot
 from gatewayd.live.server import SEND_TIMEOUT_S, LiveServer
-from gatewayd.sims.broker import free_port
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
-from gatewayd.sources.modbus.decode import encode_value
-
-CONFIG = """
-[gateway]
-id = "live-1"
-[broker]
-url = "mqtt://127.0.0.1:{dead_port}"     # nothing listens there: commissioning day
-[store]
-path = "{tmp}/queue.db"
-
-[[devices]]
-kind = "modbus"
-name = "plc"
-port = {port}
-period_ms = 200
-[[devices.points]]
-alias = 1
-name = "spindle.temp"
-unit = "°C"
-register = 0
-data_type = "float32"
-resolution = 0.1
-
-[[devices]]
-kind = "analog"
-name = "loops"
-bus = 1
-period_ms = 300
-points = [
-  {{ alias = 2, name = "tank.level", unit = "m", channel = 0, low = 0.0, high = 5.0 }},
-  {{ alias = 3, name = "spare.loop", unit = "%", channel = 3, low = 0.0, high = 100.0 }},
-]
-
-[[devices]]
-kind = "gpio"
-name = "lathe-signals"
-period_ms = 500
-inputs = [ {{ name = "running", pin = 17 }}, {{ name = "parts", pin = 22, debounce_ms = 5 }} ]
-points = [
-  {{ alias = 4, name = "lathe.running", role = "state", input = "running" }},
-  {{ alias = 5, name = "lathe.parts", role = "counter", input = "parts" }},
-]
-
-[[devices]]
-kind = "vibration"
-name = "pump-de"
-bus = 2
-odr_hz = 800
-period_ms = 20
-window_len = 512
-shaft_hz = 24.75
-alias_base = 100
-features = ["rms_g", "iso_zone"]
-
-[[devices]]
-kind = "modbus"
-name = "dead-meter"
-port = {dead_port}
-timeout_ms = 100
-retries = 0
-points = [ {{ alias = 9, name = "meter.power", register = 0 }} ]
-"""
+from gatewayd.testing.broker import free_port
 
 
 def env() -> dict[str, str]:
@@ -92,10 +31,11 @@ def env() -> dict[str, str]:
 
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[tuple[Path, Path, subprocess.Popen[bytes]]]:
-    with ModbusSim({1: RegisterModel(holding=10)}) as sim:
-        sim.model(1).set("holding", 0, encode_value(61.5, "float32"))
+    with spindle_plc() as sim:
         cfg = tmp_path / "g.toml"
-        cfg.write_text(CONFIG.format(tmp=tmp_path, port=sim.port, dead_port=free_port()))
+        dead = free_port()  # nothing listens there: commissioning day, and a meter gone
+        cfg.write_text(gateway("live-1", dead, tmp_path / "queue.db") + plc_device(sim.port)
+                       + SIMULATED + dead_meter(dead))
         log = (tmp_path / "daemon.log").open("w")
         proc = subprocess.Popen([sys.executable, "-m", "gatewayd.cli", "--simulate", "demo", "run",
                                  "--config", str(cfg)],

@@ -11,67 +11,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from toolkit_kit import SIMULATED, dead_meter, gateway, plc_device, spindle_plc
 
-from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.testing.broker import free_port
-from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
-
-HEAD = """
-[gateway]
-id = "t-1"
-[broker]
-url = "mqtt://127.0.0.1:{dead}"
-[store]
-path = "{tmp}/state/queue.db"
-"""
-PLC = """
-[[devices]]
-kind = "modbus"
-name = "plc"
-port = {port}
-points = [ {{ alias = 1, name = "spindle.temp", unit = "°C", register = 0, data_type = "float32" }} ]
-"""
-SIMULATED = """
-[[devices]]
-kind = "analog"
-name = "loops"
-bus = 1
-points = [
-  { alias = 2, name = "tank.level", unit = "m", channel = 0, low = 0.0, high = 5.0 },
-  { alias = 3, name = "spare.loop", unit = "%", channel = 3, low = 0.0, high = 100.0 },
-]
-[[devices]]
-kind = "gpio"
-name = "lathe-signals"
-inputs = [ { name = "running", pin = 17 } ]
-points = [ { alias = 4, name = "lathe.running", role = "state", input = "running" } ]
-[[devices]]
-kind = "vibration"
-name = "pump-de"
-bus = 2
-odr_hz = 800
-period_ms = 20
-window_len = 512
-shaft_hz = 24.75
-alias_base = 100
-features = ["rms_g"]
-"""
-DEAD = """
-[[devices]]
-kind = "modbus"
-name = "dead-meter"
-port = {dead}
-timeout_ms = 100
-retries = 0
-points = [ {{ alias = 9, name = "meter.power", unit = "W", register = 0 }} ]
-"""
+from gatewayd.testing.modbus_server import ModbusSim
 
 
 @pytest.fixture
 def plc() -> Iterator[ModbusSim]:
-    with ModbusSim({1: RegisterModel(holding=10)}) as sim:
-        sim.model(1).set("holding", 0, encode_value(61.5, "float32"))
+    with spindle_plc() as sim:
         yield sim
+
+
+def head(tmp_path: Path, dead_port: int) -> str:
+    """A gateway whose broker is not there, its store under `state/` (which must stay unmade)."""
+    return gateway("t-1", dead_port, tmp_path / "state" / "queue.db")
 
 
 def gatewayd_test(cfg: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -85,8 +39,7 @@ def test_every_device_once(tmp_path: Path, plc: ModbusSim) -> None:
     """Modbus, 4-20 mA, GPIO and vibration each read once: values, units and qualities; a
     broken loop is a bad point on a working device, so the exit is 0; nothing is stored."""
     cfg = tmp_path / "g.toml"
-    cfg.write_text(HEAD.format(dead=free_port(), tmp=tmp_path) + PLC.format(port=plc.port)
-                   + SIMULATED)
+    cfg.write_text(head(tmp_path, free_port()) + plc_device(plc.port) + SIMULATED)
     r = gatewayd_test(cfg)
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.splitlines()
@@ -110,8 +63,7 @@ def test_a_failing_device_exits_1_with_its_reason(tmp_path: Path, plc: ModbusSim
     """A Modbus device nobody answers for: FAILED with the reason, its point bad; exit 1."""
     dead = free_port()
     cfg = tmp_path / "g.toml"
-    cfg.write_text(HEAD.format(dead=dead, tmp=tmp_path) + PLC.format(port=plc.port)
-                   + DEAD.format(dead=dead))
+    cfg.write_text(head(tmp_path, dead) + plc_device(plc.port) + dead_meter(dead))
     r = gatewayd_test(cfg)
     assert r.returncode == 1, r.stdout + r.stderr
     lines = r.stdout.splitlines()
@@ -122,11 +74,26 @@ def test_a_failing_device_exits_1_with_its_reason(tmp_path: Path, plc: ModbusSim
     assert lines[-1] == "1 of 2 devices answered, 1 FAILED"
 
 
+def test_an_event_device_that_cannot_start_fails_in_the_bus_s_words(tmp_path: Path) -> None:
+    """A GPIO device whose pin the pin factory does not have: FAILED with the bus's message
+    (it names the device, so no exception type is put before it), its point bad; exit 1."""
+    cfg = tmp_path / "g.toml"
+    devices = SIMULATED.split("[[devices]]")  # the GPIO one, on a pin the factory lacks
+    gpio = "[[devices]]" + next(d for d in devices if 'kind = "gpio"' in d)
+    cfg.write_text(head(tmp_path, free_port()) + gpio.replace("pin = 17", "pin = 99"))
+    r = gatewayd_test(cfg)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    failed = lines[0].removeprefix("lathe-signals (gpio): FAILED: ")
+    assert failed.startswith("lathe-signals: pin 99: ") and "Error" not in failed, lines[0]
+    assert lines[1].split() == ["lathe.running", "-", "bad_comm"]
+    assert lines[-1] == "0 of 1 devices answered, 1 FAILED"
+
+
 def test_for_n_seconds_prints_every_reading(tmp_path: Path, plc: ModbusSim) -> None:
     """--seconds 1.5 with a 200 ms period: several timestamped readings, then the summary."""
     cfg = tmp_path / "g.toml"
-    cfg.write_text(HEAD.format(dead=free_port(), tmp=tmp_path)
-                   + PLC.format(port=plc.port).replace('name = "plc"', 'name = "plc"\nperiod_ms = 200'))
+    cfg.write_text(head(tmp_path, free_port()) + plc_device(plc.port))  # polled every 200 ms
     r = gatewayd_test(cfg, "--seconds", "1.5")
     assert r.returncode == 0, r.stderr
     stream = [line for line in r.stdout.splitlines() if " spindle.temp 61.5 good" in line]
@@ -136,7 +103,7 @@ def test_for_n_seconds_prints_every_reading(tmp_path: Path, plc: ModbusSim) -> N
 def test_a_refused_config_exits_78(tmp_path: Path) -> None:
     """The config's problems, with line and device, and no polling."""
     cfg = tmp_path / "g.toml"
-    cfg.write_text(HEAD.format(dead=1, tmp=tmp_path) + DEAD.format(dead='"502"'))
+    cfg.write_text(head(tmp_path, 1) + dead_meter('"502"'))
     r = gatewayd_test(cfg)
     assert r.returncode == 78
     assert "device dead-meter: devices[0].port: found '502'" in r.stderr

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from gatewayd.cli import main
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.sources.modbus.decode import encode_value
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 from gatewayd.toolkit.modbus_ref import Span, parse_ref
 
 
@@ -149,9 +149,9 @@ def test_rtu_line_settings_come_from_the_profile(capsys: pytest.CaptureFixture[s
     """`--profile sdm630` reads at the meter's factory 9600 8N1 and unit 1, and says so;
     without a profile the Modbus default 8E1 is used and the 8N1 alternative named; what the
     command line gives wins over both."""
-    from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
-    from gatewayd.sims.nullmodem import NullModem
     from gatewayd.sources.modbus.decode import encode_value
+    from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+    from gatewayd.testing.nullmodem import NullModem
     from gatewayd.toolkit.probe import endpoint_of, line_settings
 
     model = RegisterModel(input=10)

@@ -12,7 +12,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from gatewayd.cli import main
-from gatewayd.sims.serial_instruments import PollSensor, Scale, SerialSim
+from gatewayd.testing.serial_instruments import PollSensor, Scale, SerialSim
 from gatewayd.toolkit import probe
 
 

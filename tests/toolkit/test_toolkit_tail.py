@@ -206,7 +206,7 @@ def test_a_password_in_the_broker_url_is_not_repeated(
 ) -> None:
     """`tail --broker mqtt://user:secret@host` that fails says where, without the secret."""
     from gatewayd.cli import main
-    from gatewayd.sims.broker import free_port
+    from gatewayd.testing.broker import free_port
 
     port = free_port()
     url = f"mqtt://press:s3cret@127.0.0.1:{port}"

@@ -1,8 +1,98 @@
-"""Helpers of the toolkit tests: a UART line model and a small ANSI screen."""
+"""Helpers of the toolkit tests: a UART line model, a small ANSI screen, and the rig that
+`gatewayd test` and the live view both run (a PLC simulator, the demo world's devices, a
+meter nobody answers for)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from gatewayd.sources.modbus.decode import encode_value
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+
+SPINDLE_C = 61.5  # the PLC's holding registers 0-1, as float32
+
+# Devices of the demo world (`--simulate demo`): I2C bus 1 has the 4-20 mA ADC with a broken
+# loop on channel 3, bus 2 the pump's accelerometer; pins 17 and 22 are the lathe's.
+SIMULATED = """
+[[devices]]
+kind = "analog"
+name = "loops"
+bus = 1
+period_ms = 300
+points = [
+  { alias = 2, name = "tank.level", unit = "m", channel = 0, low = 0.0, high = 5.0 },
+  { alias = 3, name = "spare.loop", unit = "%", channel = 3, low = 0.0, high = 100.0 },
+]
+
+[[devices]]
+kind = "gpio"
+name = "lathe-signals"
+period_ms = 500
+inputs = [ { name = "running", pin = 17 }, { name = "parts", pin = 22, debounce_ms = 5 } ]
+points = [
+  { alias = 4, name = "lathe.running", role = "state", input = "running" },
+  { alias = 5, name = "lathe.parts", role = "counter", input = "parts" },
+]
+
+[[devices]]
+kind = "vibration"
+name = "pump-de"
+bus = 2
+odr_hz = 800
+period_ms = 20
+window_len = 512
+shaft_hz = 24.75
+alias_base = 100
+features = ["rms_g", "iso_zone"]
+"""
+
+
+def gateway(name: str, dead_port: int, store: Path) -> str:
+    """The head of a config whose broker is not there (commissioning day)."""
+    return (f'[gateway]\nid = "{name}"\n[broker]\nurl = "mqtt://127.0.0.1:{dead_port}"\n'
+            f'[store]\npath = "{store}"\n')
+
+
+def plc_device(port: int) -> str:
+    """The Modbus device of `spindle_plc`, polled every 200 ms."""
+    return f"""
+[[devices]]
+kind = "modbus"
+name = "plc"
+port = {port}
+period_ms = 200
+[[devices.points]]
+alias = 1
+name = "spindle.temp"
+unit = "°C"
+register = 0
+data_type = "float32"
+resolution = 0.1
+"""
+
+
+def dead_meter(port: int | str) -> str:
+    """A Modbus meter on a port nobody answers (or, as a string, a wrong value for `port`)."""
+    return f"""
+[[devices]]
+kind = "modbus"
+name = "dead-meter"
+port = {port}
+timeout_ms = 100
+retries = 0
+points = [ {{ alias = 9, name = "meter.power", unit = "W", register = 0 }} ]
+"""
+
+
+@contextlib.contextmanager
+def spindle_plc() -> Iterator[ModbusSim]:
+    """A Modbus TCP simulator on loopback whose unit 1 reports the spindle at SPINDLE_C."""
+    with ModbusSim({1: RegisterModel(holding=10)}) as sim:
+        sim.model(1).set("holding", 0, encode_value(SPINDLE_C, "float32"))
+        yield sim
 
 
 def uart_bits(

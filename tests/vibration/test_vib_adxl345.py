@@ -7,11 +7,11 @@ import pytest
 
 from gatewayd.buses.i2c import I2CDevice
 from gatewayd.errors import DeviceException
-from gatewayd.sims import adxl345 as chip
-from gatewayd.sims.clock import ManualClock
-from gatewayd.sims.i2c import SimBus
 from gatewayd.sources.vibration import decode as d
 from gatewayd.sources.vibration.adxl345 import Adxl345
+from gatewayd.testing import adxl345 as chip
+from gatewayd.testing.clock import ManualClock
+from gatewayd.testing.i2c import SimBus
 
 
 def rig(z=lambda t: np.full(len(t), 0.5), odr: float = 3200, range_g: int = 16):

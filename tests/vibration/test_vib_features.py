@@ -11,7 +11,7 @@ from scipy import signal, stats
 
 from gatewayd.analysis.ring import Ring
 from gatewayd.analysis.spectrum import Analyzer, Spec
-from gatewayd.sims.vibration import SKF_6205, Machine, sine
+from gatewayd.testing.vibration import SKF_6205, Machine, sine
 
 FS, N = 25_600, 4096
 

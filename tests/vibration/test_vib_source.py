@@ -12,11 +12,11 @@ from gatewayd import config
 from gatewayd.analysis.rawpack import unpack_window
 from gatewayd.errors import ConfigError
 from gatewayd.model import Event, Quality, Reading
-from gatewayd.sims import adxl345 as chip
-from gatewayd.sims.i2c import SimBus
-from gatewayd.sims.vibration import Machine
 from gatewayd.sources import source_module
 from gatewayd.sources.base import PolledDevice, SourceContext
+from gatewayd.testing import adxl345 as chip
+from gatewayd.testing.i2c import SimBus
+from gatewayd.testing.vibration import Machine
 
 HERE = Path(__file__).resolve().parents[2] / "gatewayd" / "sources" / "vibration"
 

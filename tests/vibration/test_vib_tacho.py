@@ -14,9 +14,9 @@ from gatewayd import config
 from gatewayd.analysis.tacho import Tacho
 from gatewayd.errors import ConfigError
 from gatewayd.model import Quality
-from gatewayd.sims.clock import ManualClock
 from gatewayd.sources import source_module
 from gatewayd.sources.base import SourceContext
+from gatewayd.testing.clock import ManualClock
 
 FS = 25_600
 

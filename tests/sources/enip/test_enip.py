@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
+from plc_kit import opened, read_once, server
 
 from gatewayd.errors import CommError, ConfigError
 from gatewayd.model import Quality
@@ -32,10 +32,7 @@ def device(port: int, points: list[dict[str, Any]] = POINTS) -> LogixDevice:
                                               "port": port, "timeout_ms": 500, "points": points}))
 
 
-@pytest.fixture(scope="module")
-def logix() -> Iterator[ServerProcess]:
-    with ServerProcess("gatewayd.testing.logix_server") as plc:
-        yield plc
+logix = server("logix_server")
 
 
 @pytest.mark.parametrize("tag", ["Tank_Level", "Levels[3]", "Motor.Speed", "Status.5",
@@ -71,11 +68,7 @@ def test_status_and_value_vectors() -> None:
 def test_controller_and_program_tags_in_one_request(logix: ServerProcess) -> None:
     """Every tag of the device, controller and program scope, comes back good from one read."""
     dev = device(logix.port)
-    dev.open()
-    try:
-        got = {r.alias: r for r in dev.read(500)}
-    finally:
-        dev.close()
+    got = read_once(dev, 500)
     assert {a: r.value for a, r in got.items()} == {1: 21.5, 2: 1000, 3: -42, 4: 1, 5: 3.0, 6: 12.5, 7: 7}
     assert all(r.quality == Quality.GOOD and r.ts_ms == 500 for r in got.values())
     assert dev.counters["requests"] == 1
@@ -87,9 +80,8 @@ def test_written_values_and_unknown_tags(logix: ServerProcess, caplog: Any) -> N
     from pylogix import PLC
 
     points = [*POINTS[:2], {"alias": 9, "name": "x", "tag": "No_Such_Tag"}]
-    dev = device(logix.port, points)
-    dev.open()
-    with PLC("127.0.0.1", port=logix.port, timeout=2) as writer:
+    with (opened(device(logix.port, points)) as dev,
+          PLC("127.0.0.1", port=logix.port, timeout=2) as writer):
         try:
             assert writer.Write("Temperature", 80.25).Status == "Success"
             got = {r.alias: r for r in dev.read(0)}
@@ -97,7 +89,6 @@ def test_written_values_and_unknown_tags(logix: ServerProcess, caplog: Any) -> N
         finally:
             writer.Write("Temperature", 21.5)
             writer.conn.msg_socket.close()  # pylogix's Close() leaves this one open
-            dev.close()
     assert got[1].value == 80.25 and got[2].quality == Quality.GOOD
     assert got[9].value is None and got[9].quality == Quality.BAD_DEVICE_EXCEPTION
     told = [r.getMessage() for r in caplog.records if "No_Such_Tag" in r.getMessage()]
@@ -106,19 +97,15 @@ def test_written_values_and_unknown_tags(logix: ServerProcess, caplog: Any) -> N
 
 def test_a_controller_restart_is_a_comm_error_then_reads_again() -> None:
     """While the controller is gone the poll raises CommError; after it returns, reads resume."""
-    with ServerProcess("gatewayd.testing.logix_server") as plc:
-        dev = device(plc.port, POINTS[:2])
+    with (ServerProcess("gatewayd.testing.logix_server") as plc,
+          opened(device(plc.port, POINTS[:2])) as dev):
+        assert dev.read(0)[0].value == 21.5
+        plc.stop()
+        with pytest.raises(CommError, match="no session"):
+            dev.read(0)
+        plc.start()
         dev.open()
-        try:
-            assert dev.read(0)[0].value == 21.5
-            plc.stop()
-            with pytest.raises(CommError, match="no session"):
-                dev.read(0)
-            plc.start()
-            dev.open()
-            assert [r.value for r in dev.read(0)] == [21.5, 1000]
-        finally:
-            dev.close()
+        assert [r.value for r in dev.read(0)] == [21.5, 1000]
 
 
 def test_probe_reads_tags(logix: ServerProcess) -> None:

@@ -19,10 +19,10 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from gatewayd.errors import CommError, ConfigError
 from gatewayd.model import Event, Quality, Reading
 from gatewayd.runner import Runner
-from gatewayd.sims.clock import ManualClock
 from gatewayd.sources.base import EventDevice, SourceContext
 from gatewayd.sources.gpio.config import Config
 from gatewayd.sources.gpio.source import GpioDevice, build
+from gatewayd.testing.clock import ManualClock
 
 HOUR = 3_600_000
 SHIFT_START = int(datetime(2024, 3, 1, 6, tzinfo=UTC).timestamp() * 1000)

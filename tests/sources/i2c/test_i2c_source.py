@@ -17,12 +17,12 @@ from gatewayd.buses.i2c import I2CDevice, open_bus
 from gatewayd.config import load, parse
 from gatewayd.errors import CommError, ConfigError, DeviceError
 from gatewayd.model import Event, Quality, Reading
+from gatewayd.runner import Runner
 from gatewayd.sources.i2c.source import I2CSensor, build
 from gatewayd.testing.ads1115 import ADS1115
 from gatewayd.testing.bme280 import BME280
 from gatewayd.testing.clock import ManualClock
 from gatewayd.testing.i2c import SimBus
-from gatewayd.workers import BusWorker
 
 FOLDER = Path(__file__).resolve().parents[3] / "gatewayd" / "sources"
 
@@ -99,7 +99,7 @@ def test_nack_makes_only_that_device_bad(bus: SimBus) -> None:
     bus.fail(0x48)
     readings: list[Reading] = []
     events: list[Event] = []
-    worker = BusWorker("i2c-1", devices, readings.extend, events.append)
+    worker = Runner("i2c-1", devices, readings.extend, events.append)
     worker.start()
     time.sleep(0.4)
     worker.stop()

@@ -7,7 +7,6 @@ import struct
 import pytest
 
 from gatewayd.model import Quality
-from gatewayd.sims.iolink_master import IODD_DIR
 from gatewayd.sources.iolink import iodd
 from gatewayd.sources.iolink.decode import (
     IOT_CODES,
@@ -19,6 +18,7 @@ from gatewayd.sources.iolink.decode import (
     signed,
     vanished,
 )
+from gatewayd.testing.iolink_master import IODD_DIR
 
 HERE = IODD_DIR
 TS14 = iodd.load(HERE / "Gatewayd-TS14-20260101-IODD1.1.xml")

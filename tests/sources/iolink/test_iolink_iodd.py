@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from gatewayd.errors import ConfigError
-from gatewayd.sims.iolink_master import IODD_DIR
 from gatewayd.sources.iolink import iodd
+from gatewayd.testing.iolink_master import IODD_DIR
 
 HERE = Path(__file__).parent
 TS14 = IODD_DIR / "Gatewayd-TS14-20260101-IODD1.1.xml"

@@ -11,13 +11,13 @@ import pytest
 
 from gatewayd.errors import CommError, ConfigError
 from gatewayd.model import Quality
-from gatewayd.sims.broker import free_port
-from gatewayd.sims.iolink_master import IODD_DIR, HttpMasterSim, ModbusMasterSim, SimMaster, SimPort
 from gatewayd.sources.iolink import iodd
 from gatewayd.sources.iolink.config import Config
 from gatewayd.sources.iolink.decode import PortState
 from gatewayd.sources.iolink.regmap import load_map
 from gatewayd.sources.iolink.source import IolinkDevice, build
+from gatewayd.testing.broker import free_port
+from gatewayd.testing.iolink_master import IODD_DIR, HttpMasterSim, ModbusMasterSim, SimMaster, SimPort
 
 HERE = IODD_DIR
 FILES = {1: "TS14", 2: "PS16", 3: "FM32"}

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from gatewayd import config, profiles
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
 from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.sources.modbus.source import build
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
 
 METERS = [n for n in profiles.names() if "modbus" in profiles.load(n).get("kinds", [])]
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from gatewayd import config
-from gatewayd.buses import BusConflict, Buses
-from gatewayd.errors import CommError
+from gatewayd.buses import Buses
+from gatewayd.errors import BusConflict, CommError
 from gatewayd.model import Quality
-from gatewayd.sims.modbus_server import ModbusSim, RegisterModel
-from gatewayd.sims.nullmodem import NullModem
 from gatewayd.sources.base import SourceContext
 from gatewayd.sources.modbus.decode import encode_value
 from gatewayd.sources.modbus.source import build
+from gatewayd.testing.modbus_server import ModbusSim, RegisterModel
+from gatewayd.testing.nullmodem import NullModem
 
 
 @pytest.fixture

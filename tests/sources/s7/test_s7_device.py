@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from plc_kit import opened, read_once, server
 
 from gatewayd.errors import CommError, DeviceException
 from gatewayd.model import Quality
@@ -35,20 +35,13 @@ def device(port: int, points: list[dict[str, Any]] = POINTS, **kw: Any) -> S7Dev
                                            "port": port, "timeout_ms": 500, "points": points, **kw}))
 
 
-@pytest.fixture(scope="module")
-def cpu() -> Iterator[ServerProcess]:
-    with ServerProcess("gatewayd.testing.s7_server", "--optimised", "3") as plc:
-        yield plc
+cpu = server("s7_server", "--optimised", "3")
 
 
 def test_every_area_and_type_reads_in_one_request(cpu: ServerProcess) -> None:
     """DB, M, I and Q with REAL, DINT, INT, WORD and bits come back in one Read Var request."""
     dev = device(cpu.port)
-    dev.open()
-    try:
-        got = {r.alias: r for r in dev.read(1000)}
-    finally:
-        dev.close()
+    got = read_once(dev, 1000)
     assert {a: r.value for a, r in got.items()} == {
         1: 21.5, 2: -123456, 3: -42, 4: 0xBEEF, 5: 1, 7: 7, 8: 1234, 9: 1, 10: 1, 11: 555, 12: 1, 13: -0.5}
     assert all(r.quality == Quality.GOOD and r.ts_ms == 1000 for r in got.values())
@@ -60,13 +53,9 @@ def test_string_points_decode_the_s7_string_header(cpu: ServerProcess) -> None:
     """An S7 STRING[10] gives its current characters, not the padding."""
     dev = device(cpu.port, [{"alias": 6, "name": "oven.recipe", "address": "DB1.DBB20", "type": "string",
                              "data_type": "string", "string_length": 10}])
-    dev.open()
-    try:
-        got = dev.read(0)
-    finally:
-        dev.close()
+    got = read_once(dev)
     assert dev.requests[0][0].size == 12
-    assert got[0].value == "PUMP-7" and got[0].quality == Quality.GOOD
+    assert got[6].value == "PUMP-7" and got[6].quality == Quality.GOOD
 
 
 def test_values_written_into_the_cpu_are_read(cpu: ServerProcess) -> None:
@@ -75,14 +64,11 @@ def test_values_written_into_the_cpu_are_read(cpu: ServerProcess) -> None:
 
     writer = snap7.Client()
     writer.connect("127.0.0.1", 0, 1, cpu.port)
-    dev = device(cpu.port, POINTS[:2])
-    dev.open()
     try:
         writer.db_write(1, 0, bytearray(struct.pack(">fi", 80.25, 99)))
-        got = {r.alias: r.value for r in dev.read(0)}
+        got = {a: r.value for a, r in read_once(device(cpu.port, POINTS[:2])).items()}
         writer.db_write(1, 0, bytearray(struct.pack(">fi", 21.5, -123456)))
     finally:
-        dev.close()
         writer.disconnect()
     assert got == {1: 80.25, 2: 99}
 
@@ -91,57 +77,41 @@ def test_an_optimised_db_names_the_tia_portal_setting(cpu: ServerProcess, caplog
     """A DB with optimised block access makes its points bad, and the log says which box to untick;
     the other spans of the same request stay good. A device whose every span is refused is down."""
     points = [*POINTS[:1], {"alias": 14, "name": "oven.setpoint", "address": "DB3.DBD0", "data_type": "real"}]
-    dev = device(cpu.port, points)
-    dev.open()
-    try:
+    with opened(device(cpu.port, points)) as dev:
         got = {r.alias: r for r in dev.read(0)}
         dev.read(0)  # told once, not every poll
-    finally:
-        dev.close()
     assert got[1].quality == Quality.GOOD and got[14].quality == Quality.BAD_DEVICE_EXCEPTION
     told = [r.getMessage() for r in caplog.records if "Optimized block access" in r.getMessage()]
     assert len(told) == 1 and "DB3" in told[0]
-    only_db3 = device(cpu.port, points[1:])
-    only_db3.open()
-    try:
-        with pytest.raises(DeviceException, match="Optimized block access") as down:
-            only_db3.read(0)
-    finally:
-        only_db3.close()
+    with (opened(device(cpu.port, points[1:])) as only_db3,
+          pytest.raises(DeviceException, match="Optimized block access") as down):
+        only_db3.read(0)
     assert down.value.quality == Quality.BAD_CONFIG
 
 
 def test_put_get_off_names_the_tia_portal_setting() -> None:
     """A CPU that refuses PUT/GET (header error 0x8104) is a device error that says what to tick."""
-    with ServerProcess("gatewayd.testing.s7_server", "--put-get-off") as plc:
-        dev = device(plc.port, POINTS[:1])
-        dev.open()
-        try:
-            with pytest.raises(DeviceException, match="Permit access with PUT/GET") as refused:
-                dev.read(0)
-        finally:
-            dev.close()
+    with (ServerProcess("gatewayd.testing.s7_server", "--put-get-off") as plc,
+          opened(device(plc.port, POINTS[:1])) as dev,
+          pytest.raises(DeviceException, match="Permit access with PUT/GET") as refused):
+        dev.read(0)
     assert refused.value.quality == Quality.BAD_CONFIG and "0x8104" in str(refused.value)
 
 
 def test_a_cpu_restart_is_a_comm_error_then_reconnects() -> None:
     """While the CPU is gone the poll raises CommError (the runner backs off); after it returns a
     new open() reads again."""
-    with ServerProcess("gatewayd.testing.s7_server") as plc:
-        dev = device(plc.port, POINTS[:1])
-        dev.open()
-        try:
-            assert dev.read(0)[0].value == 21.5
-            plc.stop()
-            with pytest.raises(CommError):
-                dev.read(0)
-            with pytest.raises(CommError, match="cannot connect"):
-                dev.open()
-            plc.start()
+    with (ServerProcess("gatewayd.testing.s7_server") as plc,
+          opened(device(plc.port, POINTS[:1])) as dev):
+        assert dev.read(0)[0].value == 21.5
+        plc.stop()
+        with pytest.raises(CommError):
+            dev.read(0)
+        with pytest.raises(CommError, match="cannot connect"):
             dev.open()
-            assert dev.read(0)[0].value == 21.5
-        finally:
-            dev.close()
+        plc.start()
+        dev.open()
+        assert dev.read(0)[0].value == 21.5
 
 
 def test_probe_reads_addresses_and_explains_refusals(cpu: ServerProcess) -> None:

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from gatewayd.buses import BusConflict, Buses
+from gatewayd.buses import Buses
 from gatewayd.buses.serial import Backoff
-from gatewayd.errors import CommError, DeviceError, ProtocolError
+from gatewayd.errors import BusConflict, CommError, DeviceError, ProtocolError
 from gatewayd.model import Quality, Reading
 from gatewayd.points.stage import PointStage
-from gatewayd.sims.serial_instruments import BinaryMeter, PollSensor, Scale, SerialSim
 from gatewayd.sources.serial.config import Config
 from gatewayd.sources.serial.source import SerialDevice
+from gatewayd.testing.serial_instruments import BinaryMeter, PollSensor, Scale, SerialSim
 
 SCALE_CFG = {
     "kind": "serial", "name": "scale-1", "mode": "free_running", "timeout_ms": 300,
