@@ -2,7 +2,8 @@
 
     GatewayError
     ├── ConfigError           the TOML file is refused (lists every problem)
-    │   └── BusConflict       two devices want one line with settings that cannot both hold
+    │   ├── BusConflict       two devices want one line with settings that cannot both hold
+    │   └── Invalid           a table's own rule refuses one key (the validator adds its path)
     ├── DeviceError           one device failed this poll; carries the Quality to report
     │   ├── CommError         no answer, timeout, link gone          -> BAD_COMM / BAD_TIMEOUT
     │   ├── ProtocolError     garbage, short reply, CRC mismatch     -> BAD_MALFORMED
@@ -17,7 +18,8 @@
 
 An error joins the tree as soon as a module other than the one that raises it (or the one that
 translates it) catches it. FormatError and KeyRoleError are also ValueErrors, as they were
-before they joined. tests/test_errors.py holds this drawing and the list below to the code.
+before they joined; so is Invalid, which msgspec reports as a refusal when it decodes a table.
+tests/test_errors.py holds this drawing and the list below to the code.
 
 Kept out of the tree on purpose: the error of a pure decoder or of a single module, which the
 one module that catches it turns into a tree error or an outcome, so it never goes further.
@@ -100,3 +102,15 @@ class UpdateRefused(GatewayError):
 
 class KeyRoleError(UpdateRefused, ValueError):
     """A key of the wrong role, or of none, where a role is required."""
+
+
+class Invalid(ConfigError, ValueError):
+    """Raised by a config table's `check` or `prepare` (gatewayd.validation) to blame one key
+    rather than the whole table; the validator turns it into a problem at that key's path."""
+
+    def __init__(self, key: str, message: str) -> None:
+        Exception.__init__(self, message)  # str() is the message alone: it is quoted in others
+        self.key = key
+        self.message = message
+        self.problems = [f"{key}: {message}"]
+        self.path = ""

@@ -52,6 +52,8 @@ from typing import (
 import msgspec
 from msgspec import Meta, field
 
+from .errors import ConfigError, Invalid
+
 __all__ = ["GIVEN", "Annotated", "Invalid", "Meta", "Model", "Problem", "convert", "field",
            "fields_of"]
 
@@ -107,21 +109,10 @@ class Model(msgspec.Struct, metaclass=_Kw, frozen=True, forbid_unknown_fields=Tr
     @classmethod
     def load(cls: type[M], data: Any) -> M:
         """`data` as this table, or ConfigError listing every problem."""
-        from .errors import ConfigError
-
         got, problems = convert(cls, data)
         if got is None:
             raise ConfigError([f"{p.where}: {p.message}" for p in problems])
         return got
-
-
-class Invalid(ValueError):
-    """Raised by `check` to blame one key of the table rather than the whole table."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.message = message
 
 
 @dataclass(frozen=True)
