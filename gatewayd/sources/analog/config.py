@@ -18,16 +18,16 @@ from ...model import Point
 from ...points.stage import transform_of
 from ...points.transform import Loop, Transform
 from ...validation import GIVEN, Annotated, Invalid, Meta, field
-from ..i2c.ads1115_codec import DATA_RATES_SPS, FULL_SCALE_V
-from ..i2c.config import DataRateSps, FullScaleV, I2CBus
+from ..i2c.config import (
+    DataRateSps,
+    FullScaleV,
+    I2CBus,
+    check_bus,
+    check_data_rate,
+    check_full_scale,
+    check_profile,
+)
 from .loop import counts_ma, shunt_ma
-
-
-def _check_profile(name: str | None) -> None:
-    try:
-        profiles.check(name, "analog")
-    except ValueError as e:
-        raise Invalid("profile", str(e)) from None
 
 
 def _silence_renamed(data: dict[str, Any]) -> dict[str, Any]:
@@ -61,10 +61,10 @@ class AnalogPoint(PointConfig):
 
     @classmethod
     def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
+        check_profile(data, "analog")
         return _silence_renamed(profiles.apply(data, "point", "analog", "profile"))
 
     def check(self) -> None:
-        _check_profile(self.profile)
         if self.high == self.low:
             raise ValueError("high different from low")
 
@@ -93,10 +93,8 @@ class Config(DeviceConfig):
 
     @classmethod
     def prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
-        bus = data.get("bus", 1)
-        # a number only: a simulated bus is chosen for the whole process, never in a config
-        if not isinstance(bus, int) or isinstance(bus, bool) or bus < 0:
-            raise Invalid("bus", f"found {bus!r}, expected a bus number (1 for /dev/i2c-1)")
+        check_bus(data)
+        check_profile(data, "analog")
         data = profiles.apply(data, "device", "analog", "profile")
         if not isinstance(data.get("points"), list):
             return data
@@ -106,12 +104,8 @@ class Config(DeviceConfig):
                                    for p in data["points"]]}
 
     def check(self) -> None:
-        _check_profile(self.profile)
-        if self.full_scale_v not in FULL_SCALE_V:
-            raise Invalid("full_scale_v", "an ADS1115 full-scale range in volts: one of "
-                                          f"{FULL_SCALE_V[:6]}")
-        if self.data_rate_sps not in DATA_RATES_SPS:
-            raise Invalid("data_rate_sps", f"an ADS1115 data rate: one of {DATA_RATES_SPS}")
+        check_full_scale(self.full_scale_v)
+        check_data_rate(self.data_rate_sps)
         attr, key = ("channel", "channel") if self.input == "ads1115" else ("address", "register")
         if any(getattr(p, attr) is None for p in self.points):
             raise ValueError(f"every point of an {self.input} input to give its {key}")
