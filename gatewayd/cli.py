@@ -41,13 +41,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .preflight import verify
+    from .preflight import verified
 
-    cfg, problems = verify(args.file, simulated=bool(getattr(args, "simulate", None)))
+    cfg = verified(args.file, simulated=bool(getattr(args, "simulate", None)))
     if cfg is None:
-        print(f"{args.file}: INVALID, {len(problems)} problem(s):", file=sys.stderr)
-        for p in problems:
-            print(f"  {p}", file=sys.stderr)
         return 1
     points = cfg.points()
     print(f"{args.file}: OK, {len(cfg.devices)} devices, {len(points)} points")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import queue
-import ssl
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -87,18 +86,12 @@ class Listener:
         self.unknown_births: set[int] = set()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5)
-        self._auth(credentials or Credentials())
+        (credentials or Credentials()).apply(self.client, self.url.scheme)
         self.persistent = persistent
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda c, u, m: self.messages.put((m.topic, bytes(m.payload)))
         self.connected = False
 
-    def _auth(self, c: Credentials) -> None:
-        if c.username:
-            self.client.username_pw_set(c.username, c.password or None)
-        if self.url.scheme == "mqtts":
-            self.client.tls_set(ca_certs=c.ca_file, certfile=c.cert_file, keyfile=c.key_file,
-                                tls_version=ssl.PROTOCOL_TLS_CLIENT)
 
     def _on_connect(self, client: mqtt.Client, *args: Any) -> None:
         # (userdata, flags, reason, properties): a refused CONNACK (bad password) is no link

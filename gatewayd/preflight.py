@@ -13,6 +13,7 @@ import grp
 import os
 import pwd
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,17 @@ def one_line(path: str | Path, problems: list[str]) -> str:
     """What `run` says when it refuses a config: the first problem, and where the rest are."""
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return f"config refused: {problems[0]}{more}; `gatewayd check {path}` lists every problem"
+
+
+def verified(path: str | Path, simulated: bool = False) -> Config | None:
+    """`check`'s verdict for a command about to use the config (`check`, `test`): the config,
+    or None after listing every problem on stderr."""
+    cfg, problems = verify(path, simulated=simulated)
+    if cfg is None:
+        print(f"{path}: INVALID, {len(problems)} problem(s):", file=sys.stderr)
+        for p in problems:
+            print(f"  {p}", file=sys.stderr)
+    return cfg
 
 
 def verify(path: str | Path, machine: bool = True, builds: bool = True,

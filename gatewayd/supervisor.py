@@ -121,10 +121,7 @@ class Supervisor:
         from .publish.sparkplug import QueueFeed, SparkplugNode
 
         b = self.cfg.broker
-        password = b.password_file.read_text().strip() if b.password_file else b.password
-        creds = Credentials(b.username, password, str(b.ca_file) if b.ca_file else None,
-                            str(b.cert_file) if b.cert_file else None,
-                            str(b.key_file) if b.key_file else None)
+        creds = Credentials.of_broker(b)
         node = SparkplugNode(sp.url or b.url, sp.group_id, sp.node_id or self.cfg.gateway.id,
                              self.points, self.cfg.store.path.parent, sp.primary_host,
                              credentials=creds)

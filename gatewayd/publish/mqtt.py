@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from ..config import BrokerConfig
 from ..model import now_ms
 from ..pipeline.codec import encode_state
 from ..store.protocol import Batch, Queue
+from .credentials import Credentials
 from .inbound import BoundedClient, connect_properties
 from .topics import Topics
 from .why_not_connected import Diagnosis, tls_context
@@ -120,18 +120,7 @@ class Publisher:
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(max(1, int(cfg.reconnect_min_s)), int(cfg.reconnect_max_s))
         client.will_set(self.topics.state, encode_state(False), qos=1, retain=True)
-        password = cfg.password
-        if cfg.password_file is not None:
-            password = cfg.password_file.read_text().strip()
-        if cfg.username:
-            client.username_pw_set(cfg.username, password or None)
-        if urlsplit(cfg.url).scheme == "mqtts":
-            client.tls_set(
-                ca_certs=str(cfg.ca_file) if cfg.ca_file else None,
-                certfile=str(cfg.cert_file) if cfg.cert_file else None,
-                keyfile=str(cfg.key_file) if cfg.key_file else None,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
+        Credentials.of_broker(cfg).apply(client, urlsplit(cfg.url).scheme)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect

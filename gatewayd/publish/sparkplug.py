@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -81,16 +80,9 @@ class SparkplugNode:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-        self._auth(credentials or Credentials())
+        (credentials or Credentials()).apply(self.client, self.url.scheme)
         self._arm_will()
 
-    def _auth(self, c: Credentials) -> None:
-        """The same username, password and TLS files as the native connection."""
-        if c.username:
-            self.client.username_pw_set(c.username, c.password or None)
-        if self.url.scheme == "mqtts":
-            self.client.tls_set(ca_certs=c.ca_file, certfile=c.cert_file, keyfile=c.key_file,
-                                tls_version=ssl.PROTOCOL_TLS_CLIENT)
 
     # -- topics ----------------------------------------------------------------------------------
     def topic(self, kind: str, device: str | None = None) -> str:

@@ -62,13 +62,10 @@ class Collector:
 
 def cmd_test(args: argparse.Namespace) -> int:
     from ..buses.backend import select as select_backend
-    from ..preflight import verify
+    from ..preflight import verified
 
-    cfg, problems = verify(args.config, simulated=bool(getattr(args, "simulate", None)))
+    cfg = verified(args.config, simulated=bool(getattr(args, "simulate", None)))
     if cfg is None:
-        print(f"{args.config}: INVALID, {len(problems)} problem(s):", file=sys.stderr)
-        for p in problems:
-            print(f"  {p}", file=sys.stderr)
         return 78
     try:
         backend = select_backend(getattr(args, "simulate", None) or "")
