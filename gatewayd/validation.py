@@ -275,7 +275,7 @@ def _from_text(tp: Any, value: Any) -> Any:
     """The one non-native type a table holds: a path, written as text."""
     if tp is Path and isinstance(value, str):
         return Path(value)
-    raise NotImplementedError
+    raise TypeError("a file path (text)")  # msgspec reports it as this key's problem
 
 
 # -- messages -------------------------------------------------------------------------------

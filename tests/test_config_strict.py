@@ -222,3 +222,49 @@ def test_no_input_gets_past_a_config_error(tmp_path: Path, content: bytes) -> No
     with contextlib.suppress(ConfigError):
         config.load(f)
     verify(f)
+
+
+# -- every kind's table against values of every wrong shape ---------------------------------------
+
+SAMPLES = sorted((Path(config.__file__).parent / "sources").glob("*/sample.toml"))
+LEAVES = st.one_of(st.integers(-(1 << 70), 1 << 70), st.floats(), st.booleans(),
+                   st.text(max_size=12), st.just([]), st.just({}),
+                   st.lists(st.integers(-3, 3), max_size=3), st.dictionaries(
+                       st.sampled_from(["kind", "name", "points", "bus", "x"]),
+                       st.integers(-3, 3), max_size=3))
+
+
+def _leaf_paths(node: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _leaf_paths(v, (*path, k))] or [path]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _leaf_paths(v, (*path, i))] or [path]
+    return [path]
+
+
+def _with(node: object, path: tuple[object, ...], value: object) -> object:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        return {**node, head: _with(node[head], rest, value)}
+    assert isinstance(node, list) and isinstance(head, int)
+    return [_with(v, rest, value) if i == head else v for i, v in enumerate(node)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(SAMPLES), st.data())
+def test_any_value_anywhere_in_a_sample_is_a_problem_or_a_config(sample: Path,
+                                                                  data: st.DataObject) -> None:
+    """One value of a shipped sample replaced by a value of any shape (a table where a number
+    goes, inf, a huge integer, an empty array): the loader answers with a config or with
+    problems that each name a key path, never with an exception."""
+    import tomllib
+
+    doc = tomllib.loads(sample.read_text())
+    path = data.draw(st.sampled_from(_leaf_paths(doc)))
+    mutated = _with(doc, path, data.draw(LEAVES))
+    assert isinstance(mutated, dict)
+    cfg, problems = config.validate(mutated)
+    assert (cfg is None) == bool(problems)
+    assert all(p.message for p in problems)

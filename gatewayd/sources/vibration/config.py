@@ -157,8 +157,9 @@ class Config(DeviceConfig):
         """`alias_base` + `features` stand for one point per feature, aliases in order."""
         check_bus(data)
         base = data.get("alias_base")
-        if isinstance(base, int) and base and not data.get("points"):
-            feats = data.get("features") or default_features(bool(data.get("bearing")))
+        feats = data.get("features") or default_features(bool(data.get("bearing")))
+        if (isinstance(base, int) and base and not data.get("points") and isinstance(feats, list)
+                and all(isinstance(f, str) for f in feats)):  # else the keys' own types refuse
             data = {
                 **data,
                 "points": [
