@@ -263,9 +263,11 @@ def format_problems(problems: list[Problem], file: str, data: dict[str, Any],
     from .toml_positions import key_positions, locate
 
     positions = key_positions(text) if text is not None else {}
+    located = [(locate(positions, p.path), p) for p in problems]
+    # in the order of the file, so an installer reads them top to bottom
+    located.sort(key=lambda ap: ap[0] or (1 << 30, 0))
     out = []
-    for p in problems:
-        at = locate(positions, p.path)
+    for at, p in located:
         where = f"line {at[0]}, column {at[1]}: " if at else ""
         name = device_name(data, p.path)
         device = f"device {name}: " if name else ""

@@ -156,7 +156,7 @@ def _table(cls: type[M], raw: Any, path: KeyPath, problems: list[Problem]) -> M 
             if own is not None:
                 raw = own.__get__(None, cls)(raw)
     except Invalid as e:
-        problems.append(Problem((*path, e.key), e.message))
+        problems.append(_blame(raw, e, path))
         return None
     except (ValueError, TypeError) as e:
         problems.append(Problem(path, f"expected {e}"))
@@ -180,8 +180,7 @@ def _table(cls: type[M], raw: Any, path: KeyPath, problems: list[Problem]) -> M 
     try:
         return cls(**values)
     except Invalid as e:
-        found = f"found {_shown(raw[e.key], (e.key,))}, " if e.key in raw else ""
-        problems.append(Problem((*path, e.key), f"{found}expected {e.message}"))
+        problems.append(_blame(raw, e, path))
     except (ValueError, TypeError) as e:
         problems.append(Problem(path, f"expected {e}"))
     return None
@@ -212,6 +211,12 @@ def _plan(cls: type[Model]) -> _Plan:
                                   _model_list(f.type), type(None) in _union_args(f.type))
             for f in fields_of(cls) if not f.encode_name.startswith("_")}
     return _Plan(keys, tuple(f.name for f in fields_of(cls) if f.encode_name == GIVEN))
+
+
+def _blame(raw: dict[str, Any], e: Invalid, path: KeyPath) -> Problem:
+    """A table's rule refusing one of its keys: what the key holds, and what was expected."""
+    found = f"found {_shown(raw[e.key], (e.key,))}, " if e.key in raw else ""
+    return Problem((*path, e.key), f"{found}expected {e.message}")
 
 
 def _value(f: _Field, value: Any, path: KeyPath, problems: list[Problem]) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ..validation import Annotated, Meta, Model
+from ..validation import Annotated, Invalid, Meta, Model
 
 RENAMED = {"gain": "scale", "gradient": "scale"}  # old key -> the one spelling now
 # every old point key that still loads: old -> (the key now, what to write instead)
@@ -80,7 +80,7 @@ class TransformFields(Model):
             if old not in out:
                 continue
             if new in out:
-                raise ValueError(f"`{old}` is the old name of `{new}`: give `{new}` only")
+                raise Invalid(old, f"`{new}` alone (`{old}` is its old name)")
             out[new] = out.pop(old)
         return out
 

@@ -47,11 +47,11 @@ def test_old_scale_names_load_as_scale(kind: str, extra: dict[str, Any], old: st
 
 
 def test_old_and_new_name_together_is_an_error_naming_the_new() -> None:
-    """Both `gain` and `scale` on one point: a config error that says to give `scale` only."""
+    """Both `gain` and `scale` on one point: a config error at `gain` that asks for `scale` alone."""
     with pytest.raises(ConfigError) as e:
         device(kind="modbus", name="d", points=[{"alias": 1, "name": "p", "register": 0,
                                                  "gain": 2, "scale": 3}])
-    assert "give `scale` only" in str(e.value) and "devices[0].points[0]" in str(e.value)
+    assert "expected `scale` alone" in str(e.value) and "devices[0].points[0].gain" in str(e.value)
 
 
 def test_analog_max_silence_ms_is_heartbeat_s() -> None:

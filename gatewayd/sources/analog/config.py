@@ -35,8 +35,7 @@ def _silence_renamed(data: dict[str, Any]) -> dict[str, Any]:
     if "max_silence_ms" not in data:
         return data
     if "heartbeat_s" in data:
-        raise Invalid("max_silence_ms",
-                      "`max_silence_ms` is the old name of `heartbeat_s`: give `heartbeat_s` only")
+        raise Invalid("max_silence_ms", "`heartbeat_s` alone (`max_silence_ms` is its old name)")
     out = {k: v for k, v in data.items() if k != "max_silence_ms"}
     ms = data["max_silence_ms"]
     out["heartbeat_s"] = ms / 1000 if isinstance(ms, int | float) and not isinstance(ms, bool) else ms

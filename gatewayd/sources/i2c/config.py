@@ -31,7 +31,7 @@ def check_bus(data: dict[str, Any], key: str = "bus") -> None:
     """Only a number: a simulated bus is chosen for the whole process, never in a config."""
     value = data.get(key, 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise Invalid(key, f"found {value!r}, expected a bus number (1 for /dev/i2c-1)")
+        raise Invalid(key, "a bus number (1 for /dev/i2c-1)")
 
 
 def check_full_scale(value: float, key: str = "full_scale_v") -> None:
@@ -51,7 +51,7 @@ def check_profile(data: dict[str, Any], kind: str, key: str = "profile") -> None
     try:
         profiles.check(name, kind)
     except ValueError as e:
-        raise Invalid(key, f"found {name!r}, expected {e}") from None
+        raise Invalid(key, str(e)) from None
 
 
 class I2CPoint(PointConfig):

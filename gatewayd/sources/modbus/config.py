@@ -105,7 +105,7 @@ def _with_profile(data: dict[str, Any]) -> dict[str, Any]:
     try:
         profiles.check(name, "modbus")
     except ValueError as e:
-        raise Invalid("profile", f"found {name!r}, expected {e}") from None
+        raise Invalid("profile", str(e)) from None
     prof = profiles.load(name)
     regs = prof.get("registers", {})
     points = []
