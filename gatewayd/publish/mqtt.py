@@ -154,11 +154,15 @@ class Publisher:
         if self._thread:
             self._thread.join(5)
         left = len(self._inflight)
-        if self.stats.connected:
-            self.client.publish(self.topics.state, encode_state(False), qos=1,
-                                retain=True).wait_for_publish(1)
-        self.client.disconnect()
-        self.client.loop_stop()
+        try:
+            if self.stats.connected:
+                self.client.publish(self.topics.state, encode_state(False), qos=1,
+                                    retain=True).wait_for_publish(1)
+        except (RuntimeError, ValueError) as e:  # the connection went as we stopped: the will
+            log.info("no offline state sent at stop: %s", e)  # says offline instead
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
         return left
 
     def rebirth(self) -> None:

@@ -103,13 +103,18 @@ class SparkplugNode:
         self.client.loop_start()
 
     def stop(self) -> None:
-        """An orderly end: NDEATH first (the broker drops the will on a clean disconnect)."""
-        if self.born:
-            death = payload(self.clock(), [Metric(0, INT64, self.session_bdseq, name="bdSeq")],
-                            None)
-            self.client.publish(self.topic("NDEATH"), death, qos=1).wait_for_publish(2)
-        self.client.disconnect()
-        self.client.loop_stop()
+        """An orderly end: NDEATH first (the broker drops the will on a clean disconnect). A
+        node whose broker is gone just stops: its will is the broker's to send, or to have sent."""
+        try:
+            if self.born and self.client.is_connected():
+                death = payload(self.clock(),
+                                [Metric(0, INT64, self.session_bdseq, name="bdSeq")], None)
+                self.client.publish(self.topic("NDEATH"), death, qos=1).wait_for_publish(2)
+        except (RuntimeError, ValueError) as e:  # paho: not connected (any more), queue full
+            log.info("sparkplug: no NDEATH sent at stop: %s", e)
+        finally:
+            self.client.disconnect()
+            self.client.loop_stop()
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
                     props: object = None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import queue
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -306,3 +307,34 @@ def test_a_device_down_and_back_is_a_ddeath_then_a_dbirth(broker: Any, watcher: 
         finally:
             sup.stop()
     assert kinds[0] == "DBIRTH" and "DDATA" in kinds, kinds
+
+
+def test_a_node_whose_broker_is_gone_stops_cleanly(own_broker: Any, tmp_path: Path) -> None:
+    """The broker vanishes under a born node and stop() comes before the node has heard of it
+    (paho has closed its socket; its disconnect callback waits on the node's lock, as on a busy
+    loop thread): stop() raises nothing and leaves no thread behind (the no_leaks
+    fixture checks). The NDEATH is then the broker's will to send."""
+    node = SparkplugNode(own_broker.url, "plant", "press-9", POINTS, tmp_path)
+    node.start()
+    deadline = time.monotonic() + 10
+    while not node.born and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert node.born
+    raised: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            node.stop()
+        except BaseException as e:
+            raised.append(e)
+
+    with node.lock:  # hold the disconnect callback back
+        own_broker.stop()
+        while node.client.socket() is not None and time.monotonic() < deadline:
+            time.sleep(0.02)  # paho has closed its socket and now calls the node's callback
+        assert node.born and node.client.socket() is None
+        stopper = threading.Thread(target=stop)
+        stopper.start()
+        stopper.join(0.5)  # stop() publishes (or not) now; it waits on the loop thread after
+    stopper.join(10)
+    assert not stopper.is_alive() and raised == []
