@@ -7,7 +7,7 @@ from typing import Literal
 from ...buses import keys
 from ...config import DeviceConfig, PointConfig
 from ...validation import Annotated, Invalid, Meta, field
-from .decode import check_tag
+from .decode import TAG_FORM, is_tag
 
 
 class EnipPoint(PointConfig):
@@ -15,10 +15,8 @@ class EnipPoint(PointConfig):
                                          "or program tag (Program:MainProgram.Speed)")]
 
     def check(self) -> None:
-        try:
-            check_tag(self.tag)
-        except ValueError as e:  # "'x' is not a Logix tag: write ..." -> "a Logix tag: write ..."
-            raise Invalid("tag", str(e).removeprefix(f"{self.tag!r} is not ")) from None
+        if not is_tag(self.tag):
+            raise Invalid("tag", TAG_FORM)
 
 
 class Config(DeviceConfig):

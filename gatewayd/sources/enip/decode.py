@@ -30,11 +30,18 @@ TAG_PROBLEMS = {
 }
 
 
+TAG_FORM = ("a Logix tag: write Tank_Level, Levels[3], Motor.Speed, Word.5 (a bit) or "
+            "Program:MainProgram.Speed")
+
+
+def is_tag(name: str) -> bool:
+    """Whether `name` is a Logix tag reference (what RSLogix/Studio 5000 accepts)."""
+    return bool(_TAG.match(name))
+
+
 def check_tag(name: str) -> None:
-    """ValueError unless `name` is a Logix tag reference (what RSLogix/Studio 5000 accepts)."""
-    if not _TAG.match(name):
-        raise ValueError(f"{name!r} is not a Logix tag: write Tank_Level, Levels[3], Motor.Speed, "
-                         "Word.5 (a bit) or Program:MainProgram.Speed")
+    if not is_tag(name):
+        raise ValueError(f"{name!r} is not {TAG_FORM}")
 
 
 def tag_quality(status: int) -> Quality:

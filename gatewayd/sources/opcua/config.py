@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from ...buses import keys
 from ...config import DeviceConfig, FilePath, PointConfig
 from ...validation import Annotated, Invalid, Meta, field
-from .decode import check_node_id
+from .decode import NODE_ID_FORM, is_node_id
 
 DEFAULT_PORT = 4840  # an opc.tcp endpoint without a port
 
@@ -26,10 +26,8 @@ class OpcUaPoint(PointConfig):
         description="percent is of the node's EURange (not every server has it)")] = "absolute"
 
     def check(self) -> None:
-        try:
-            check_node_id(self.node_id)
-        except ValueError as e:  # "'x' is not a node id: write ..." -> "a node id: write ..."
-            raise Invalid("node_id", str(e).removeprefix(f"{self.node_id!r} is not ")) from None
+        if not is_node_id(self.node_id):
+            raise Invalid("node_id", NODE_ID_FORM)
 
 
 class Config(DeviceConfig):

@@ -54,11 +54,18 @@ def quality(status: int) -> Quality:
     return Quality.UNCERTAIN if status & SEVERITY_MASK == UNCERTAIN else Quality.BAD
 
 
+NODE_ID_FORM = ("a node id: write ns=2;s=Line1.Temperature, ns=3;i=1001 or "
+                "nsu=urn:vendor:plc;s=Temperature (as UaExpert shows it)")
+
+
+def is_node_id(text: str) -> bool:
+    """Whether `text` is a node id in the standard string form."""
+    return bool(_NODE_ID.match(text))
+
+
 def check_node_id(text: str) -> None:
-    """ValueError unless `text` is a node id in the standard string form."""
-    if not _NODE_ID.match(text):
-        raise ValueError(f"{text!r} is not a node id: write ns=2;s=Line1.Temperature, ns=3;i=1001 or "
-                         "nsu=urn:vendor:plc;s=Temperature (as UaExpert shows it)")
+    if not is_node_id(text):
+        raise ValueError(f"{text!r} is not {NODE_ID_FORM}")
 
 
 def raw_value(value: object) -> float | int | str | None:

@@ -62,9 +62,8 @@ def _parsed(text: str) -> Address:
     """The address, or Invalid saying what is expected (parse_address names the forms)."""
     try:
         return parse_address(text)
-    except ValueError as e:  # "'x' is not an S7 address: write ..." or "x: DB numbers ..."
-        why = str(e).removeprefix(f"{text!r} is not ").removeprefix(f"{text}: ")
-        raise Invalid("address", why) from None
+    except ValueError as e:
+        raise Invalid("address", str(e)) from None
 
 
 class Config(DeviceConfig):

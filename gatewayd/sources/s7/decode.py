@@ -37,22 +37,23 @@ class Address:
 
 
 def parse_address(text: str) -> Address:
-    """`DB1.DBD0`, `DB1.DBX4.0`, `MW10`, `M10.1`, `IB0`, `I0.3`, `QW2` into an Address."""
+    """`DB1.DBD0`, `DB1.DBX4.0`, `MW10`, `M10.1`, `IB0`, `I0.3`, `QW2` into an Address.
+    ValueError says what was expected, for a caller to put after the text it was given."""
     s = text.strip().upper()
     if m := _DB_RE.match(s):
         db, letter, offset, bit = int(m[1]), m[2], int(m[3]), m[4]
         if db < 1:
-            raise ValueError(f"{text}: DB numbers start at 1")
+            raise ValueError("a DB number from 1")
         if (letter == "X") != (bit is not None):
-            raise ValueError(f"{text}: a bit address is DBX<byte>.<bit>, as DB1.DBX4.0")
+            raise ValueError("a bit address as DBX<byte>.<bit> (DB1.DBX4.0)")
         return Address("DB", db, offset, int(bit) if bit is not None else None, letter)
     if m := _MIQ_RE.match(s):
         area, letter, offset, bit = m[1], m[2], int(m[3]), m[4]
         if (letter == "") != (bit is not None):
-            raise ValueError(f"{text}: a bit is {area}<byte>.<bit> (as {area}0.3), a word {area}W<byte>")
+            raise ValueError(f"a bit as {area}<byte>.<bit> ({area}0.3), a word as {area}W<byte>")
         return Address(area, 0, offset, int(bit) if bit is not None else None, letter or "X")
-    raise ValueError(f"{text!r} is not an S7 address: write DB1.DBD0, DB1.DBX4.0, DB1.DBW2, DB1.DBB8,"
-                     " MW10, M10.1, IW0, I0.3, QB0 or Q1.0")
+    raise ValueError("an S7 address: write DB1.DBD0, DB1.DBX4.0, DB1.DBW2, DB1.DBB8, MW10, M10.1,"
+                     " IW0, I0.3, QB0 or Q1.0")
 
 
 def width(data_type: DataType, string_length: int = 254) -> int:

@@ -30,7 +30,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         for text in args.address:
             addr_text, _, spec = text.partition(":")
             dt, _, length = spec.partition(":")  # string:10 is a STRING[10]
-            addr = parse_address(addr_text)
+            try:
+                addr = parse_address(addr_text)
+            except ValueError as e:
+                raise ValueError(f"{addr_text!r}: expected {e}") from None
             data_type: Any = dt or ("bool" if addr.bit is not None else "byte")
             size = width(data_type, int(length) if length else 254)
             parsed.append((addr_text, addr, data_type, size))

@@ -30,7 +30,7 @@ def test_addresses_parse_as_tia_portal_writes_them(text: str, want: Address) -> 
 @pytest.mark.parametrize("text", ["DB0.DBD0", "DB1.DBX4", "DB1.DBD4.1", "MW10.1", "M10", "X1", "DB1.DBQ0"])
 def test_malformed_addresses_are_refused_with_the_accepted_forms(text: str) -> None:
     """A wrong address is refused, and the message shows what a right one looks like."""
-    with pytest.raises(ValueError, match=r"DB1|bit|start at 1"):
+    with pytest.raises(ValueError, match=r"DB1|bit|DB number from 1"):
         parse_address(text)
 
 
