@@ -3,8 +3,6 @@ certificates made here, each wrong in one way (unknown CA, another hostname, exp
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import logging
 import subprocess
 import time
@@ -13,61 +11,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from pki_kit import make_cert, new_key, pem
 
 from gatewayd import config
 from gatewayd.publish.why_not_connected import explain, probe
 from gatewayd.supervisor import Supervisor
 from gatewayd.testing.broker import free_port, mosquitto_binary, stay_user, wait_port
 
-Key = ec.EllipticCurvePrivateKey
-
-
-def make_cert(name: str, key: Key, issuer: tuple[x509.Name, Key] | None = None, ca: bool = False,
-              days: float = 1, hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
-              ) -> x509.Certificate:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    end = now + datetime.timedelta(days=days)
-    b = (x509.CertificateBuilder().subject_name(subject)
-         .issuer_name(issuer[0] if issuer else subject).public_key(key.public_key())
-         .serial_number(x509.random_serial_number())
-         .not_valid_before(min(now, end) - datetime.timedelta(days=2)).not_valid_after(end)
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if not ca:
-        names: list[x509.GeneralName] = []
-        for h in hosts:
-            try:
-                names.append(x509.IPAddress(ipaddress.ip_address(h)))
-            except ValueError:
-                names.append(x509.DNSName(h))
-        b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return b.sign(issuer[1] if issuer else key, hashes.SHA256())
-
-
-def pem(path: Path, key: Key, cert: x509.Certificate) -> tuple[Path, Path]:
-    k, c = path.with_suffix(".key"), path.with_suffix(".pem")
-    k.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
-    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return k, c
-
 
 @pytest.fixture
 def pki(tmp_path: Path) -> dict[str, Path]:
     """A CA the gateway trusts, one it does not, and three server certificates."""
     out = {}
-    ca_key, other_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_key, other_key = new_key(), new_key()
     ca, other = make_cert("plant-ca", ca_key, ca=True), make_cert("other-ca", other_key, ca=True)
     _, out["ca"] = pem(tmp_path / "ca", ca_key, ca)
     for name, issuer, kw in (("good", (ca.subject, ca_key), {}),
                              ("unknown_ca", (other.subject, other_key), {}),
                              ("wrong_host", (ca.subject, ca_key), {"hosts": ("broker.elsewhere",)}),
                              ("expired", (ca.subject, ca_key), {"days": -1})):
-        key = ec.generate_private_key(ec.SECP256R1())
+        key = new_key()
         out[f"{name}_key"], out[name] = pem(tmp_path / name, key, make_cert("broker", key, issuer,
                                                                               **kw))
     return out

@@ -3,55 +3,27 @@ and 3.1.1; a wrong password is refused and nothing is lost meanwhile."""
 
 from __future__ import annotations
 
-import datetime
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from pki_kit import make_cert, new_key, pem
 
 from gatewayd import config
 from gatewayd.supervisor import Supervisor
 from gatewayd.testing.broker import free_port, mosquitto_binary, stay_user, wait_port
 
 
-def _cert(name: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None = None,
-          issuer_key: ec.EllipticCurvePrivateKey | None = None, ca: bool = False) -> x509.Certificate:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer or subject)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("localhost"), x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
-            critical=False)
-    return builder.sign(issuer_key or key, hashes.SHA256())
-
-
-def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> tuple[Path, Path]:
-    k, c = path.with_suffix(".key"), path.with_suffix(".pem")
-    k.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
-    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return k, c
-
-
 @pytest.fixture
 def tls_broker(tmp_path: Path):
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("test-ca", ca_key, ca=True)
-    _, ca_pem = _write(tmp_path / "ca", ca_key, ca)
-    srv_key = ec.generate_private_key(ec.SECP256R1())
-    srv_k, srv_c = _write(tmp_path / "server", srv_key, _cert("localhost", srv_key, ca.subject, ca_key))
-    cli_key = ec.generate_private_key(ec.SECP256R1())
-    cli_k, cli_c = _write(tmp_path / "client", cli_key, _cert("gw-tls", cli_key, ca.subject, ca_key))
+    ca_key = new_key()
+    ca = make_cert("test-ca", ca_key, ca=True)
+    _, ca_pem = pem(tmp_path / "ca", ca_key, ca)
+    srv_key = new_key()
+    srv_k, srv_c = pem(tmp_path / "server", srv_key, make_cert("localhost", srv_key, (ca.subject, ca_key)))
+    cli_key = new_key()
+    cli_k, cli_c = pem(tmp_path / "client", cli_key, make_cert("gw-tls", cli_key, (ca.subject, ca_key)))
     passwd = tmp_path / "passwd"
     passwd.touch()
     subprocess.run(["mosquitto_passwd", "-b", str(passwd), "gw", "s3cret"], check=True)
